@@ -1,0 +1,176 @@
+/**
+ * Typed errors with stable string codes, mirroring Net::OpenSSH's `OSSH_*` constants.
+ *
+ * Every error raised by an operation carries what is needed to debug it without
+ * re-running anything: the host, the full ssh argv, the remote command, the exit code or
+ * signal, the partial stdout/stderr and the underlying `cause`.
+ */
+
+/** Stable error codes. Match on these, never on messages. */
+export const ErrorCode = {
+  /** The master connection could not be established, died, was stopped or is unusable. Sticky. */
+  MASTER_FAILED: 'OSSH_MASTER_FAILED',
+  /** The slave ssh process could not be started or waited for. */
+  SLAVE_FAILED: 'OSSH_SLAVE_FAILED',
+  /** A stream given to a slave (stdinFile, stdoutFile, ...) could not be opened. */
+  SLAVE_PIPE_FAILED: 'OSSH_SLAVE_PIPE_FAILED',
+  /** A slave went past its idle timeout or its deadline and was stopped. */
+  SLAVE_TIMEOUT: 'OSSH_SLAVE_TIMEOUT',
+  /** The remote command (or ssh itself) exited non-zero or was killed by a signal. */
+  SLAVE_CMD_FAILED: 'OSSH_SLAVE_CMD_FAILED',
+  /** The master refused a new session (the server's MaxSessions was reached). */
+  SESSION_REFUSED: 'OSSH_SESSION_REFUSED',
+  /** The operation was cancelled through an AbortSignal. */
+  ABORTED: 'OSSH_ABORTED',
+  /** Data could not be encoded or output decoded with the requested encoding. */
+  ENCODING_ERROR: 'OSSH_ENCODING_ERROR',
+} as const;
+
+/** One of the {@link ErrorCode} values. */
+export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Fields every {@link OpenSSHError} may carry. */
+export interface ErrorDetails {
+  /** The host the operation targeted. */
+  host?: string;
+  /** The full local argv that was (or would have been) run, program first. */
+  argv?: readonly string[];
+  /** The remote command line as sent to the remote shell. */
+  command?: string;
+  /** The exit code of the local ssh process, when it exited. */
+  exitCode?: number | undefined;
+  /** The signal that ended the local ssh process, when one did. */
+  signal?: NodeJS.Signals | undefined;
+  /** Output collected before the failure (string, or Buffer with `encoding: 'buffer'`). */
+  stdout?: string | Buffer;
+  /** Error output collected before the failure. */
+  stderr?: string | Buffer;
+  /** The underlying error. */
+  cause?: unknown;
+}
+
+const BRAND = Symbol.for('openssh-mux.error');
+
+/**
+ * Base class of every error the library raises for a failed operation. Programmer errors
+ * (bad options, wrong types) are plain `TypeError`s thrown at once instead.
+ */
+export class OpenSSHError extends Error {
+  /** Stable code, one of {@link ErrorCode}. */
+  readonly code: ErrorCodeValue;
+  readonly host: string | undefined;
+  readonly argv: readonly string[] | undefined;
+  readonly command: string | undefined;
+  readonly exitCode: number | undefined;
+  readonly signal: NodeJS.Signals | undefined;
+  readonly stdout: string | Buffer;
+  readonly stderr: string | Buffer;
+
+  constructor(code: ErrorCodeValue, message: string, details: ErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.code = code;
+    this.host = details.host;
+    this.argv = details.argv;
+    this.command = details.command;
+    this.exitCode = details.exitCode;
+    this.signal = details.signal;
+    this.stdout = details.stdout ?? '';
+    this.stderr = details.stderr ?? '';
+  }
+
+  /** `instanceof` that survives duplicated installs of the package. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (this === OpenSSHError) {
+      return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+    }
+    return Function.prototype[Symbol.hasInstance].call(this, value);
+  }
+}
+Object.defineProperty(OpenSSHError.prototype, BRAND, { value: true });
+Object.defineProperty(OpenSSHError.prototype, 'name', { value: 'OpenSSHError', writable: true });
+
+/** Why a master connection failed, read from ssh's own error output where possible. */
+export type MasterFailureReason =
+  | 'host-key-unknown'
+  | 'host-key-changed'
+  | 'auth'
+  | 'connect'
+  | 'resolve'
+  | 'timeout'
+  | 'ctl-path'
+  | 'check'
+  | 'exited'
+  | 'stopped'
+  | 'disconnected'
+  | 'aborted'
+  | 'spawn';
+
+/** The master connection failed or is gone. Code `OSSH_MASTER_FAILED`; sticky on the object. */
+export class MasterError extends OpenSSHError {
+  /** A machine-readable reason for the failure. */
+  readonly reason: MasterFailureReason;
+  constructor(reason: MasterFailureReason, message: string, details: ErrorDetails = {}) {
+    super(ErrorCode.MASTER_FAILED, message, details);
+    this.reason = reason;
+  }
+}
+Object.defineProperty(MasterError.prototype, 'name', { value: 'MasterError', writable: true });
+
+/** The remote command exited non-zero or died by a signal. Code `OSSH_SLAVE_CMD_FAILED`. */
+export class CommandError extends OpenSSHError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(ErrorCode.SLAVE_CMD_FAILED, message, details);
+  }
+}
+Object.defineProperty(CommandError.prototype, 'name', { value: 'CommandError', writable: true });
+
+/**
+ * A slave could not be run: spawning failed (`OSSH_SLAVE_FAILED`), a stream could not be
+ * opened (`OSSH_SLAVE_PIPE_FAILED`) or the master refused the session (`OSSH_SESSION_REFUSED`).
+ */
+export class SlaveError extends OpenSSHError {
+  constructor(
+    code: typeof ErrorCode.SLAVE_FAILED | typeof ErrorCode.SLAVE_PIPE_FAILED | typeof ErrorCode.SESSION_REFUSED,
+    message: string,
+    details: ErrorDetails = {},
+  ) {
+    super(code, message, details);
+  }
+}
+Object.defineProperty(SlaveError.prototype, 'name', { value: 'SlaveError', writable: true });
+
+/** Which limit a {@link TimeoutError} hit. */
+export type TimeoutKind = 'idle' | 'deadline';
+
+/** A slave hit `idleTimeout` or `timeout` and was stopped. Code `OSSH_SLAVE_TIMEOUT`. */
+export class TimeoutError extends OpenSSHError {
+  /** `idle`: no traffic for `idleTimeout` ms; `deadline`: `timeout` ms elapsed. */
+  readonly kind: TimeoutKind;
+  /** The limit that was hit, in milliseconds. */
+  readonly timeoutMs: number;
+  constructor(kind: TimeoutKind, timeoutMs: number, message: string, details: ErrorDetails = {}) {
+    super(ErrorCode.SLAVE_TIMEOUT, message, details);
+    this.kind = kind;
+    this.timeoutMs = timeoutMs;
+  }
+}
+Object.defineProperty(TimeoutError.prototype, 'name', { value: 'TimeoutError', writable: true });
+
+/** The operation was cancelled through its AbortSignal. Code `OSSH_ABORTED`. */
+export class AbortError extends OpenSSHError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(ErrorCode.ABORTED, message, details);
+  }
+}
+Object.defineProperty(AbortError.prototype, 'name', { value: 'AbortError', writable: true });
+
+/** Input could not be encoded or output decoded. Code `OSSH_ENCODING_ERROR`. */
+export class EncodingError extends OpenSSHError {
+  /** The encoding that failed. */
+  readonly encoding: string;
+  constructor(encoding: string, message: string, details: ErrorDetails = {}) {
+    super(ErrorCode.ENCODING_ERROR, message, details);
+    this.encoding = encoding;
+  }
+}
+Object.defineProperty(EncodingError.prototype, 'name', { value: 'EncodingError', writable: true });

@@ -1,0 +1,44 @@
+/**
+ * openssh-mux: drive the system OpenSSH client through connection multiplexing.
+ * Public exports only.
+ */
+export { OpenSSH, type WaitForMasterOptions } from './openssh.js';
+export type { OpenSSHOptions } from './options/connection.js';
+export type { CommandOptions, OutputFile, OutputOption, StdinOption } from './options/command.js';
+export type { ParsedTarget, TargetDefaults } from './options/target.js';
+export type { Result } from './run/result.js';
+export type { SshProcess } from './run/execute.js';
+export type { Engine, SpawnRequest, RunningProcess, ProcessExit, StdioSlot } from './run/engine.js';
+export { nodeEngine } from './run/engine.js';
+export type { MasterState } from './master/master.js';
+export { maxCtlPathLength } from './master/control-dir.js';
+export {
+  AbortError,
+  CommandError,
+  EncodingError,
+  ErrorCode,
+  MasterError,
+  OpenSSHError,
+  SlaveError,
+  TimeoutError,
+  type ErrorCodeValue,
+  type ErrorDetails,
+  type MasterFailureReason,
+  type TimeoutKind,
+} from './errors/index.js';
+export { raw, glob, type CommandWord, type RawWord, type GlobWord } from './quote/markers.js';
+export type { Command } from './quote/command.js';
+export type { Quoter, QuoteFragments } from './quote/types.js';
+export { quotePosix, quoteGlobPosix, posixQuoter } from './quote/posix.js';
+export { getQuoter, remoteShellNames } from './quote/registry.js';
+export { buildMasterArgv, type MasterArgvOptions } from './argv/master.js';
+export { buildSlaveArgv, type SlaveArgvOptions } from './argv/slave.js';
+export { buildControlArgv, type ControlCommand } from './argv/control.js';
+export type { ConnectionSpec } from './argv/common.js';
+
+import { posixQuoter } from './quote/posix.js';
+
+/** Quote words for a POSIX remote shell and join them with spaces (Net::OpenSSH's `shell_quote`). */
+export function shellQuote(...words: string[]): string {
+  return words.map((w) => posixQuoter.quote(w)).join(' ');
+}

@@ -1,0 +1,375 @@
+import { closeSync, openSync, readSync, rmSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { buildMasterArgv, type MasterArgvOptions } from '../argv/master.js';
+import type { ConnectionSpec } from '../argv/common.js';
+import { MasterError, type MasterFailureReason } from '../errors/index.js';
+import type { Engine, RunningProcess } from '../run/engine.js';
+import { registerMaster, unregisterMaster, type OwnedMaster } from './cleanup.js';
+import { CtlPathProblem, prepareCtlPath } from './control-dir.js';
+import { parseCheckPid, runControl } from './control.js';
+import { diagnoseMaster, tail } from './diagnose.js';
+
+/**
+ * The master's life, as in Net::OpenSSH (reference section 1.4): `start` → `awaiting_mux` →
+ * `running`, and from any of them to `killing` → `gone`; `stopped` after `-O stop`.
+ */
+export type MasterState = 'start' | 'awaiting_mux' | 'running' | 'killing' | 'gone' | 'stopped';
+
+/** Everything the master needs, already validated. */
+export interface MasterConfig {
+  engine: Engine;
+  sshCmd: string;
+  host: string;
+  user: string | undefined;
+  port: number | undefined;
+  ctlPath: string | undefined;
+  ctlDir: string | undefined;
+  externalMaster: boolean;
+  strictMode: boolean;
+  connectTimeout: number | undefined;
+  masterArgv: Omit<MasterArgvOptions, keyof ConnectionSpec>;
+  masterStdoutDiscard: boolean;
+  masterStderrDiscard: boolean;
+}
+
+/** Steps of the readiness poll: start at 20 ms, grow by 10% up to 200 ms (Net::OpenSSH's). */
+const POLL_FIRST_MS = 20;
+const POLL_MAX_MS = 200;
+/** Bounds of the shutdown sequence. */
+const EXIT_REQUEST_MS = 2000;
+const GRACE_MS = 1000;
+const TERM_WAIT_MS = 2000;
+const LOG_TAIL_BYTES = 8192;
+
+export class Master {
+  state: MasterState = 'start';
+  /** Sticky failure: once set, every later operation fails with it. */
+  error: MasterError | undefined;
+  pid: number | undefined;
+  ctlPath: string | undefined;
+  external: boolean;
+  readonly #config: MasterConfig;
+  #child: RunningProcess | undefined;
+  #logPath: string | undefined;
+  #owned: OwnedMaster | undefined;
+  #connecting: Promise<void> | undefined;
+  #startedAt = 0;
+  /** Wakes the readiness wait (socket created, master exited, timeout, abort). */
+  #wake: (() => void) | undefined;
+
+  constructor(config: MasterConfig) {
+    this.#config = config;
+    this.external = config.externalMaster;
+  }
+
+  /** The connection spec for argv builders (valid once ctlPath is chosen). */
+  get spec(): ConnectionSpec {
+    const c = this.#config;
+    return { sshCmd: c.sshCmd, ctlPath: this.ctlPath ?? '', host: c.host, user: c.user, port: c.port };
+  }
+
+  /** True while this object may kill the master (it started it and did not disown it). */
+  get mine(): boolean {
+    return !this.external && this.#child !== undefined;
+  }
+
+  /** Start connecting (once); the promise settles when running or failed. */
+  connect(signal?: AbortSignal): Promise<void> {
+    if (this.error) return Promise.reject(this.error);
+    if (this.state === 'running') return Promise.resolve();
+    if (!this.#connecting) {
+      this.#connecting = this.#connect().finally(() => {
+        this.#connecting = undefined;
+      });
+      // Failures are kept in this.error; callers that await get them too.
+      this.#connecting.catch(() => {});
+    }
+    if (!signal) return this.#connecting;
+    return raceAbort(this.#connecting, signal);
+  }
+
+  /**
+   * Make sure the master can serve a slave: connect if needed, fail with the sticky error,
+   * and check that our child is alive and the socket still there.
+   */
+  async ready(signal?: AbortSignal): Promise<void> {
+    if (this.error) throw this.error;
+    if (this.state !== 'running') await this.connect(signal);
+    if (this.ctlPath !== undefined && statSync(this.ctlPath, { throwIfNoEntry: false }) === undefined) {
+      await this.fail('exited', `master SSH connection broken: the socket ${this.ctlPath} is gone`);
+    }
+    if (this.error) throw this.error;
+  }
+
+  async #connect(): Promise<void> {
+    const c = this.#config;
+    this.#startedAt = performance.now();
+    try {
+      const choice = prepareCtlPath({
+        ctlPath: c.ctlPath,
+        ctlDir: c.ctlDir,
+        externalMaster: c.externalMaster,
+        strictMode: c.strictMode,
+        target: `${c.user ?? ''}@${c.host}:${c.port ?? ''}`,
+      });
+      this.ctlPath = choice.ctlPath;
+    } catch (err) {
+      if (err instanceof CtlPathProblem) throw await this.fail('ctl-path', err.message);
+      throw err;
+    }
+    if (this.external) {
+      this.state = 'running';
+      await this.check();
+      return;
+    }
+    this.#spawn();
+    this.state = 'awaiting_mux';
+    await this.#waitForSocket();
+    this.state = 'running';
+    await this.check();
+  }
+
+  #spawn(): void {
+    const c = this.#config;
+    const ctlPath = this.ctlPath!;
+    const argv = buildMasterArgv({ ...c.masterArgv, ...this.spec, ctlPath });
+    let logFd: number | undefined;
+    if (!c.masterStderrDiscard || !c.masterStdoutDiscard) {
+      this.#logPath = `${ctlPath}.log`;
+      logFd = openSync(this.#logPath, 'wx', 0o600);
+    }
+    try {
+      this.#child = c.engine.spawn({
+        file: argv[0]!,
+        args: argv.slice(1),
+        stdio: ['ignore', c.masterStdoutDiscard ? 'ignore' : logFd!, c.masterStderrDiscard ? 'ignore' : logFd!],
+        detached: true,
+      });
+    } finally {
+      if (logFd !== undefined) closeSync(logFd);
+    }
+    const child = this.#child;
+    child.unref();
+    this.pid = child.pid;
+    if (child.pid !== undefined) {
+      this.#owned = { pid: child.pid, files: [ctlPath, ...(this.#logPath ? [this.#logPath] : [])] };
+      registerMaster(this.#owned);
+    }
+    void child.exited.then((exit) => this.#onExit(child, exit.exitCode, exit.signal, exit.error));
+  }
+
+  #onExit(child: RunningProcess, code: number | null, signal: NodeJS.Signals | null, error: Error | undefined): void {
+    if (child !== this.#child) return;
+    this.#release();
+    if (this.state === 'killing' || this.state === 'gone') return;
+    const log = this.readLog();
+    const how = error ? `could not be started (${error.message})` : signal ? `was killed by ${signal}` : `exited with code ${code}`;
+    const d = diagnoseMaster(log);
+    const reason: MasterFailureReason = error ? 'spawn' : (d?.reason ?? 'exited');
+    const message = `${d ? `${d.summary}; ` : ''}the master ssh process ${how}${log ? `: ${tail(log)}` : ''}`;
+    this.#setError(reason, message, { exitCode: code ?? undefined, signal: signal ?? undefined, stderr: log, cause: error });
+    this.state = 'gone';
+    this.#cleanFiles();
+    this.#wake?.();
+  }
+
+  /** Forget the child: it is gone or no longer ours. */
+  #release(): void {
+    if (this.#owned) unregisterMaster(this.#owned);
+    this.#owned = undefined;
+  }
+
+  async #waitForSocket(): Promise<void> {
+    const ctlPath = this.ctlPath!;
+    const limit = this.#config.connectTimeout;
+    let watcher: FSWatcher | undefined;
+    try {
+      watcher = watch(dirname(ctlPath), { persistent: false }, () => this.#wake?.());
+    } catch {
+      // polling alone still works
+    }
+    try {
+      let delay = POLL_FIRST_MS;
+      for (;;) {
+        if (this.error) throw this.error;
+        if (statSync(ctlPath, { throwIfNoEntry: false })?.isSocket()) return;
+        const elapsed = performance.now() - this.#startedAt;
+        if (limit !== undefined && elapsed >= limit) {
+          throw await this.fail('timeout', `login timed out after ${limit} ms without the master becoming ready${this.#logSuffix()}`);
+        }
+        const wait = Math.min(delay, limit === undefined ? delay : limit - elapsed);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, wait);
+          this.#wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.#wake = undefined;
+        delay = Math.min(delay * 1.1, POLL_MAX_MS);
+      }
+    } finally {
+      watcher?.close();
+    }
+  }
+
+  #logSuffix(): string {
+    const log = this.readLog();
+    return log ? `: ${tail(log)}` : '';
+  }
+
+  /** The tail of what the master printed (its log), or ''. */
+  readLog(): string {
+    if (!this.#logPath) return '';
+    let fd: number | undefined;
+    try {
+      fd = openSync(this.#logPath, 'r');
+      const size = statSync(this.#logPath).size;
+      const len = Math.min(size, LOG_TAIL_BYTES);
+      const buf = Buffer.alloc(len);
+      readSync(fd, buf, 0, len, size - len);
+      return buf.toString('utf8').trim();
+    } catch {
+      return '';
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+  }
+
+  /**
+   * `-O check`: the master must answer and (unless external) report our child's pid.
+   * Any failure tears the master down and becomes the sticky error.
+   */
+  async check(): Promise<void> {
+    if (this.error) throw this.error;
+    const r = await runControl(this.#config.engine, this.spec, 'check');
+    const pid = parseCheckPid(r.output);
+    if (r.exitCode !== 0 || pid === undefined) {
+      throw await this.fail('check', `master check failed${r.timedOut ? ' (timed out)' : ''}: ${r.output || `exit code ${r.exitCode}`}`, {
+        argv: r.argv,
+      });
+    }
+    if (this.external) this.pid = pid;
+    else if (pid !== this.pid) {
+      throw await this.fail('check', `bad ssh master at ${this.ctlPath}: socket owned by pid ${pid} (pid ${this.pid} expected)`, {
+        argv: r.argv,
+      });
+    }
+  }
+
+  /** Is the master still serving? Used to tell a dead master from a command exiting 255. */
+  async alive(): Promise<boolean> {
+    if (this.error) return false;
+    try {
+      await this.check();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  #setError(reason: MasterFailureReason, message: string, details: ConstructorParameters<typeof MasterError>[2] = {}): MasterError {
+    this.error ??= new MasterError(reason, `unable to establish or keep the master SSH connection to ${this.#config.host}: ${message}`, {
+      host: this.#config.host,
+      ...details,
+    });
+    return this.error;
+  }
+
+  /** Record a sticky failure and tear the master down. Returns the (first) error. */
+  async fail(reason: MasterFailureReason, message: string, details: ConstructorParameters<typeof MasterError>[2] = {}): Promise<MasterError> {
+    const err = this.#setError(reason, message, { stderr: this.readLog(), ...details });
+    this.#wake?.();
+    await this.#kill(false);
+    return err;
+  }
+
+  /**
+   * Shut the master down: `-O exit` (when `sendExit` and it is running), then wait, SIGTERM,
+   * SIGKILL, each bounded, and remove its files. Only a master this object started (and did
+   * not disown) is sent `-O exit` or signalled; an external master is left running.
+   */
+  async #kill(sendExit: boolean): Promise<void> {
+    if (this.state === 'gone') return;
+    const wasRunning = this.state === 'running' || this.state === 'stopped';
+    this.state = 'killing';
+    const child = this.mine ? this.#child : undefined;
+    if (sendExit && wasRunning && !this.external) await runControl(this.#config.engine, this.spec, 'exit', { timeoutMs: EXIT_REQUEST_MS });
+    if (child) {
+      const done = child.exited.then(() => true);
+      const within = (ms: number) => Promise.race([done, sleep(ms, false, { ref: false })]);
+      if (!(await within(sendExit && wasRunning ? GRACE_MS : 0))) {
+        child.kill('SIGTERM');
+        if (!(await within(TERM_WAIT_MS))) {
+          child.kill('SIGKILL');
+          await within(TERM_WAIT_MS);
+        }
+      }
+    }
+    this.#release();
+    this.#cleanFiles();
+    this.state = 'gone';
+  }
+
+  #cleanFiles(): void {
+    if (this.#child && this.ctlPath && !this.external) rmSync(this.ctlPath, { force: true });
+    if (this.#logPath) rmSync(this.#logPath, { force: true });
+  }
+
+  /** `disconnect()`: close our master; for an external or disowned one, just let go of it. */
+  async disconnect(): Promise<void> {
+    if (this.#connecting) await this.#connecting.catch(() => {});
+    this.#setError('disconnected', 'the connection was closed by disconnect()');
+    await this.#kill(true);
+  }
+
+  /** `-O stop`: the master accepts no new sessions; the object moves to `stopped`. */
+  async stop(): Promise<void> {
+    await this.ready();
+    const r = await runControl(this.#config.engine, this.spec, 'stop');
+    if (r.exitCode !== 0) throw await this.fail('check', `stop request failed: ${r.output}`, { argv: r.argv });
+    this.#setError('stopped', 'master stopped: it accepts no new sessions (call restart() to reconnect)');
+    this.state = 'stopped';
+  }
+
+  /** Give the master up: it is no longer killed by this object or at process exit. */
+  async disown(): Promise<number> {
+    await this.ready();
+    this.#release();
+    this.external = true;
+    return this.pid!;
+  }
+
+  /** Shut down (if needed) and start a fresh master on a fresh socket. */
+  async restart(signal?: AbortSignal): Promise<void> {
+    if (this.external) throw new TypeError('restart() cannot be used on an external master');
+    await this.disconnect();
+    this.error = undefined;
+    this.state = 'start';
+    this.#child = undefined;
+    this.#logPath = undefined;
+    this.pid = undefined;
+    this.ctlPath = undefined;
+    await this.connect(signal);
+  }
+}
+
+/** Settle with `promise`, or reject with the signal's reason once it aborts. */
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}

@@ -1,0 +1,242 @@
+import { CommandError, MasterError, OpenSSHError } from './errors/index.js';
+import { Master, type MasterState } from './master/master.js';
+import { normalizeCall, type CallMode, type CommandDefaults, type CommandOptions } from './options/command.js';
+import { normalizeConnection, type OpenSSHOptions } from './options/connection.js';
+import { parseTarget, type ParsedTarget, type TargetDefaults } from './options/target.js';
+import type { Command } from './quote/command.js';
+import { remoteCommand, slaveArgv, startSlave, type ExecContext, type SshProcess } from './run/execute.js';
+import type { Result } from './run/result.js';
+
+/** Options of `waitForMaster()`. */
+export interface WaitForMasterOptions {
+  /** Do not wait: report the state as it is now (Net::OpenSSH's `wait_for_master(1)`). */
+  async?: boolean;
+  /** Stop waiting (the login itself goes on). */
+  signal?: AbortSignal;
+}
+
+type Out<O extends CommandOptions | undefined> = O extends { encoding: 'buffer' } ? Buffer : string;
+
+/**
+ * One SSH connection: a master `ssh -M` on a private ControlPath, and every command a slave
+ * `ssh -S` over it. Create with {@link OpenSSH.connect} (waits for the login) or `new
+ * OpenSSH()` (never throws for connection problems: see {@link OpenSSH.waitForMaster} and
+ * {@link OpenSSH.error}).
+ *
+ * ```ts
+ * await using ssh = await OpenSSH.connect('deploy@web1');
+ * console.log(await ssh.capture('uname -a'));
+ * ```
+ */
+export class OpenSSH implements AsyncDisposable {
+  /** Host as passed to ssh (IPv6 without brackets). */
+  readonly host: string;
+  /** Login user, if one was given. */
+  readonly user: string | undefined;
+  /** Port, if one was given. */
+  readonly port: number | undefined;
+  readonly #master: Master;
+  readonly #defaults: CommandDefaults;
+  readonly #ctx: ExecContext;
+  readonly #target: ParsedTarget;
+  #error: OpenSSHError | undefined;
+
+  /**
+   * Start connecting to `target` (`[user@]host[:port]`). Bad options throw a TypeError at
+   * once; connection problems never throw here: they show in `waitForMaster()` and `error`.
+   */
+  constructor(target: string, options: OpenSSHOptions = {}) {
+    const n = normalizeConnection(target, options);
+    this.#target = n.target;
+    this.host = n.target.host;
+    this.user = n.target.user;
+    this.port = n.target.port;
+    this.#defaults = n.defaults;
+    this.#master = new Master(n.master);
+    this.#ctx = { engine: n.master.engine, host: this.host, master: this.#master };
+    if (n.connect) void this.#master.connect(this.#defaults.signal).catch(() => {});
+  }
+
+  /** Connect and wait for the master: resolves with the ready object, rejects with a MasterError. */
+  static async connect(target: string, options: OpenSSHOptions = {}): Promise<OpenSSH> {
+    const ssh = new OpenSSH(target, options);
+    if (!(await ssh.waitForMaster())) throw ssh.error!;
+    return ssh;
+  }
+
+  /** Split `[user[:password]@]host[:port]` exactly as Net::OpenSSH's `parse_connection_opts`. */
+  static parseTarget(target: string, defaults?: TargetDefaults): ParsedTarget {
+    return parseTarget(target, defaults);
+  }
+
+  /** The last error of an operation on this object; master failures are sticky. */
+  get error(): OpenSSHError | undefined {
+    return this.#master.error ?? this.#error;
+  }
+
+  /** The master's state: start, awaiting_mux, running, killing, gone or stopped. */
+  get state(): MasterState {
+    return this.#master.state;
+  }
+
+  /** pid of the master ssh (also of an external one, once checked). */
+  get masterPid(): number | undefined {
+    return this.#master.pid;
+  }
+
+  /** The ControlPath socket, once chosen. */
+  get ctlPath(): string | undefined {
+    return this.#master.ctlPath;
+  }
+
+  /** Host in brackets for IPv6 literals: the form scp and rsync want. */
+  get hostSquared(): string {
+    return this.#target.hostSquared;
+  }
+
+  /** The tail of what the master ssh printed (its log), for diagnosis. */
+  get masterLog(): string {
+    return this.#master.readLog();
+  }
+
+  /**
+   * Wait until the master is ready. Resolves `true` when running, `false` when it failed or
+   * is gone (see `error`); never rejects for connection problems. With `async: true`, answers
+   * at once: `true` running, `undefined` still connecting, `false` failed/gone/stopped.
+   */
+  async waitForMaster(options: WaitForMasterOptions = {}): Promise<boolean | undefined> {
+    const { async = false, signal } = options;
+    if (!this.#master.error) this.#error = undefined;
+    const state = this.#master.state;
+    if (async) {
+      if (this.#master.error || state === 'gone' || state === 'stopped') return false;
+      if (state === 'running') return true;
+      void this.#master.connect().catch(() => {});
+      return undefined;
+    }
+    try {
+      await this.#master.connect(signal);
+      return true;
+    } catch (err) {
+      if (err instanceof OpenSSHError) return false;
+      throw err;
+    }
+  }
+
+  /** Run `-O check`; on failure the master is torn down and the MasterError thrown. */
+  async checkMaster(): Promise<void> {
+    await this.#master.ready();
+    await this.#master.check();
+  }
+
+  /**
+   * Close the connection: `-O exit`, then SIGTERM, then SIGKILL, each bounded (about 5 s in
+   * all at worst). An external or disowned master is left running. Later commands fail with a
+   * MasterError (reason `disconnected`).
+   */
+  disconnect(): Promise<void> {
+    return this.#master.disconnect();
+  }
+
+  /** `-O stop`: the master stops accepting new sessions; the object becomes unusable. */
+  stop(): Promise<void> {
+    return this.#master.stop();
+  }
+
+  /** Disconnect (if needed) and log in again on a fresh socket. */
+  restart(options: { signal?: AbortSignal } = {}): Promise<void> {
+    return this.#master.restart(options.signal);
+  }
+
+  /** Stop owning the master: it outlives this object and the process. Returns its pid. */
+  disownMaster(): Promise<number> {
+    return this.#master.disown();
+  }
+
+  /** `await using ssh = ...` disconnects at the end of the block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.disconnect();
+  }
+
+  #prepare(cmd: Command, options: CommandOptions | undefined, mode: CallMode) {
+    const call = normalizeCall(options, this.#defaults, mode);
+    const command = remoteCommand(cmd, call);
+    return { call, command };
+  }
+
+  async #track<T>(p: Promise<T>): Promise<T> {
+    if (!this.#master.error) this.#error = undefined;
+    try {
+      return await p;
+    } catch (err) {
+      if (err instanceof OpenSSHError && !(err instanceof MasterError && err === this.#master.error)) this.#error = err;
+      throw err;
+    }
+  }
+
+  #exec<T extends string | Buffer>(cmd: Command, options: CommandOptions | undefined, mode: CallMode): Promise<Result<T>> {
+    const { call, command } = this.#prepare(cmd, options, mode);
+    return this.#track(startSlave(this.#ctx, command, call).then((p) => p.result as Promise<Result<T>>));
+  }
+
+  /**
+   * Run a command and resolve with its full {@link Result} (stdout and stderr captured by
+   * default). Rejects with a typed error on failure, unless `reject: false`.
+   */
+  run<O extends CommandOptions | undefined = undefined>(cmd: Command, options?: O): Promise<Result<Out<O>>> {
+    return this.#exec(cmd, options, 'run');
+  }
+
+  /** Run a command and resolve with its stdout. stderr is kept on the error if it fails. */
+  capture<O extends CommandOptions | undefined = undefined>(cmd: Command, options?: O): Promise<Out<O>> {
+    return this.#exec<Out<O>>(cmd, options, 'capture').then((r) => r.stdout);
+  }
+
+  /** Run a command and resolve with `{ stdout, stderr }`. */
+  capture2<O extends CommandOptions | undefined = undefined>(cmd: Command, options?: O): Promise<{ stdout: Out<O>; stderr: Out<O> }> {
+    return this.#exec<Out<O>>(cmd, options, 'capture').then((r) => ({ stdout: r.stdout, stderr: r.stderr }));
+  }
+
+  /**
+   * Run a command with stdout and stderr going to this process's own (like Perl's `system`).
+   * Resolves when it succeeds. With no command (`[]` or `''`) it opens an interactive shell.
+   */
+  system(cmd: Command, options?: CommandOptions): Promise<void> {
+    return this.#exec(cmd, options, 'system').then(() => undefined);
+  }
+
+  /**
+   * Run a command and resolve `true` if it exits 0, `false` if it exits non-zero. Output is
+   * discarded unless a stream option says otherwise. Other failures (master gone, timeout)
+   * still reject.
+   */
+  test(cmd: Command, options?: CommandOptions): Promise<boolean> {
+    const { call, command } = this.#prepare(cmd, options, 'test');
+    const run = startSlave(this.#ctx, command, { ...call, reject: false })
+      .then((p) => p.result)
+      .then((r) => {
+        if (r.error && !(r.error instanceof CommandError)) throw r.error;
+        return !r.failed;
+      });
+    return this.#track(run);
+  }
+
+  /**
+   * Start a command and resolve once the slave runs, with its pid, its stdio streams (pipes
+   * by default) and a `result` promise. Output is also collected into the Result unless
+   * `buffer: false`, so an unread stream never blocks the command.
+   */
+  spawn<O extends CommandOptions | undefined = undefined>(cmd: Command, options?: O): Promise<SshProcess<Out<O>>> {
+    const { call, command } = this.#prepare(cmd, options, 'spawn');
+    return this.#track(startSlave(this.#ctx, command, call)) as Promise<SshProcess<Out<O>>>;
+  }
+
+  /**
+   * The local argv that would run `cmd` (program first), for running it yourself. Waits for
+   * the master, since the argv names its socket.
+   */
+  makeRemoteCommand(cmd: Command, options?: CommandOptions): Promise<string[]> {
+    const { call, command } = this.#prepare(cmd, options, 'command');
+    return this.#track(this.#master.ready(call.signal)).then(() => slaveArgv(this.#ctx, command, call));
+  }
+}

@@ -1,0 +1,275 @@
+import { Readable, Writable } from 'node:stream';
+import { getQuoter } from '../quote/registry.js';
+import type { Quoter } from '../quote/types.js';
+import { badOption, checkKnownKeys, optBoolean, optMs, optSignal, optString, optStringArray } from './validate.js';
+
+/** Where a slave's stdin comes from. */
+export type StdinOption = 'ignore' | 'inherit' | 'pipe' | number | Readable;
+/** Where a slave's stdout or stderr goes. */
+export type OutputOption = 'ignore' | 'inherit' | 'pipe' | number | Writable;
+/** A file to write output to: a path (truncated), or `{ path, append: true }`. */
+export type OutputFile = string | { path: string; append?: boolean };
+
+/**
+ * Options of every command method (`run`, `capture`, `capture2`, `system`, `test`, `spawn`,
+ * `makeRemoteCommand`). Names follow Net::OpenSSH's in camelCase. At most one source may be
+ * given for each stream.
+ */
+export interface CommandOptions {
+  /** Data written to the remote command's stdin, then stdin is closed (unless `stdinKeepOpen`). */
+  stdinData?: string | Uint8Array | ReadonlyArray<string | Uint8Array>;
+  /** A local file fed to the remote command's stdin. */
+  stdinFile?: string;
+  /** Remote stdin reads from the null device (also appends `</dev/null` remotely when quoting). */
+  stdinDiscard?: boolean;
+  /** stdin as a Node stream, an fd, `'inherit'` (this process's stdin), `'pipe'` or `'ignore'`. */
+  stdin?: StdinOption;
+  /** Keep the channel's stdin open after `stdinData` is written (servers that close early). */
+  stdinKeepOpen?: boolean;
+  /** Write the remote stdout to a local file. */
+  stdoutFile?: OutputFile;
+  /** Discard stdout (also `>/dev/null` remotely when quoting). */
+  stdoutDiscard?: boolean;
+  /** stdout to a Node stream, an fd, `'inherit'`, `'pipe'` or `'ignore'`. */
+  stdout?: OutputOption;
+  /** Write the remote stderr to a local file. */
+  stderrFile?: OutputFile;
+  /** Discard stderr (also `2>/dev/null` remotely when quoting). */
+  stderrDiscard?: boolean;
+  /** stderr to a Node stream, an fd, `'inherit'`, `'pipe'` or `'ignore'`. */
+  stderr?: OutputOption;
+  /** Send stderr where stdout goes (also `2>&1` remotely when quoting). */
+  stderrToStdout?: boolean;
+  /** true: force a remote pty (`-tt`); false: never (`-T`); default: ssh decides. */
+  tty?: boolean;
+  /** Extra ssh options for this call; they replace the constructor's `defaultSshOpts`. */
+  sshOpts?: readonly string[];
+  /** Per-call agent forwarding (`-A`/`-a`). */
+  forwardAgent?: boolean;
+  /** Per-call X11 forwarding (`-X`/`-x`). */
+  forwardX11?: boolean;
+  /** The remote shell's quoting rules: a POSIX shell name or a custom quoter. */
+  remoteShell?: string | Quoter;
+  /** Force quoting of a string command (`true`) or disable quoting of an array (`false`). */
+  quoteArgs?: boolean;
+  /** Text encoding of stdinData strings and captured output; `'buffer'` returns Buffers. */
+  encoding?: string;
+  /** Fail when no data moves for this many ms (Net::OpenSSH's `timeout`). */
+  idleTimeout?: number;
+  /** Fail when the command runs longer than this many ms (wall clock). */
+  timeout?: number;
+  /** Cancel the command. */
+  signal?: AbortSignal;
+  /** false: resolve with the Result (with `failed` and `error`) instead of rejecting (run/spawn). */
+  reject?: boolean;
+  /** spawn(): also collect stdout/stderr into the Result (default true). */
+  buffer?: boolean;
+}
+
+/** Defaults a caller may set on the constructor for every command. */
+export interface CommandDefaults {
+  defaultSshOpts?: readonly string[] | undefined;
+  remoteShell?: string | Quoter | undefined;
+  encoding?: string | undefined;
+  idleTimeout?: number | undefined;
+  timeout?: number | undefined;
+  signal?: AbortSignal | undefined;
+  forwardAgent?: boolean | undefined;
+  forwardX11?: boolean | undefined;
+}
+
+export type InputSpec =
+  | { kind: 'ignore' }
+  | { kind: 'inherit' }
+  | { kind: 'pipe' }
+  | { kind: 'data'; data: ReadonlyArray<string | Uint8Array> }
+  | { kind: 'file'; path: string }
+  | { kind: 'fd'; fd: number }
+  | { kind: 'stream'; stream: Readable };
+
+export type OutputSpec =
+  | { kind: 'capture' }
+  | { kind: 'ignore' }
+  | { kind: 'inherit' }
+  | { kind: 'pipe' }
+  | { kind: 'file'; path: string; append: boolean }
+  | { kind: 'fd'; fd: number }
+  | { kind: 'stream'; stream: Writable }
+  | { kind: 'stdout' };
+
+/** The method being called, which decides stream defaults. */
+export type CallMode = 'run' | 'capture' | 'system' | 'test' | 'spawn' | 'command';
+
+/** A call's options, validated and defaulted. */
+export interface NormalizedCall {
+  stdin: InputSpec;
+  stdout: OutputSpec;
+  stderr: OutputSpec;
+  stdinKeepOpen: boolean;
+  /** For remote redirections. */
+  flags: { stdinDiscard: boolean; stdoutDiscard: boolean; stderrDiscard: boolean; stderrToStdout: boolean };
+  tty: boolean | undefined;
+  sshOpts: readonly string[];
+  forwardAgent: boolean | undefined;
+  forwardX11: boolean | undefined;
+  quoter: Quoter;
+  quoteArgs: boolean | undefined;
+  encoding: string;
+  idleTimeout: number | undefined;
+  timeout: number | undefined;
+  signal: AbortSignal | undefined;
+  reject: boolean;
+  buffer: boolean;
+}
+
+const KNOWN = new Set([
+  'stdinData', 'stdinFile', 'stdinDiscard', 'stdin', 'stdinKeepOpen',
+  'stdoutFile', 'stdoutDiscard', 'stdout',
+  'stderrFile', 'stderrDiscard', 'stderr', 'stderrToStdout',
+  'tty', 'sshOpts', 'forwardAgent', 'forwardX11', 'remoteShell', 'quoteArgs', 'encoding',
+  'idleTimeout', 'timeout', 'signal', 'reject', 'buffer',
+]);
+
+/** Encodings accepted: Node Buffer encodings plus `'buffer'` for raw bytes. */
+export function checkEncoding(name: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || (value !== 'buffer' && !Buffer.isEncoding(value))) {
+    badOption(name, "'buffer' or a Node encoding name ('utf8', 'latin1', 'ascii', 'utf16le', 'base64', 'hex', ...)", value);
+  }
+  return value;
+}
+
+function pick<T extends { kind: string }>(name: string, candidates: Array<[string, T | undefined]>, fallback: T): T {
+  const given = candidates.filter(([, v]) => v !== undefined);
+  if (given.length > 1) {
+    throw new TypeError(`options ${given.map(([k]) => `'${k}'`).join(' and ')} all set the ${name}; give only one of them`);
+  }
+  return given[0]?.[1] ?? fallback;
+}
+
+function outputFile(name: string, value: unknown): OutputSpec | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string' && value !== '') return { kind: 'file', path: value, append: false };
+  if (typeof value === 'object' && value !== null && typeof (value as { path?: unknown }).path === 'string') {
+    const v = value as { path: string; append?: unknown };
+    return { kind: 'file', path: v.path, append: optBoolean(`${name}.append`, v.append) ?? false };
+  }
+  return badOption(name, 'a file path or { path, append }', value);
+}
+
+function outputOption(name: string, value: unknown): OutputSpec | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'ignore' || value === 'inherit' || value === 'pipe') return { kind: value };
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0) return { kind: 'fd', fd: value };
+  if (value instanceof Writable || (typeof value === 'object' && value !== null && typeof (value as Writable).write === 'function')) {
+    return { kind: 'stream', stream: value as Writable };
+  }
+  return badOption(name, "'ignore', 'inherit', 'pipe', a file descriptor or a Writable stream", value);
+}
+
+function inputOption(value: unknown): InputSpec | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'ignore' || value === 'inherit' || value === 'pipe') return { kind: value };
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0) return { kind: 'fd', fd: value };
+  if (value instanceof Readable || (typeof value === 'object' && value !== null && typeof (value as Readable).pipe === 'function')) {
+    return { kind: 'stream', stream: value as Readable };
+  }
+  return badOption('stdin', "'ignore', 'inherit', 'pipe', a file descriptor or a Readable stream", value);
+}
+
+function stdinData(value: unknown): InputSpec | undefined {
+  if (value === undefined) return undefined;
+  const ok = (v: unknown) => typeof v === 'string' || v instanceof Uint8Array;
+  if (ok(value)) return { kind: 'data', data: [value as string | Uint8Array] };
+  if (Array.isArray(value) && value.every(ok)) return { kind: 'data', data: value as Array<string | Uint8Array> };
+  return badOption('stdinData', 'a string, a Buffer/Uint8Array or an array of them', value);
+}
+
+const on = (name: string, v: unknown) => optBoolean(name, v) === true;
+
+/** Validate a call's options and resolve every stream for the method `mode`. */
+export function normalizeCall(options: CommandOptions | undefined, defaults: CommandDefaults, mode: CallMode): NormalizedCall {
+  const o = (options ?? {}) as Record<string, unknown>;
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) badOption('options', 'an object', options);
+  checkKnownKeys(o, KNOWN, 'a command');
+
+  const flags = {
+    stdinDiscard: on('stdinDiscard', o.stdinDiscard),
+    stdoutDiscard: on('stdoutDiscard', o.stdoutDiscard),
+    stderrDiscard: on('stderrDiscard', o.stderrDiscard),
+    stderrToStdout: on('stderrToStdout', o.stderrToStdout),
+  };
+  const stdinFile = optString('stdinFile', o.stdinFile);
+
+  const stdin = pick<InputSpec>(
+    'stdin',
+    [
+      ['stdinDiscard', flags.stdinDiscard ? { kind: 'ignore' } : undefined],
+      ['stdin', inputOption(o.stdin)],
+      ['stdinFile', stdinFile === undefined ? undefined : { kind: 'file', path: stdinFile }],
+      ['stdinData', stdinData(o.stdinData)],
+    ],
+    mode === 'spawn' ? { kind: 'pipe' } : { kind: 'ignore' },
+  );
+
+  if (stdin.kind === 'pipe' && mode !== 'spawn') {
+    throw new TypeError("option 'stdin' can be 'pipe' only with spawn(), which hands the pipe to you; use stdinData, stdinFile or a stream");
+  }
+  const quiet = mode === 'test';
+  const outDefault: OutputSpec =
+    mode === 'system' ? { kind: 'inherit' } : mode === 'spawn' ? { kind: 'pipe' } : quiet ? { kind: 'ignore' } : { kind: 'capture' };
+  const explicitOut: Array<[string, OutputSpec | undefined]> = [
+    ['stdoutDiscard', flags.stdoutDiscard ? { kind: 'ignore' } : undefined],
+    ['stdout', outputOption('stdout', o.stdout)],
+    ['stdoutFile', outputFile('stdoutFile', o.stdoutFile)],
+  ];
+  if (mode === 'capture') {
+    const given = explicitOut.find(([, v]) => v !== undefined);
+    if (given) throw new TypeError(`option '${given[0]}' cannot be used here: this method captures stdout itself (use run() or system())`);
+  }
+  const stdout = pick('stdout', explicitOut, outDefault);
+  const stderr = pick<OutputSpec>(
+    'stderr',
+    [
+      ['stderrDiscard', flags.stderrDiscard ? { kind: 'ignore' } : undefined],
+      ['stderr', outputOption('stderr', o.stderr)],
+      ['stderrFile', outputFile('stderrFile', o.stderrFile)],
+      ['stderrToStdout', flags.stderrToStdout ? { kind: 'stdout' } : undefined],
+    ],
+    mode === 'system' ? { kind: 'inherit' } : mode === 'spawn' ? { kind: 'pipe' } : quiet ? { kind: 'ignore' } : { kind: 'capture' },
+  );
+  // test() discards by default, remotely too, as Net::OpenSSH does.
+  if (quiet && stdout.kind === 'ignore' && o.stdoutDiscard === undefined && o.stdout === undefined && o.stdoutFile === undefined) {
+    flags.stdoutDiscard = true;
+    if (stderr.kind === 'ignore' && o.stderr === undefined && o.stderrFile === undefined && o.stderrToStdout === undefined) {
+      flags.stderrDiscard = true;
+    }
+  }
+
+  const sshOpts = optStringArray('sshOpts', o.sshOpts) ?? defaults.defaultSshOpts ?? [];
+  const remoteShell = o.remoteShell ?? defaults.remoteShell ?? 'POSIX';
+  return {
+    stdin,
+    stdout,
+    stderr,
+    stdinKeepOpen: on('stdinKeepOpen', o.stdinKeepOpen),
+    flags,
+    tty: optBoolean('tty', o.tty),
+    sshOpts,
+    forwardAgent: optBoolean('forwardAgent', o.forwardAgent) ?? defaults.forwardAgent,
+    forwardX11: optBoolean('forwardX11', o.forwardX11) ?? defaults.forwardX11,
+    quoter: getQuoter(remoteShell as string | Quoter),
+    quoteArgs: optBoolean('quoteArgs', o.quoteArgs),
+    encoding: checkEncoding('encoding', o.encoding) ?? defaults.encoding ?? 'utf8',
+    idleTimeout: o.idleTimeout === undefined ? defaults.idleTimeout : optMs('idleTimeout', o.idleTimeout),
+    timeout: o.timeout === undefined ? defaults.timeout : optMs('timeout', o.timeout),
+    signal: combineSignals(optSignal('signal', o.signal), defaults.signal),
+    reject: optBoolean('reject', o.reject) ?? true,
+    buffer: optBoolean('buffer', o.buffer) ?? true,
+  };
+}
+
+function combineSignals(a: AbortSignal | undefined, b: AbortSignal | undefined): AbortSignal | undefined {
+  if (a && b) return AbortSignal.any([a, b]);
+  return a ?? b;
+}

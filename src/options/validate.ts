@@ -1,0 +1,90 @@
+/**
+ * Small validators shared by the option normalisers. Each throws a TypeError that names the
+ * option, the expected form and the value received, as soon as the bad value is seen.
+ */
+
+/** Render a received value for an error message: its type and a short representation. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return `string ${JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value)}`;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
+    return `${typeof value} ${String(value)}`;
+  }
+  if (typeof value === 'function') return 'a function';
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  if (typeof value === 'object') return `an object (${value.constructor?.name ?? 'null prototype'})`;
+  return typeof value;
+}
+
+/** Throw the library's standard TypeError for option `name`. */
+export function badOption(name: string, expected: string, value: unknown): never {
+  throw new TypeError(`option '${name}' must be ${expected}, received ${describe(value)}`);
+}
+
+/** Reject keys of `options` that are not in `known`. */
+export function checkKnownKeys(options: object, known: ReadonlySet<string>, where: string): void {
+  for (const key of Object.keys(options)) {
+    if (!known.has(key)) {
+      const list = [...known].sort().join(', ');
+      throw new TypeError(`unknown option '${key}' for ${where}; known options are: ${list}`);
+    }
+  }
+}
+
+export function optBoolean(name: string, value: unknown): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'boolean') badOption(name, 'a boolean', value);
+  return value;
+}
+
+export function optString(name: string, value: unknown, { nonEmpty = true } = {}): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || (nonEmpty && value === '')) {
+    badOption(name, nonEmpty ? 'a non-empty string' : 'a string', value);
+  }
+  if (value.includes('\0')) badOption(name, 'a string without NUL bytes', value);
+  return value;
+}
+
+/** A time in milliseconds: a finite number > 0 (or `0`/`Infinity` meaning "no limit" when allowed). */
+export function optMs(name: string, value: unknown): number | undefined {
+  if (value === undefined || value === 0 || value === Number.POSITIVE_INFINITY) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    badOption(name, 'a number of milliseconds >= 0 (0 or Infinity: no limit)', value);
+  }
+  return value;
+}
+
+export function optPort(name: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 65535) {
+    badOption(name, 'an integer port between 1 and 65535', value);
+  }
+  return n;
+}
+
+export function optStringArray(name: string, value: unknown): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && !v.includes('\0'))) {
+    if (typeof value === 'string') {
+      badOption(name, 'an array of strings, one argv word each (split "-o Foo=bar" into ["-o", "Foo=bar"])', value);
+    }
+    badOption(name, 'an array of strings', value);
+  }
+  return [...value];
+}
+
+export function optSignal(name: string, value: unknown): AbortSignal | undefined {
+  if (value === undefined) return undefined;
+  if (!(value instanceof AbortSignal)) badOption(name, 'an AbortSignal', value);
+  return value;
+}
+
+export function optEnum<T extends string>(name: string, value: unknown, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    badOption(name, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`, value);
+  }
+  return value as T;
+}

@@ -1,0 +1,82 @@
+import { spawn as spawnChild } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+
+/**
+ * The seam between "what to run" and "how it runs". Everything above this file builds an
+ * argv and decides what each stdio slot is; an {@link Engine} turns that into a process.
+ * The default engine uses `child_process.spawn`; another (a pty, a remote agent, a test
+ * recorder) can be passed as the `engine` option.
+ */
+
+/** One stdio slot: a pipe to Node, the null device, the parent's own stream, or an open fd. */
+export type StdioSlot = 'pipe' | 'ignore' | 'inherit' | number;
+
+/** What to run. */
+export interface SpawnRequest {
+  /** Program, looked up in PATH. */
+  file: string;
+  /** Arguments, without the program. */
+  args: readonly string[];
+  stdio: readonly [StdioSlot, StdioSlot, StdioSlot];
+  /** Environment; the parent's when omitted. */
+  env?: NodeJS.ProcessEnv | undefined;
+  /** Start in a new session / process group (no controlling terminal). */
+  detached?: boolean | undefined;
+}
+
+/** How a process ended. `error` is set when it could not be started or waited for. */
+export interface ProcessExit {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  error?: Error | undefined;
+}
+
+/** A started process, as an engine reports it. */
+export interface RunningProcess {
+  /** The OS pid; undefined when spawning failed. */
+  readonly pid: number | undefined;
+  readonly stdin: Writable | null;
+  readonly stdout: Readable | null;
+  readonly stderr: Readable | null;
+  /** Settles once the process has exited and its stdio is closed; never rejects. */
+  readonly exited: Promise<ProcessExit>;
+  /** Send a signal; false when the process is already gone. */
+  kill(signal?: NodeJS.Signals): boolean;
+  /** Let the Node event loop end while this process still runs. */
+  unref(): void;
+}
+
+/** Starts processes. */
+export interface Engine {
+  spawn(request: SpawnRequest): RunningProcess;
+}
+
+/** The default engine: `child_process.spawn`, no shell, argv passed as is. */
+export const nodeEngine: Engine = {
+  spawn(request: SpawnRequest): RunningProcess {
+    const child = spawnChild(request.file, request.args, {
+      stdio: [...request.stdio],
+      env: request.env,
+      detached: request.detached ?? false,
+      windowsHide: true,
+    });
+    const exited = new Promise<ProcessExit>((resolve) => {
+      let spawnError: Error | undefined;
+      child.once('error', (err) => {
+        spawnError = err;
+        // A failed spawn emits no 'close'.
+        if (child.pid === undefined) resolve({ exitCode: null, signal: null, error: err });
+      });
+      child.once('close', (exitCode, signal) => resolve({ exitCode, signal, error: spawnError }));
+    });
+    return {
+      pid: child.pid,
+      stdin: child.stdin,
+      stdout: child.stdout,
+      stderr: child.stderr,
+      exited,
+      kill: (signal) => (child.exitCode === null && child.signalCode === null ? child.kill(signal) : false),
+      unref: () => child.unref(),
+    };
+  },
+};

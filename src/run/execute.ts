@@ -1,0 +1,255 @@
+import { writeSync } from 'node:fs';
+import type { Readable, Writable } from 'node:stream';
+import { buildSlaveArgv } from '../argv/slave.js';
+import {
+  AbortError,
+  CommandError,
+  ErrorCode,
+  MasterError,
+  OpenSSHError,
+  SlaveError,
+  TimeoutError,
+  type ErrorDetails,
+} from '../errors/index.js';
+import type { Master } from '../master/master.js';
+import type { NormalizedCall } from '../options/command.js';
+import { buildRemoteCommand, type Command } from '../quote/command.js';
+import { decodeOutput, encodeInput } from './encoding.js';
+import type { Engine, ProcessExit, RunningProcess } from './engine.js';
+import type { Result } from './result.js';
+import { closeAll, planStdio, type OutputRoute } from './stdio.js';
+
+/** What a slave needs from its OpenSSH object. */
+export interface ExecContext {
+  engine: Engine;
+  host: string;
+  master: Master;
+}
+
+/** A running slave ssh, as `spawn()` returns it. */
+export interface SshProcess<T extends string | Buffer = string | Buffer> {
+  /** pid of the local ssh slave process. */
+  readonly pid: number | undefined;
+  /** Writable end of the remote stdin, when stdin is `'pipe'` (spawn's default). */
+  readonly stdin: Writable | null;
+  /** Remote stdout, when `'pipe'`. */
+  readonly stdout: Readable | null;
+  /** Remote stderr, when `'pipe'`. */
+  readonly stderr: Readable | null;
+  /** The local argv. */
+  readonly argv: readonly string[];
+  /** Settles when the slave has exited; rejects like run() unless `reject: false`. */
+  readonly result: Promise<Result<T>>;
+  /** Stop the slave: the signal (default SIGTERM), then SIGKILL after 2 s. */
+  kill(signal?: NodeJS.Signals): void;
+}
+
+/** How long a slave gets between SIGTERM and SIGKILL when the library stops it. */
+const KILL_GRACE_MS = 2000;
+/** Line in ssh's stderr when the master's server refused a new session (MaxSessions). */
+const SESSION_REFUSED = /session request failed: Session open refused by peer|mux_client_request_session: .*refused/;
+
+type Termination = { kind: 'idle'; ms: number } | { kind: 'deadline'; ms: number } | { kind: 'abort'; reason: unknown };
+
+/** The remote command string for a call (pure; throws TypeError on bad words). */
+export function remoteCommand(cmd: Command, call: NormalizedCall): string {
+  return buildRemoteCommand(cmd, { quoter: call.quoter, quoteArgs: call.quoteArgs, ...call.flags });
+}
+
+/** The slave argv for a call, once the master's socket is known (pure). */
+export function slaveArgv(ctx: ExecContext, command: string, call: NormalizedCall): string[] {
+  return buildSlaveArgv({
+    ...ctx.master.spec,
+    sshOpts: call.sshOpts,
+    tty: call.tty,
+    forwardAgent: call.forwardAgent,
+    forwardX11: call.forwardX11,
+    command,
+  });
+}
+
+function abortError(reason: unknown, details: ErrorDetails): AbortError {
+  const why = reason instanceof Error ? reason.message : reason === undefined ? 'aborted' : String(reason);
+  return new AbortError(`the command was aborted: ${why}`, { ...details, cause: reason });
+}
+
+/**
+ * Start one slave: wait for the master, open the streams, spawn ssh, feed stdin, watch the
+ * timeouts and the signal, and settle `result` once ssh has exited and its output is read.
+ */
+export async function startSlave(ctx: ExecContext, command: string, call: NormalizedCall): Promise<SshProcess> {
+  const details: ErrorDetails = { host: ctx.host, command };
+  const signal = call.signal;
+  if (signal?.aborted) throw abortError(signal.reason, details);
+  try {
+    await ctx.master.ready(signal);
+  } catch (err) {
+    if (signal?.aborted && !(err instanceof OpenSSHError)) throw abortError(signal.reason, details);
+    throw err;
+  }
+  // The socket is only known once the master is up.
+  const argv = slaveArgv(ctx, command, call);
+  details.argv = argv;
+  const input = call.stdin.kind === 'data' ? encodeInput(call.stdin.data, call.encoding, details) : undefined;
+  const plan = planStdio(call, details);
+  const started = performance.now();
+  let proc: RunningProcess;
+  try {
+    proc = ctx.engine.spawn({ file: argv[0]!, args: argv.slice(1), stdio: plan.slots });
+  } finally {
+    closeAll(plan.opened);
+  }
+
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  let termination: Termination | undefined;
+  let idleTimer: NodeJS.Timeout | undefined;
+  let deadlineTimer: NodeJS.Timeout | undefined;
+  let killTimer: NodeJS.Timeout | undefined;
+
+  const terminate = (t: Termination, sig: NodeJS.Signals = 'SIGTERM') => {
+    termination ??= t;
+    if (proc.kill(sig) && !killTimer) killTimer = setTimeout(() => proc.kill('SIGKILL'), KILL_GRACE_MS);
+  };
+  const touch =
+    call.idleTimeout === undefined
+      ? () => {}
+      : () => {
+          clearTimeout(idleTimer);
+          idleTimer = setTimeout(() => terminate({ kind: 'idle', ms: call.idleTimeout! }), call.idleTimeout);
+        };
+  touch();
+  if (call.timeout !== undefined) deadlineTimer = setTimeout(() => terminate({ kind: 'deadline', ms: call.timeout! }), call.timeout);
+  const onAbort = () => terminate({ kind: 'abort', reason: signal!.reason });
+  signal?.addEventListener('abort', onAbort, { once: true });
+
+  route(proc.stdout, plan.stdout, out, touch);
+  if (plan.stderr.kind === 'stdout') route(proc.stderr, plan.stdout, out, touch);
+  else route(proc.stderr, plan.stderr, err, touch);
+  feedStdin(proc, call, input, touch);
+
+  const kill = (sig: NodeJS.Signals = 'SIGTERM') => {
+    if (proc.kill(sig) && !killTimer) killTimer = setTimeout(() => proc.kill('SIGKILL'), KILL_GRACE_MS);
+  };
+
+  const result = proc.exited.then(async (exit) => {
+    clearTimeout(idleTimer);
+    clearTimeout(deadlineTimer);
+    clearTimeout(killTimer);
+    signal?.removeEventListener('abort', onAbort);
+    const r = await settle(ctx, call, details, command, argv, exit, termination, Buffer.concat(out), Buffer.concat(err), started);
+    if (r.error && call.reject) throw r.error;
+    return r;
+  });
+  result.catch(() => {});
+  return { pid: proc.pid, stdin: proc.stdin, stdout: proc.stdout, stderr: proc.stderr, argv: argv, result, kill };
+}
+
+/** Send output where its route says, noting traffic for the idle timer. */
+function route(stream: Readable | null, r: OutputRoute, sink: Buffer[], touch: () => void): void {
+  if (!stream) return;
+  switch (r.kind) {
+    case 'collect':
+      stream.on('data', (c: Buffer) => {
+        touch();
+        sink.push(c);
+      });
+      return;
+    case 'pipe':
+      // The caller reads the stream; collecting (buffer: true) also keeps it flowing.
+      if (r.collect) stream.on('data', (c: Buffer) => sink.push(c));
+      stream.on('data', touch);
+      return;
+    case 'stream':
+      stream.on('data', touch);
+      stream.pipe(r.stream as Writable, { end: false });
+      return;
+    case 'fd':
+      stream.on('data', (c: Buffer) => {
+        touch();
+        writeSync(r.fd, c);
+      });
+      return;
+    case 'none':
+      stream.resume();
+  }
+}
+
+function feedStdin(proc: RunningProcess, call: NormalizedCall, input: Buffer[] | undefined, touch: () => void): void {
+  const stdin = proc.stdin;
+  if (!stdin) return;
+  // A remote command that does not read its input closes the channel: like Net::OpenSSH,
+  // stop writing silently (EPIPE is not a failure of the command).
+  stdin.on('error', () => {});
+  if (call.stdin.kind === 'stream') {
+    call.stdin.stream.on('data', touch);
+    call.stdin.stream.pipe(stdin);
+    return;
+  }
+  if (!input) return;
+  for (const chunk of input) if (chunk.length > 0) stdin.write(chunk, touch);
+  if (!call.stdinKeepOpen) stdin.end();
+}
+
+/** Turn how ssh ended into a Result, or the right error. */
+async function settle(
+  ctx: ExecContext,
+  call: NormalizedCall,
+  details: ErrorDetails,
+  command: string,
+  argv: string[],
+  exit: ProcessExit,
+  termination: Termination | undefined,
+  rawOut: Buffer,
+  rawErr: Buffer,
+  started: number,
+): Promise<Result<string | Buffer>> {
+  const durationMs = performance.now() - started;
+  const exitCode = exit.exitCode ?? undefined;
+  const signal = exit.signal ?? undefined;
+  let stdout: string | Buffer = rawOut;
+  let stderr: string | Buffer = rawErr;
+  let error: OpenSSHError | undefined;
+  try {
+    ({ stdout, stderr } = decodeOutput(rawOut, rawErr, call.encoding, details));
+  } catch (e) {
+    error = e as OpenSSHError;
+  }
+  const d: ErrorDetails = { ...details, exitCode, signal, stdout, stderr };
+  const stderrText = rawErr.toString('utf8');
+  if (exit.error && exit.exitCode === null && exit.signal === null) {
+    error = new SlaveError(ErrorCode.SLAVE_FAILED, `unable to run ${argv[0]}: ${exit.error.message}`, { ...d, cause: exit.error });
+  } else if (termination?.kind === 'idle' || termination?.kind === 'deadline') {
+    const what = termination.kind === 'idle' ? `no data for ${termination.ms} ms (idleTimeout)` : `still running after ${termination.ms} ms (timeout)`;
+    error = new TimeoutError(termination.kind, termination.ms, `ssh slave timed out: ${what}; the slave was stopped`, d);
+  } else if (termination?.kind === 'abort') {
+    error = abortError(termination.reason, d);
+  } else if (exitCode === 255 && SESSION_REFUSED.test(stderrText)) {
+    error = new SlaveError(
+      ErrorCode.SESSION_REFUSED,
+      `the master refused a new session (the server's MaxSessions limit is reached): run fewer commands at once on this connection`,
+      d,
+    );
+  } else if (exitCode === 255 && !(await ctx.master.alive())) {
+    const m = ctx.master.error;
+    error = new MasterError(m?.reason ?? 'exited', `the master connection is gone: ${m?.message ?? 'master check failed'}`, { ...d, cause: m });
+  } else if (exitCode !== 0) {
+    const how = signal ? `ssh was killed by ${signal}` : `command failed with exit code ${exitCode}`;
+    const last = stderrText.trim().split('\n').slice(-3).join('\n');
+    error = new CommandError(`${how}: ${command}${last ? `\n${last}` : ''}`, d);
+  }
+  return {
+    host: ctx.host,
+    command,
+    argv,
+    stdout,
+    stderr,
+    exitCode,
+    signal,
+    durationMs,
+    timedOut: termination?.kind === 'idle' || termination?.kind === 'deadline',
+    aborted: termination?.kind === 'abort',
+    failed: error !== undefined,
+    error,
+  };
+}

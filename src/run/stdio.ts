@@ -1,0 +1,125 @@
+import { closeSync, openSync } from 'node:fs';
+import { ErrorCode, SlaveError, type ErrorDetails } from '../errors/index.js';
+import type { InputSpec, NormalizedCall, OutputSpec } from '../options/command.js';
+import type { StdioSlot } from './engine.js';
+
+/** Where the bytes of one output stream go once they reach Node. */
+export type OutputRoute =
+  | { kind: 'none' }
+  /** Collected into the Result. */
+  | { kind: 'collect' }
+  /** Handed to the caller as a stream (spawn), and collected too when `buffer`. */
+  | { kind: 'pipe'; collect: boolean }
+  /** Forwarded to a writable (a caller's stream, or this process's stdout/stderr). */
+  | { kind: 'stream'; stream: NodeJS.WritableStream }
+  /** Forwarded to an fd with blocking writes. */
+  | { kind: 'fd'; fd: number };
+
+/** The stdio slots for the engine, how Node must route each piped output, and fds to close. */
+export interface StdioPlan {
+  slots: [StdioSlot, StdioSlot, StdioSlot];
+  stdout: OutputRoute;
+  /** `'stdout'`: stderr bytes are merged into the stdout route. */
+  stderr: OutputRoute | { kind: 'stdout' };
+  /** fds the library opened (files), closed once the process has them. */
+  opened: number[];
+}
+
+function openFile(path: string, flags: string, what: string, details: ErrorDetails): number {
+  try {
+    return openSync(path, flags, 0o666);
+  } catch (err) {
+    throw new SlaveError(ErrorCode.SLAVE_PIPE_FAILED, `unable to open ${what} ${path}: ${(err as Error).message}`, {
+      ...details,
+      cause: err,
+    });
+  }
+}
+
+function inputSlot(spec: InputSpec, opened: number[], details: ErrorDetails): StdioSlot {
+  switch (spec.kind) {
+    case 'ignore':
+      return 'ignore';
+    case 'inherit':
+      return 'inherit';
+    case 'fd':
+      return spec.fd;
+    case 'file': {
+      const fd = openFile(spec.path, 'r', 'stdinFile', details);
+      opened.push(fd);
+      return fd;
+    }
+    default:
+      return 'pipe';
+  }
+}
+
+/**
+ * Decide one output slot. When `observe` is set (an idle timeout is active) every output that
+ * goes somewhere is routed through Node so its traffic can be seen; otherwise files and fds
+ * are handed straight to ssh (no copying).
+ */
+function outputPlan(
+  spec: OutputSpec,
+  which: 'stdout' | 'stderr',
+  observe: boolean,
+  opened: number[],
+  details: ErrorDetails,
+): [StdioSlot, OutputRoute] {
+  switch (spec.kind) {
+    case 'ignore':
+      return ['ignore', { kind: 'none' }];
+    case 'capture':
+      return ['pipe', { kind: 'collect' }];
+    case 'pipe':
+      return ['pipe', { kind: 'pipe', collect: false }];
+    case 'stream':
+      return ['pipe', { kind: 'stream', stream: spec.stream }];
+    case 'inherit':
+      return observe ? ['pipe', { kind: 'stream', stream: which === 'stdout' ? process.stdout : process.stderr }] : ['inherit', { kind: 'none' }];
+    case 'fd':
+      return observe ? ['pipe', { kind: 'fd', fd: spec.fd }] : [spec.fd, { kind: 'none' }];
+    case 'file': {
+      const fd = openFile(spec.path, spec.append ? 'a' : 'w', `${which}File`, details);
+      opened.push(fd);
+      return observe ? ['pipe', { kind: 'fd', fd }] : [fd, { kind: 'none' }];
+    }
+    default:
+      throw new Error(`unreachable output kind ${spec.kind}`);
+  }
+}
+
+/** Build the stdio plan for a call. Opens the files it names; the caller closes `opened`. */
+export function planStdio(call: NormalizedCall, details: ErrorDetails): StdioPlan {
+  const opened: number[] = [];
+  const observe = call.idleTimeout !== undefined;
+  try {
+    const stdinSlot = inputSlot(call.stdin, opened, details);
+    const [outSlot, outRoute] = outputPlan(call.stdout, 'stdout', observe, opened, details);
+    let errSlot: StdioSlot;
+    let errRoute: StdioPlan['stderr'];
+    if (call.stderr.kind === 'stdout') {
+      // Same fd when stdout is an fd (exact interleaving); merged in Node when piped.
+      errSlot = outSlot === 'inherit' ? 1 : outSlot;
+      errRoute = outSlot === 'pipe' ? { kind: 'stdout' } : { kind: 'none' };
+    } else {
+      [errSlot, errRoute] = outputPlan(call.stderr, 'stderr', observe, opened, details);
+    }
+    if (call.stdout.kind === 'pipe' && outRoute.kind === 'pipe') outRoute.collect = call.buffer;
+    if (call.stderr.kind === 'pipe' && errRoute.kind === 'pipe') errRoute.collect = call.buffer;
+    return { slots: [stdinSlot, outSlot, errSlot], stdout: outRoute, stderr: errRoute, opened };
+  } catch (err) {
+    closeAll(opened);
+    throw err;
+  }
+}
+
+export function closeAll(fds: number[]): void {
+  for (const fd of fds.splice(0)) {
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed
+    }
+  }
+}
