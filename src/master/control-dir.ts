@@ -79,11 +79,11 @@ export function checkSecureDir(dir: string, home: string | undefined = realHome(
     const st = statSync(current);
     const mode = st.mode & 0o7777;
     const why = !st.isDirectory()
-      ? 'it is not a directory'
+      ? 'is not a directory'
       : st.uid !== euid && st.uid !== 0
-        ? `it is owned by uid ${st.uid}, not by uid ${euid} or root`
+        ? `is owned by uid ${st.uid}, not by uid ${euid} or root`
         : (mode & 0o022) !== 0 && (mode & 0o1000) === 0
-          ? `it is writable by ${(mode & 0o020) !== 0 ? 'group' : 'others'} (mode ${mode.toString(8).padStart(4, '0')}) without the sticky bit`
+          ? `is writable by ${[(mode & 0o020) !== 0 ? 'group' : '', (mode & 0o002) !== 0 ? 'others' : ''].filter(Boolean).join(' and ')} (mode ${mode.toString(8).padStart(4, '0')}) without the sticky bit`
           : undefined;
     if (why !== undefined) {
       throw new CtlPathProblem(

@@ -118,16 +118,13 @@ export class Master {
       if (err instanceof CtlPathProblem) throw await this.fail('ctl-path', err.message);
       throw err;
     }
-    if (this.external) {
-      this.state = 'running';
-      await this.check();
-      return;
+    if (!this.external) {
+      this.#spawn();
+      this.state = 'awaiting_mux';
+      await this.#waitForSocket();
     }
-    this.#spawn();
-    this.state = 'awaiting_mux';
-    await this.#waitForSocket();
-    this.state = 'running';
     await this.check();
+    this.state = 'running';
   }
 
   #spawn(): void {

@@ -1,0 +1,63 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import type { TestProject } from 'vitest/node';
+import { startSshd, type TestServer } from '../../src/testing/index.js';
+import type { ServerInfo } from './server.js';
+
+const isRoot = process.geteuid?.() === 0;
+
+/** Login shells the test users get (root only; otherwise the current user's shell). */
+export const TEST_USERS = [
+  { name: 'osmux-sh', shell: '/bin/sh' },
+  { name: 'osmux-dash', shell: '/bin/dash' },
+  { name: 'osmux-bash', shell: '/bin/bash' },
+];
+
+let server: TestServer | undefined;
+
+/** Processes whose command line mentions `needle` (our ssh slaves/masters, our sshd). */
+export function processesMentioning(needle: string): string[] {
+  const out = execFileSync('ps', ['-eo', 'pid=,stat=,args='], { encoding: 'utf8' });
+  return out
+    .split('\n')
+    .filter((l) => l.includes(needle) && !/\sZ/.test(l.slice(0, 16)))
+    .map((l) => l.trim());
+}
+
+export async function setup(project: TestProject): Promise<void> {
+  server = await startSshd({ users: isRoot ? TEST_USERS : undefined });
+  const info: ServerInfo = {
+    host: server.host,
+    port: server.port,
+    dir: server.dir,
+    users: server.users.map((u) => ({ ...u })),
+    keyPath: server.keyPath,
+    knownHostsPath: server.knownHostsPath,
+    hostKey: server.hostKey,
+    ctlDir: server.ctlDir,
+    clientOpts: [...server.clientOpts],
+    isRoot,
+  };
+  project.provide('sshd', info);
+}
+
+export async function teardown(): Promise<void> {
+  if (!server) return;
+  const { dir, ctlDir } = server;
+  // Leak checks: every master and slave the tests started must be gone by now.
+  const leftFiles = existsSync(ctlDir) ? readdirSync(ctlDir) : [];
+  const leftProcs = processesMentioning(dir).filter((l) => !l.includes('sshd'));
+  await server.stop();
+  const problems: string[] = [];
+  if (leftFiles.length > 0) problems.push(`files left in the ControlPath directory: ${leftFiles.join(', ')}`);
+  if (leftProcs.length > 0) problems.push(`ssh processes left running:\n${leftProcs.join('\n')}`);
+  if (processesMentioning(dir).length > 0) problems.push(`sshd still running: ${processesMentioning(dir).join('\n')}`);
+  if (existsSync(dir)) problems.push(`temp dir ${dir} still exists`);
+  if (problems.length > 0) throw new Error(`the test suite leaked:\n${problems.join('\n')}`);
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    sshd: ServerInfo;
+  }
+}
