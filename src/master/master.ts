@@ -1,11 +1,10 @@
 import { closeSync, openSync, readSync, rmSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { buildMasterArgv, type MasterArgvOptions } from '../argv/master.js';
 import type { ConnectionSpec } from '../argv/common.js';
 import { MasterError, type MasterFailureReason } from '../errors/index.js';
 import type { Engine, RunningProcess } from '../run/engine.js';
-import { registerMaster, unregisterMaster, type OwnedMaster } from './cleanup.js';
+import { killQuietly, registerCleanup, unregisterCleanup, type Cleanup } from './cleanup.js';
 import { CtlPathProblem, prepareCtlPath } from './control-dir.js';
 import { parseCheckPid, runControl } from './control.js';
 import { diagnoseMaster, tail } from './diagnose.js';
@@ -52,7 +51,7 @@ export class Master {
   readonly #config: MasterConfig;
   #child: RunningProcess | undefined;
   #logPath: string | undefined;
-  #owned: OwnedMaster | undefined;
+  #owned: Cleanup | undefined;
   #connecting: Promise<void> | undefined;
   #startedAt = 0;
   /** Wakes the readiness wait (socket created, master exited, timeout, abort). */
@@ -150,8 +149,14 @@ export class Master {
     child.unref();
     this.pid = child.pid;
     if (child.pid !== undefined) {
-      this.#owned = { pid: child.pid, files: [ctlPath, ...(this.#logPath ? [this.#logPath] : [])] };
-      registerMaster(this.#owned);
+      const { pid } = child;
+      const files = [ctlPath, ...(this.#logPath ? [this.#logPath] : [])];
+      this.#owned = registerCleanup({
+        run: () => {
+          killQuietly(pid, 'SIGTERM');
+          for (const f of files) rmSync(f, { force: true });
+        },
+      });
     }
     void child.exited.then((exit) => this.#onExit(child, exit.exitCode, exit.signal, exit.error));
   }
@@ -173,7 +178,7 @@ export class Master {
 
   /** Forget the child: it is gone or no longer ours. */
   #release(): void {
-    if (this.#owned) unregisterMaster(this.#owned);
+    unregisterCleanup(this.#owned);
     this.#owned = undefined;
   }
 
@@ -294,8 +299,8 @@ export class Master {
     const child = this.mine ? this.#child : undefined;
     if (sendExit && wasRunning && !this.external) await runControl(this.#config.engine, this.spec, 'exit', { timeoutMs: EXIT_REQUEST_MS });
     if (child) {
-      const done = child.exited.then(() => true);
-      const within = (ms: number) => Promise.race([done, sleep(ms, false, { ref: false })]);
+      // The master is unref'd: these waits are what keeps Node alive until it is gone.
+      const within = (ms: number) => settlesWithin(child.exited, ms);
       if (!(await within(sendExit && wasRunning ? GRACE_MS : 0))) {
         child.kill('SIGTERM');
         if (!(await within(TERM_WAIT_MS))) {
@@ -349,6 +354,19 @@ export class Master {
     this.pid = undefined;
     this.ctlPath = undefined;
     await this.connect(signal);
+  }
+}
+
+/** True if `promise` settles within `ms` (a ref'd timer, cleared as soon as it does). */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(resolve, ms, false);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

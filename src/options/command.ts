@@ -142,7 +142,8 @@ export function checkEncoding(name: string, value: unknown): string | undefined 
 function pick<T extends { kind: string }>(name: string, candidates: Array<[string, T | undefined]>, fallback: T): T {
   const given = candidates.filter(([, v]) => v !== undefined);
   if (given.length > 1) {
-    throw new TypeError(`options ${given.map(([k]) => `'${k}'`).join(' and ')} all set the ${name}; give only one of them`);
+    const names = given.map(([k]) => `'${k}'`).join(' and ');
+    throw new TypeError(`options ${names} ${given.length === 2 ? 'both' : 'all'} set the ${name}; give only one of them`);
   }
   return given[0]?.[1] ?? fallback;
 }
@@ -247,7 +248,7 @@ export function normalizeCall(options: CommandOptions | undefined, defaults: Com
   }
 
   const sshOpts = optStringArray('sshOpts', o.sshOpts) ?? defaults.defaultSshOpts ?? [];
-  const remoteShell = o.remoteShell ?? defaults.remoteShell ?? 'POSIX';
+  const remoteShell = o.remoteShell === undefined ? (defaults.remoteShell ?? 'POSIX') : o.remoteShell;
   return {
     stdin,
     stdout,

@@ -118,10 +118,10 @@ export function normalizeConnection(targetText: string | undefined, options: Ope
     badOption('serverAliveInterval', 'a whole number of seconds >= 1', alive);
   }
   const connectTimeout = o.connectTimeout === undefined ? DEFAULT_CONNECT_TIMEOUT_MS : optMs('connectTimeout', o.connectTimeout);
-  const engine = (o.engine ?? nodeEngine) as Engine;
+  const engine = (o.engine === undefined ? nodeEngine : o.engine) as Engine;
   if (typeof engine !== 'object' || engine === null || typeof engine.spawn !== 'function') badOption('engine', 'an object with a spawn() method', o.engine);
   const remoteShell = o.remoteShell as string | Quoter | undefined;
-  if (remoteShell !== undefined) getQuoter(remoteShell);
+  if (remoteShell !== undefined) getQuoter(remoteShell as string | Quoter);
   const forwardAgent = optBoolean('forwardAgent', o.forwardAgent);
   const forwardX11 = optBoolean('forwardX11', o.forwardX11);
 

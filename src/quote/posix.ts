@@ -2,8 +2,12 @@ import type { Quoter } from './types.js';
 
 const SAFE = /^[A-Za-z0-9_./@,:-]+$/;
 const QUOTE_RUNS = /'+|[^']+/g;
-/** Tokens for glob quoting: quote runs, kept escapes, lone backslashes, raw runs, other runs. */
-const GLOB_TOKENS = /('+)|(\\[*?[\]{}!^~,:\\])|(\\)|([A-Za-z0-9_./@,:*?[\]{}!^~-]+)|([^'\\A-Za-z0-9_./@,:*?[\]{}!^~-]+)/g;
+/**
+ * Tokens for glob quoting: quote runs, kept escapes, lone backslashes, raw runs (safe and
+ * glob characters), and other runs up to the next glob character, quote or backslash (as
+ * Net::OpenSSH: `/tmp/a b*` gives `/tmp/a' b'*`).
+ */
+const GLOB_TOKENS = /('+)|(\\[*?[\]{}!^~,:\\])|(\\)|([A-Za-z0-9_./@,:*?[\]{}!^~-]+)|([^'\\*?[\]{}!^~,:]+)/g;
 
 function quoteRun(run: string): string {
   return run.length === 1 ? "\\'" : `"${run}"`;

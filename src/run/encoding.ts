@@ -20,8 +20,10 @@ export function encodeInput(data: ReadonlyArray<string | Uint8Array>, encoding: 
     if (typeof item !== 'string') return Buffer.from(item.buffer, item.byteOffset, item.byteLength);
     if (max !== undefined) {
       for (let i = 0; i < item.length; i++) {
-        if (item.charCodeAt(i) > max) {
-          throw new EncodingError(encoding, `stdin data encoding failed: character U+${item.charCodeAt(i).toString(16).toUpperCase().padStart(4, '0')} at index ${i} cannot be encoded as ${encoding}`, details);
+        const cp = item.codePointAt(i)!;
+        if (cp > max) {
+          const hex = cp.toString(16).toUpperCase().padStart(4, '0');
+          throw new EncodingError(encoding, `stdin data encoding failed: character U+${hex} at index ${i} cannot be encoded as ${encoding}`, details);
         }
       }
     } else if ((enc === 'utf8' || enc === 'utf16le') && !item.isWellFormed()) {

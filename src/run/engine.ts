@@ -51,6 +51,16 @@ export interface Engine {
   spawn(request: SpawnRequest): RunningProcess;
 }
 
+/**
+ * How long to wait for a process's pipes to close after it exits. An `ssh -S` slave hands its
+ * stdio fds to the master, so a slave that was killed leaves the master holding the write
+ * ends until the remote command ends: waiting for EOF would wait for the remote command.
+ * After a normal exit the master closes them at once; after a kill, take what is already in
+ * the pipes and close our ends.
+ */
+const DRAIN_AFTER_EXIT_MS = 2000;
+const DRAIN_AFTER_KILL_MS = 100;
+
 /** The default engine: `child_process.spawn`, no shell, argv passed as is. */
 export const nodeEngine: Engine = {
   spawn(request: SpawnRequest): RunningProcess {
@@ -60,14 +70,27 @@ export const nodeEngine: Engine = {
       detached: request.detached ?? false,
       windowsHide: true,
     });
+    let killed = false;
     const exited = new Promise<ProcessExit>((resolve) => {
       let spawnError: Error | undefined;
+      let drain: NodeJS.Timeout | undefined;
       child.once('error', (err) => {
         spawnError = err;
         // A failed spawn emits no 'close'.
         if (child.pid === undefined) resolve({ exitCode: null, signal: null, error: err });
       });
-      child.once('close', (exitCode, signal) => resolve({ exitCode, signal, error: spawnError }));
+      child.once('exit', (_code, signal) => {
+        drain = setTimeout(
+          () => {
+            for (const s of [child.stdin, child.stdout, child.stderr]) s?.destroy();
+          },
+          killed || signal ? DRAIN_AFTER_KILL_MS : DRAIN_AFTER_EXIT_MS,
+        );
+      });
+      child.once('close', (exitCode, signal) => {
+        clearTimeout(drain);
+        resolve({ exitCode, signal, error: spawnError });
+      });
     });
     return {
       pid: child.pid,
@@ -75,7 +98,11 @@ export const nodeEngine: Engine = {
       stdout: child.stdout,
       stderr: child.stderr,
       exited,
-      kill: (signal) => (child.exitCode === null && child.signalCode === null ? child.kill(signal) : false),
+      kill: (signal) => {
+        if (child.exitCode !== null || child.signalCode !== null) return false;
+        killed = true;
+        return child.kill(signal);
+      },
       unref: () => child.unref(),
     };
   },

@@ -96,8 +96,9 @@ export async function startSlave(ctx: ExecContext, command: string, call: Normal
   let proc: RunningProcess;
   try {
     proc = ctx.engine.spawn({ file: argv[0]!, args: argv.slice(1), stdio: plan.slots });
-  } finally {
+  } catch (e) {
     closeAll(plan.opened);
+    throw e;
   }
 
   const out: Buffer[] = [];
@@ -137,6 +138,8 @@ export async function startSlave(ctx: ExecContext, command: string, call: Normal
     clearTimeout(deadlineTimer);
     clearTimeout(killTimer);
     signal?.removeEventListener('abort', onAbort);
+    // Files stay open until now: output routed through Node is still written to them.
+    closeAll(plan.opened);
     const r = await settle(ctx, call, details, command, argv, exit, termination, Buffer.concat(out), Buffer.concat(err), started);
     if (r.error && call.reject) throw r.error;
     return r;
@@ -164,12 +167,19 @@ function route(stream: Readable | null, r: OutputRoute, sink: Buffer[], touch: (
       stream.on('data', touch);
       stream.pipe(r.stream as Writable, { end: false });
       return;
-    case 'fd':
+    case 'fd': {
+      let broken = false;
       stream.on('data', (c: Buffer) => {
         touch();
-        writeSync(r.fd, c);
+        if (broken) return;
+        try {
+          writeSync(r.fd, c);
+        } catch {
+          broken = true; // like a broken pipe: stop writing, keep the command running
+        }
       });
       return;
+    }
     case 'none':
       stream.resume();
   }

@@ -15,13 +15,13 @@ export type OutputRoute =
   /** Forwarded to an fd with blocking writes. */
   | { kind: 'fd'; fd: number };
 
-/** The stdio slots for the engine, how Node must route each piped output, and fds to close. */
+/** The stdio slots for the engine, how Node must route each piped output, and fds to close once it exits. */
 export interface StdioPlan {
   slots: [StdioSlot, StdioSlot, StdioSlot];
   stdout: OutputRoute;
   /** `'stdout'`: stderr bytes are merged into the stdout route. */
   stderr: OutputRoute | { kind: 'stdout' };
-  /** fds the library opened (files), closed once the process has them. */
+  /** fds the library opened (files), closed once the process has exited. */
   opened: number[];
 }
 

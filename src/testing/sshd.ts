@@ -4,6 +4,7 @@ import { createConnection, createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { killQuietly, registerCleanup, unregisterCleanup, type Cleanup } from '../master/cleanup.js';
 
 const run = promisify(execFile);
 
@@ -65,17 +66,15 @@ export interface TestServer {
 
 const isRoot = () => process.geteuid?.() === 0;
 const HOME_ROOT = '/var/lib/openssh-mux-test';
-const live = new Set<ChildProcess>();
-let exitHook = false;
 
-function killOnExit(child: ChildProcess): void {
-  live.add(child);
-  if (!exitHook) {
-    exitHook = true;
-    process.on('exit', () => {
-      for (const c of live) if (c.pid) try { process.kill(-c.pid, 'SIGKILL'); } catch { /* gone */ }
-    });
-  }
+/** If this process ends without stop(), still kill the listener and remove the temp dir. */
+function killOnExit(child: ChildProcess, dir: string): Cleanup {
+  return registerCleanup({
+    run: () => {
+      killQuietly(-child.pid!, 'SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  });
 }
 
 async function freePort(): Promise<number> {
@@ -98,6 +97,25 @@ function canConnect(port: number): Promise<boolean> {
     });
     sock.once('error', () => resolve(false));
   });
+}
+
+/** pids of every process below `root` (not `root` itself). */
+async function descendants(root: number): Promise<number[]> {
+  const { stdout } = await run('ps', ['-eo', 'pid=,ppid=']);
+  const children = new Map<number, number[]>();
+  for (const line of stdout.split('\n')) {
+    const [pid, ppid] = line.trim().split(/\s+/).map(Number);
+    if (!pid || ppid === undefined) continue;
+    children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+  }
+  const out: number[] = [];
+  const todo = [...(children.get(root) ?? [])];
+  while (todo.length > 0) {
+    const pid = todo.pop()!;
+    out.push(pid);
+    todo.push(...(children.get(pid) ?? []));
+  }
+  return out;
 }
 
 /** Create a key-only account with an empty home, if it does not exist yet (root only). */
@@ -179,7 +197,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestServer> 
       const logPath = join(dir, 'sshd.log');
       const child = spawn(sshdCmd, ['-D', '-f', configPath, '-E', logPath], { stdio: 'ignore', detached: true });
       child.unref();
-      killOnExit(child);
+      const lastChance = killOnExit(child, dir);
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       let up = false;
       for (let i = 0; i < 250 && child.exitCode === null; i++) {
@@ -187,9 +205,9 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestServer> 
         await new Promise((r) => setTimeout(r, 20));
       }
       if (!up) {
-        try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ }
+        killQuietly(-child.pid!, 'SIGKILL');
         await exited;
-        live.delete(child);
+        unregisterCleanup(lastChance);
         const log = existsSync(logPath) ? readFileSync(logPath, 'utf8') : '';
         if (attempt < 3 && /Address already in use|Cannot bind/.test(log)) continue;
         throw new Error(`sshd did not start on 127.0.0.1:${port}: ${log.trim() || 'no log'}`);
@@ -212,12 +230,17 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestServer> 
         connectOptions: () => ({ keyPath, masterOpts: [...clientOpts], ctlDir }),
         log: () => (existsSync(logPath) ? readFileSync(logPath, 'utf8') : ''),
         async stop() {
-          try { process.kill(-child.pid!, 'SIGTERM'); } catch { /* gone */ }
-          await Promise.race([exited, new Promise((r) => setTimeout(r, 3000).unref())]);
-          try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ }
-          live.delete(child);
-          // Sessions run in sessions of their own: end what the test users left behind.
-          if (root) for (const u of users) await run('pkill', ['-KILL', '-u', u.name]).catch(() => {});
+          // Each connection's sshd calls setsid(), so neither the process group nor the
+          // user (other servers may share the test users) delimits this server: its
+          // process tree does. Collect it before the listener dies and orphans it.
+          const tree = await descendants(child.pid!);
+          killQuietly(-child.pid!, 'SIGTERM');
+          for (const pid of tree) killQuietly(pid, 'SIGKILL');
+          let timer: NodeJS.Timeout | undefined;
+          await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 3000)))]);
+          clearTimeout(timer);
+          killQuietly(-child.pid!, 'SIGKILL');
+          unregisterCleanup(lastChance);
           rmSync(dir, { recursive: true, force: true });
         },
       };

@@ -1,0 +1,99 @@
+import { spawn } from 'node:child_process';
+import { existsSync, lstatSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { baseOptions, connect, target } from '../helpers/server.js';
+
+const child = fileURLToPath(new URL('../fixtures/exit-child.mjs', import.meta.url));
+const dist = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitGone(pid: number): Promise<boolean> {
+  for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 20));
+  return !alive(pid);
+}
+
+/** Run the fixture; resolve with its first line (the master) and how it ended. */
+function runChild(mode: string, options = baseOptions(), killWith?: NodeJS.Signals) {
+  return new Promise<{ pid: number; ctlPath: string; code: number | null; signal: string | null; out: string }>((resolve, reject) => {
+    const p = spawn(process.execPath, [child, JSON.stringify({ mode, target: target(), options })], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (killWith && out.includes('\n')) p.kill(killWith);
+    });
+    p.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    const timer = setTimeout(() => p.kill('SIGKILL'), 20_000);
+    p.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const first = out.split('\n')[0];
+      if (!first) return reject(new Error(`child printed nothing (code ${code}, signal ${signal}): ${err}`));
+      resolve({ ...JSON.parse(first), code, signal, out });
+    });
+  });
+}
+
+beforeAll(() => {
+  if (!existsSync(dist)) throw new Error('dist/ is missing: run the tests with `npm test` (it builds first)');
+});
+
+describe('process-exit cleanup', () => {
+  it('a child that just returns without disconnecting exits and leaves no master', async () => {
+    const r = await runChild('return');
+    expect(r.code).toBe(0);
+    expect(await waitGone(r.pid)).toBe(true);
+    expect(lstatSync(r.ctlPath, { throwIfNoEntry: false })).toBeUndefined();
+  });
+
+  it('process.exit() kills the master', async () => {
+    const r = await runChild('exit');
+    expect(r.code).toBe(3);
+    expect(await waitGone(r.pid)).toBe(true);
+    expect(lstatSync(r.ctlPath, { throwIfNoEntry: false })).toBeUndefined();
+  });
+
+  it('an uncaught exception kills the master', async () => {
+    const r = await runChild('throw');
+    expect(r.code).toBe(1);
+    expect(await waitGone(r.pid)).toBe(true);
+  });
+
+  it('SIGTERM kills the master, and the process still dies by the signal', async () => {
+    const r = await runChild('signal', baseOptions(), 'SIGTERM');
+    expect(r.signal).toBe('SIGTERM');
+    expect(await waitGone(r.pid)).toBe(true);
+    expect(lstatSync(r.ctlPath, { throwIfNoEntry: false })).toBeUndefined();
+  });
+
+  it('SIGINT likewise', async () => {
+    const r = await runChild('signal', baseOptions(), 'SIGINT');
+    expect(r.signal).toBe('SIGINT');
+    expect(await waitGone(r.pid)).toBe(true);
+  });
+
+  it("an application's own signal handler keeps a working connection; exit still cleans up", async () => {
+    const r = await runChild('handled-signal', baseOptions(), 'SIGTERM');
+    expect(r.out).toContain('still-working\n');
+    expect(r.code).toBe(0);
+    expect(await waitGone(r.pid)).toBe(true);
+  });
+
+  it("a child process using the parent's master as external never kills it", async () => {
+    const parent = await connect();
+    for (const mode of ['return', 'exit', 'throw']) {
+      const r = await runChild(mode, { externalMaster: true, ctlPath: parent.ctlPath! } as never);
+      expect(r.pid).toBe(parent.masterPid);
+    }
+    expect(alive(parent.masterPid!)).toBe(true);
+    expect(await parent.capture('echo parent-ok')).toBe('parent-ok\n');
+  });
+});
