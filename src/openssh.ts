@@ -54,7 +54,7 @@ export class OpenSSH implements AsyncDisposable {
     this.#defaults = n.defaults;
     this.#master = new Master(n.master);
     this.#ctx = { engine: n.master.engine, host: this.host, master: this.#master };
-    if (n.connect) void this.#master.connect(this.#defaults.signal).catch(() => {});
+    if (n.connect) void this.#master.connect().catch(() => {});
   }
 
   /** Connect and wait for the master: resolves with the ready object, rejects with a MasterError. */

@@ -30,6 +30,8 @@ export interface MasterConfig {
   masterArgv: Omit<MasterArgvOptions, keyof ConnectionSpec>;
   masterStdoutDiscard: boolean;
   masterStderrDiscard: boolean;
+  /** Aborts the login (and makes every later operation fail). */
+  signal?: AbortSignal | undefined;
 }
 
 /** Steps of the readiness poll: start at 20 ms, grow by 10% up to 200 ms (Net::OpenSSH's). */
@@ -185,6 +187,9 @@ export class Master {
   async #waitForSocket(): Promise<void> {
     const ctlPath = this.ctlPath!;
     const limit = this.#config.connectTimeout;
+    const signal = this.#config.signal;
+    const onAbort = () => this.#wake?.();
+    signal?.addEventListener('abort', onAbort);
     let watcher: FSWatcher | undefined;
     try {
       watcher = watch(dirname(ctlPath), { persistent: false }, () => this.#wake?.());
@@ -195,6 +200,10 @@ export class Master {
       let delay = POLL_FIRST_MS;
       for (;;) {
         if (this.error) throw this.error;
+        if (signal?.aborted) {
+          const why = signal.reason instanceof Error ? signal.reason.message : String(signal.reason);
+          throw await this.fail('aborted', `the login was aborted: ${why}`, { cause: signal.reason });
+        }
         if (statSync(ctlPath, { throwIfNoEntry: false })?.isSocket()) return;
         const elapsed = performance.now() - this.#startedAt;
         if (limit !== undefined && elapsed >= limit) {
@@ -213,6 +222,7 @@ export class Master {
       }
     } finally {
       watcher?.close();
+      signal?.removeEventListener('abort', onAbort);
     }
   }
 
@@ -321,8 +331,10 @@ export class Master {
 
   /** `disconnect()`: close our master; for an external or disowned one, just let go of it. */
   async disconnect(): Promise<void> {
-    if (this.#connecting) await this.#connecting.catch(() => {});
+    // Setting the error first interrupts a login in progress at its next step.
     this.#setError('disconnected', 'the connection was closed by disconnect()');
+    this.#wake?.();
+    if (this.#connecting) await this.#connecting.catch(() => {});
     await this.#kill(true);
   }
 

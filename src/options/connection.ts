@@ -141,6 +141,7 @@ export function normalizeConnection(targetText: string | undefined, options: Ope
       connectTimeout,
       masterStdoutDiscard: optBoolean('masterStdoutDiscard', o.masterStdoutDiscard) ?? false,
       masterStderrDiscard: optBoolean('masterStderrDiscard', o.masterStderrDiscard) ?? false,
+      signal: optSignal('signal', o.signal),
       masterArgv: {
         masterOpts: optStringArray('masterOpts', o.masterOpts),
         // Net::OpenSSH: int((timeout || 90) + 2) / 3), with its timeout in seconds.
