@@ -501,6 +501,7 @@ describe('normalizeConnection', () => {
       connectTimeout: 5000,
       masterStdoutDiscard: true,
       masterStderrDiscard: true,
+      signal,
       masterArgv: {
         masterOpts: ['-o', 'Compression=yes'],
         serverAliveInterval: 7,
