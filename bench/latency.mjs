@@ -7,7 +7,8 @@
 //                     timing each iteration with $EPOCHREALTIME (bash start-up excluded)
 //
 // Usage: npm run bench            (builds, then runs this file)
-//   BENCH_N=300      measured iterations per variant (default 300)
+//   BENCH_N=300      measured iterations per variant (default 300), after 20 of warm-up
+//   BENCH_ROUNDS=30  interleaved rounds the iterations are split into (default 30)
 //   BENCH_JSON=path  also write the raw numbers as JSON to that path
 //
 // The run starts its own throwaway sshd (dist/testing), and always disconnects, stops the
@@ -22,9 +23,10 @@ import { startSshd } from '../dist/testing/index.js';
 
 const N = envInt('BENCH_N', 300);
 const WARMUP = 20;
-const ROUNDS = Math.min(5, N);
+const ROUNDS = Math.min(envInt('BENCH_ROUNDS', 30), N);
 const TARGET_RATIO = 1.05;
 const COMMAND = 'true';
+const BENCH_USER = 'osmux-bench';
 
 function envInt(name, dflt) {
   const raw = process.env[name];
@@ -92,7 +94,7 @@ const BASH_LOOP = [
   'while read -r n; do',
   '  for ((i = 0; i < n; i++)); do',
   '    t0=$EPOCHREALTIME',
-  '    "$@" </dev/null >/dev/null 2>>/tmp/bashloop.err',
+  '    "$@" </dev/null >/dev/null 2>&1',
   '    rc=$?',
   '    t1=$EPOCHREALTIME',
   '    t0=${t0//[!0-9]/} t1=${t1//[!0-9]/}',
@@ -169,6 +171,8 @@ class BashLoop {
 let server;
 let ssh;
 let bash;
+/** A start-up in progress (sshd, login): cleanup waits for it, then undoes it. */
+let starting;
 let cleaning;
 let interrupted;
 
@@ -210,6 +214,7 @@ function cleanup() {
     const problems = [];
     try {
       await bash?.stop().catch((e) => problems.push(`bash loop: ${e.message}`));
+      await starting?.catch(() => {});
       await ssh?.disconnect().catch((e) => problems.push(`disconnect: ${e.message}`));
       if (server) {
         // let the server-side session end before its listener is stopped
@@ -257,6 +262,43 @@ function roundSizes(n, rounds) {
   return Array.from({ length: rounds }, (_, i) => Math.floor(n / rounds) + (i < n % rounds ? 1 : 0));
 }
 
+/** All orders of `keys`, cycled through round by round, so each variant runs first, second
+ * and last equally often and follows each other variant equally often. */
+function orders(keys, rounds) {
+  const perms = (xs) => (xs.length <= 1 ? [xs] : xs.flatMap((x, i) => perms([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p])));
+  const all = perms(keys);
+  return Array.from({ length: rounds }, (_, r) => all[r % all.length]);
+}
+
+/** Deterministic PRNG (mulberry32), so the confidence interval is reproducible from the JSON. */
+function rng(seed) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** 95% interval of median(x)/median(y) by resampling whole rounds (keeps the interleaving). */
+function ratioInterval(xRounds, yRounds, reps = 2000) {
+  const rand = rng(12345);
+  const R = xRounds.length;
+  const ratios = [];
+  for (let i = 0; i < reps; i++) {
+    const xs = [];
+    const ys = [];
+    for (let j = 0; j < R; j++) {
+      const r = Math.floor(rand() * R);
+      xs.push(...xRounds[r]);
+      ys.push(...yRounds[r]);
+    }
+    ratios.push(median(xs) / median(ys));
+  }
+  ratios.sort((p, q) => p - q);
+  return [ratios[Math.floor(0.025 * reps)], ratios[Math.ceil(0.975 * reps) - 1]];
+}
+
 function versions() {
   const r = spawnSync('ssh', ['-V'], { encoding: 'utf8' });
   return { openssh: (r.stderr || r.stdout || '').trim(), node: process.version };
@@ -269,74 +311,92 @@ async function main() {
   const started = performance.now();
   const v = versions();
 
-  server = await startSshd();
-  ssh = await OpenSSH.connect(server.target(), server.connectOptions());
+  // A login of its own, so a test run going on at the same time on the default test user
+  // cannot disturb the measured sessions (an earlier startSshd().stop() killed every
+  // process of its users with pkill -u, cutting other servers' sessions mid-run).
+  await (starting = startSshd({ users: [{ name: BENCH_USER, shell: '/bin/sh' }] }).then((s) => (server = s)));
+  if (interrupted) return;
+  await (starting = OpenSSH.connect(server.target(), server.connectOptions()).then((c) => (ssh = c)));
+  if (interrupted) return;
   const argv = await ssh.makeRemoteCommand(COMMAND);
   bash = new BashLoop(argv);
 
   const variants = {
-    L: { label: '(L) library  ssh.capture(\'true\')', rounds: [], run: (k) => timeEach(k, () => ssh.capture(COMMAND)) },
-    a: { label: '(a) bare Node spawn, same argv', rounds: [], run: (k) => timeEach(k, () => bareRun(argv)) },
-    b: { label: '(b) bash loop, same argv (floor)', rounds: [], run: (k) => bash.run(k) },
+    L: { label: "(L) library, ssh.capture('true')", run: (k) => timeEach(k, () => ssh.capture(COMMAND)) },
+    a: { label: '(a) bare Node spawn, same argv', run: (k) => timeEach(k, () => bareRun(argv)) },
+    b: { label: '(b) bash loop, same argv (floor)', run: (k) => bash.run(k) },
   };
   const keys = Object.keys(variants);
+  for (const k of keys) Object.assign(variants[k], { rounds: [], cpuUs: 0 });
 
-  // sanity: each variant really runs the command
+  // sanity: the library and the bare loop really run the command (the bash loop checks $?)
   if ((await ssh.capture(COMMAND)) !== '' || (await bareRun(argv)) !== '') throw new Error('unexpected output from true');
 
   for (const k of keys) await variants[k].run(WARMUP);
 
   const sizes = roundSizes(N, ROUNDS);
-  const order = [];
+  const plan = orders(keys, ROUNDS);
   for (let r = 0; r < ROUNDS; r++) {
-    const rot = keys.map((_, i) => keys[(i + r) % keys.length]);
-    order.push(rot.join(''));
-    for (const k of rot) variants[k].rounds.push(await variants[k].run(sizes[r]));
+    for (const k of plan[r]) {
+      const cpu0 = process.cpuUsage();
+      variants[k].rounds.push(await variants[k].run(sizes[r]));
+      const cpu = process.cpuUsage(cpu0);
+      variants[k].cpuUs += cpu.user + cpu.system;
+    }
   }
   const measuredMs = performance.now() - started;
 
   const res = {};
   for (const k of keys) {
     const all = variants[k].rounds.flat();
-    res[k] = { label: variants[k].label, stats: stats(all), roundMedians: variants[k].rounds.map(median), samples: variants[k].rounds };
+    res[k] = {
+      label: variants[k].label,
+      stats: stats(all),
+      // CPU time of this Node process per command: the library's own work shows here
+      // without the scheduling noise of wall-clock time (for (b), Node only reads lines).
+      nodeCpuMsPerCmd: variants[k].cpuUs / 1000 / all.length,
+      roundMedians: variants[k].rounds.map(median),
+      samplesByRound: variants[k].rounds,
+    };
   }
-  const ratio = (x, y, f) => res[x].stats[f] / res[y].stats[f];
-  const ratios = {
-    'L/a': { median: ratio('L', 'a', 'median'), p95: ratio('L', 'a', 'p95') },
-    'L/b': { median: ratio('L', 'b', 'median'), p95: ratio('L', 'b', 'p95') },
-    'a/b': { median: ratio('a', 'b', 'median'), p95: ratio('a', 'b', 'p95') },
-  };
-  const perRoundLa = res.L.roundMedians.map((m, i) => m / res.a.roundMedians[i]);
+  const ratio = (x, y) => ({
+    median: res[x].stats.median / res[y].stats.median,
+    p95: res[x].stats.p95 / res[y].stats.p95,
+    medianCI95: ratioInterval(variants[x].rounds, variants[y].rounds),
+  });
+  const ratios = { 'L/a': ratio('L', 'a'), 'L/b': ratio('L', 'b'), 'a/b': ratio('a', 'b') };
   const pass = ratios['L/a'].median <= TARGET_RATIO;
 
   // ---- report
   const cpu = cpus();
-  console.log('openssh-mux latency benchmark: one command (`true`) over an established master, loopback sshd');
+  const ctl = argv[argv.indexOf('-S') + 1];
+  console.log('openssh-mux latency: one command (`true`) over an established master, loopback sshd');
   console.log(`  OpenSSH : ${v.openssh}`);
   console.log(`  Node    : ${v.node}`);
-  console.log(`  CPU     : ${cpu.length} x ${cpu[0]?.model ?? '?'}  (load avg ${loadavg().map((x) => x.toFixed(2)).join(' ')})`);
-  console.log(`  N       : ${N} per variant, after ${WARMUP} warm-up; ${ROUNDS} interleaved rounds of ${sizes.join('/')} (orders ${order.join(' ')})`);
-  console.log(`  argv    : ${argv.join(' ')}`);
+  console.log(`  CPU     : ${cpu.length} x ${cpu[0]?.model?.trim() ?? '?'} (load avg at end ${loadavg().map((x) => x.toFixed(2)).join(' ')})`);
+  console.log(`  N       : ${N} per variant after ${WARMUP} warm-up, in ${ROUNDS} interleaved rounds of ~${sizes[0]} (order varies by round)`);
+  console.log(`  argv    : ${argv.join(' ').replace(ctl, '<ctl>')}`);
   console.log('');
-  const head = `  ${'variant'.padEnd(36)}${pad('median', 9)}${pad('p95', 9)}${pad('mean', 9)}${pad('min', 9)}${pad('max', 9)}   per-round medians (ms)`;
+  const head = `  ${'variant'.padEnd(35)}${pad('median', 8)}${pad('p95', 8)}${pad('mean', 8)}${pad('min', 8)}${pad('max', 8)}${pad('node CPU', 10)}`;
   console.log(head);
   console.log(`  ${'-'.repeat(head.length - 2)}`);
   for (const k of keys) {
     const s = res[k].stats;
-    console.log(`  ${res[k].label.padEnd(36)}${pad(fmt(s.median), 9)}${pad(fmt(s.p95), 9)}${pad(fmt(s.mean), 9)}${pad(fmt(s.min), 9)}${pad(fmt(s.max), 9)}   ${res[k].roundMedians.map(fmt).join(' ')}`);
+    console.log(`  ${res[k].label.padEnd(35)}${pad(fmt(s.median), 8)}${pad(fmt(s.p95), 8)}${pad(fmt(s.mean), 8)}${pad(fmt(s.min), 8)}${pad(fmt(s.max), 8)}${pad(fmt(res[k].nodeCpuMsPerCmd), 10)}`);
   }
-  console.log('  (all times in ms per command)');
+  console.log('  (ms per command; node CPU = user+sys time of this Node process per command)');
   console.log('');
-  console.log(`  ratio      median    p95`);
+  console.log(`  ${'ratio'.padEnd(8)}${pad('median', 8)}${pad('95% CI', 15)}${pad('p95', 8)}`);
   for (const [name, r] of Object.entries(ratios)) {
+    const ci = `${r.medianCI95[0].toFixed(3)}-${r.medianCI95[1].toFixed(3)}`;
     const note =
-      name === 'L/a' ? `   library overhead over bare spawn; target <= ${TARGET_RATIO.toFixed(2)} (median): ${pass ? 'PASS' : 'FAIL'}`
+      name === 'L/a' ? `   library vs bare spawn: target <= ${TARGET_RATIO.toFixed(2)} -> ${pass ? 'PASS' : 'FAIL'}${r.medianCI95[0] <= TARGET_RATIO && TARGET_RATIO <= r.medianCI95[1] ? ' (CI spans the target: within noise)' : ''}`
       : name === 'L/b' ? '   library vs the bash floor'
-      : '   cost of Node spawn itself vs the bash floor';
-    console.log(`  ${name.padEnd(8)}${pad(r.median.toFixed(3), 8)}${pad(r.p95.toFixed(3), 8)}${note}`);
+      : '   Node spawn vs the bash floor';
+    console.log(`  ${name.padEnd(8)}${pad(r.median.toFixed(3), 8)}${pad(ci, 15)}${pad(r.p95.toFixed(3), 8)}${note}`);
   }
-  console.log(`  per-round L/a (medians): ${perRoundLa.map((x) => x.toFixed(3)).join(' ')}`);
-  console.log(`  measured in ${(measuredMs / 1000).toFixed(1)} s`);
+  console.log(`  library CPU overhead: ${((res.L.nodeCpuMsPerCmd - res.a.nodeCpuMsPerCmd) * 1000).toFixed(0)} us per command of Node CPU over the bare loop`);
+  console.log(`  run took ${(measuredMs / 1000).toFixed(1)} s (setup included)`);
 
   if (process.env.BENCH_JSON) {
     const json = {
@@ -346,21 +406,21 @@ async function main() {
         node: v.node,
         platform: `${process.platform} ${process.arch}`,
         cpus: cpu.length,
-        cpuModel: cpu[0]?.model,
+        cpuModel: cpu[0]?.model?.trim(),
+        loadavgAtEnd: loadavg(),
         n: N,
         warmup: WARMUP,
         rounds: ROUNDS,
         roundSizes: sizes,
-        roundOrders: order,
+        roundOrders: plan.map((o) => o.join('')),
         command: COMMAND,
         argv,
         unit: 'ms',
-        quantiles: 'median: mean of the middle two for even n; p95: nearest rank',
+        quantiles: 'median: mean of the middle two for even n; p95: nearest rank; CI: 2000 bootstrap resamples of whole rounds, seed 12345',
       },
       target: { ratio: 'L/a median', max: TARGET_RATIO, pass },
       ratios,
-      perRoundRatioLa: perRoundLa,
-      variants: Object.fromEntries(keys.map((k) => [k, { label: res[k].label, stats: res[k].stats, roundMedians: res[k].roundMedians, samplesByRound: res[k].samples }])),
+      variants: res,
     };
     writeFileSync(process.env.BENCH_JSON, `${JSON.stringify(json, null, 2)}\n`);
     console.log(`  raw numbers written to ${process.env.BENCH_JSON}`);

@@ -199,10 +199,15 @@ export class OpenSSH implements AsyncDisposable {
 
   /**
    * Run a command with stdout and stderr going to this process's own (like Perl's `system`).
-   * Resolves when it succeeds. With no command (`[]` or `''`) it opens an interactive shell.
+   * Resolves when it succeeds. With no command (`[]`, `''` or none) it opens an interactive
+   * shell on this process's stdin (with a pty when stdin is a terminal, without one otherwise).
    */
-  system(cmd: Command, options?: CommandOptions): Promise<void> {
-    return this.#exec(cmd, options, 'system').then(() => undefined);
+  system(cmd: Command = [], options?: CommandOptions): Promise<void> {
+    const interactive = (typeof cmd === 'string' ? cmd : cmd.length === 0 ? '' : 'x') === '';
+    const hasStdin = options && ['stdin', 'stdinData', 'stdinFile', 'stdinDiscard'].some((k) => k in options);
+    // An interactive session talks to this process's terminal, as Net::OpenSSH's system().
+    const o = interactive && !hasStdin ? { stdin: 'inherit' as const, tty: process.stdin.isTTY === true, ...options } : options;
+    return this.#exec(cmd, o, 'system').then(() => undefined);
   }
 
   /**

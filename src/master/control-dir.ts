@@ -111,13 +111,16 @@ export function checkCtlPathLength(ctlPath: string, platform: NodeJS.Platform = 
   }
 }
 
+/** Length of a generated socket name. */
+const NAME_LENGTH = 20;
+
 /** A fresh, unused socket name in `dir`: 20 hex characters with nothing readable in them. */
 export function newCtlPath(dir: string, target: string): string {
   for (let i = 0; i < 10; i++) {
     const name = createHash('sha256')
       .update(`${target}-${process.pid}-${Date.now()}-${randomBytes(8).toString('hex')}`)
       .digest('hex')
-      .slice(0, 20);
+      .slice(0, NAME_LENGTH);
     const path = join(dir, name);
     if (lstatSync(path, { throwIfNoEntry: false }) === undefined) return path;
   }
@@ -158,6 +161,8 @@ export function prepareCtlPath(o: CtlPathOptions): CtlPathChoice {
     }
   } else {
     const dir = o.ctlDir ?? defaultCtlDir();
+    // Check the length a name will give before creating anything.
+    checkCtlPathLength(join(dir, 'x'.repeat(NAME_LENGTH)));
     ensureCtlDir(dir);
     ctlPath = newCtlPath(dir, o.target);
     generated = true;

@@ -167,6 +167,11 @@ export class Master {
     if (child !== this.#child) return;
     this.#release();
     if (this.state === 'killing' || this.state === 'gone') return;
+    if (this.state === 'stopped') {
+      // -O stop: the master leaves once its last session ends. Expected; just tidy up.
+      this.#cleanFiles();
+      return;
+    }
     const log = this.readLog();
     const how = error ? `could not be started (${error.message})` : signal ? `was killed by ${signal}` : `exited with code ${code}`;
     const d = diagnoseMaster(log);
@@ -341,10 +346,11 @@ export class Master {
   /** `-O stop`: the master accepts no new sessions; the object moves to `stopped`. */
   async stop(): Promise<void> {
     await this.ready();
-    const r = await runControl(this.#config.engine, this.spec, 'stop');
-    if (r.exitCode !== 0) throw await this.fail('check', `stop request failed: ${r.output}`, { argv: r.argv });
+    // Before the request: a master with no session exits at once on -O stop.
     this.#setError('stopped', 'master stopped: it accepts no new sessions (call restart() to reconnect)');
     this.state = 'stopped';
+    const r = await runControl(this.#config.engine, this.spec, 'stop');
+    if (r.exitCode !== 0) await this.#kill(false);
   }
 
   /** Give the master up: it is no longer killed by this object or at process exit. */

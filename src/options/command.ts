@@ -53,7 +53,7 @@ export interface CommandOptions {
   /** Force quoting of a string command (`true`) or disable quoting of an array (`false`). */
   quoteArgs?: boolean;
   /** Text encoding of stdinData strings and captured output; `'buffer'` returns Buffers. */
-  encoding?: string;
+  encoding?: BufferEncoding | 'buffer';
   /** Fail when no data moves for this many ms (Net::OpenSSH's `timeout`). */
   idleTimeout?: number;
   /** Fail when the command runs longer than this many ms (wall clock). */
@@ -70,7 +70,7 @@ export interface CommandOptions {
 export interface CommandDefaults {
   defaultSshOpts?: readonly string[] | undefined;
   remoteShell?: string | Quoter | undefined;
-  encoding?: string | undefined;
+  encoding?: BufferEncoding | 'buffer' | undefined;
   idleTimeout?: number | undefined;
   timeout?: number | undefined;
   signal?: AbortSignal | undefined;
@@ -114,7 +114,7 @@ export interface NormalizedCall {
   forwardX11: boolean | undefined;
   quoter: Quoter;
   quoteArgs: boolean | undefined;
-  encoding: string;
+  encoding: BufferEncoding | 'buffer';
   idleTimeout: number | undefined;
   timeout: number | undefined;
   signal: AbortSignal | undefined;
@@ -131,12 +131,12 @@ const KNOWN = new Set([
 ]);
 
 /** Encodings accepted: Node Buffer encodings plus `'buffer'` for raw bytes. */
-export function checkEncoding(name: string, value: unknown): string | undefined {
+export function checkEncoding(name: string, value: unknown): BufferEncoding | 'buffer' | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || (value !== 'buffer' && !Buffer.isEncoding(value))) {
     badOption(name, "'buffer' or a Node encoding name ('utf8', 'latin1', 'ascii', 'utf16le', 'base64', 'hex', ...)", value);
   }
-  return value;
+  return value as BufferEncoding | 'buffer';
 }
 
 function pick<T extends { kind: string }>(name: string, candidates: Array<[string, T | undefined]>, fallback: T): T {
@@ -247,6 +247,9 @@ export function normalizeCall(options: CommandOptions | undefined, defaults: Com
     }
   }
 
+  if (o.reject !== undefined && mode !== 'run' && mode !== 'spawn') {
+    throw new TypeError("option 'reject' is only for run() and spawn(), which return the Result; the other methods always reject on failure");
+  }
   const sshOpts = optStringArray('sshOpts', o.sshOpts) ?? defaults.defaultSshOpts ?? [];
   const remoteShell = o.remoteShell === undefined ? (defaults.remoteShell ?? 'POSIX') : o.remoteShell;
   return {

@@ -63,7 +63,7 @@ export interface OpenSSHOptions {
   /** Remote shell quoting for every command (default POSIX). */
   remoteShell?: string | Quoter;
   /** Default encoding of every command. */
-  encoding?: string;
+  encoding?: BufferEncoding | 'buffer';
   /** Default idle timeout of every command, in ms. */
   idleTimeout?: number;
   /** Default deadline of every command, in ms. */

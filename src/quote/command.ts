@@ -59,11 +59,11 @@ export function buildRemoteCommand(cmd: Command, options: BuildCommandOptions): 
   let words: string[];
   let extended = true;
   if (typeof cmd === 'string') {
-    if (quoteArgs !== true) return cmd;
+    if (quoteArgs !== true) return checkNul(cmd);
     words = [quoter.quote(cmd)];
   } else if (Array.isArray(cmd)) {
     if (quoteArgs === false) {
-      return cmd
+      return checkNul(cmd
         .map((w: CommandWord, i: number) => {
           if (isRaw(w) || isGlob(w)) {
             throw new TypeError(
@@ -72,7 +72,7 @@ export function buildRemoteCommand(cmd: Command, options: BuildCommandOptions): 
           }
           return wordText(w, i);
         })
-        .join(' ');
+        .join(' '));
     }
     words = cmd.map((w: CommandWord, i: number) => {
       if (isRaw(w)) {
@@ -86,5 +86,12 @@ export function buildRemoteCommand(cmd: Command, options: BuildCommandOptions): 
     throw new TypeError(`command must be a string or an array of words, received ${describe(cmd)}`);
   }
   if (extended && words.length > 0) words.push(...fragmentsFor(quoter, options));
-  return words.join(' ');
+  return checkNul(words.join(' '));
+}
+
+/** ssh's argv cannot carry a NUL byte: refuse it at once rather than fail at spawn. */
+function checkNul(command: string): string {
+  const at = command.indexOf('\0');
+  if (at >= 0) throw new TypeError(`the command contains a NUL character (at index ${at}), which no command line can carry`);
+  return command;
 }

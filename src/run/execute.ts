@@ -159,8 +159,9 @@ function route(stream: Readable | null, r: OutputRoute, sink: Buffer[], touch: (
       });
       return;
     case 'pipe':
-      // The caller reads the stream; collecting (buffer: true) also keeps it flowing.
-      if (r.collect) stream.on('data', (c: Buffer) => sink.push(c));
+      // The caller reads the stream (and may setEncoding() it); collecting (buffer: true)
+      // also keeps it flowing.
+      if (r.collect) stream.on('data', (c: Buffer | string) => sink.push(typeof c === 'string' ? Buffer.from(c, stream.readableEncoding ?? 'utf8') : c));
       stream.on('data', touch);
       return;
     case 'stream':

@@ -115,6 +115,15 @@ describe('core methods', () => {
     expect(r.stderr).toBe('to-err\n');
   });
 
+  it('spawn() still collects the result when the caller setEncoding()s a stream', async () => {
+    const p = await ssh.spawn('echo text');
+    p.stdout!.setEncoding('utf8');
+    let seen = '';
+    p.stdout!.on('data', (c: string) => (seen += c));
+    expect((await p.result).stdout).toBe('text\n');
+    expect(seen).toBe('text\n');
+  });
+
   it('spawn() kill() stops the slave', async () => {
     const p = await ssh.spawn('sleep 30', { reject: false });
     p.kill();
@@ -291,6 +300,17 @@ describe('programmer errors throw TypeError at once', () => {
     expect(() => ssh.run('true', { timeout: '5' as never })).toThrow(
       new TypeError(`option 'timeout' must be a number of milliseconds >= 0 (0 or Infinity: no limit), received string "5"`),
     );
+  });
+
+  it("'reject' outside run() and spawn()", () => {
+    expect(() => ssh.capture('true', { reject: false })).toThrow(
+      new TypeError("option 'reject' is only for run() and spawn(), which return the Result; the other methods always reject on failure"),
+    );
+  });
+
+  it('a NUL character in the command', () => {
+    expect(() => ssh.run(['echo', 'a\0b'])).toThrow(new TypeError('the command contains a NUL character (at index 7), which no command line can carry'));
+    expect(() => ssh.run('echo a\0b')).toThrow(TypeError);
   });
 
   it('a marker where quoting is off', () => {

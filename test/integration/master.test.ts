@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -138,6 +138,11 @@ describe('ControlPath checks (before anything is spawned)', () => {
     expect(e.reason).toBe('ctl-path');
     expect(e.message).toMatch(/is \d+ bytes long, but on linux a ControlPath can be at most 90 bytes \(sun_path 108 minus the 18 OpenSSH needs for its temporary suffix\); set a shorter ctlDir/);
     expect(ssh.masterPid).toBeUndefined();
+    // Nothing was created for it either.
+    const missing = join(dir, 'not-yet');
+    const other = open({ ctlDir: missing });
+    expect(await other.waitForMaster()).toBe(false);
+    expect(existsSync(missing)).toBe(false);
   });
 
   it('refuses an insecure ctlDir unless strictMode is false', async () => {

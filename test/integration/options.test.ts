@@ -162,3 +162,17 @@ describe('stream targets', () => {
     expect(r.stderr).toBe('inherited-err\n');
   });
 });
+
+describe('interactive system()', () => {
+  it('with no command, runs the login shell on this process\'s stdin', async () => {
+    const script = `
+      import { OpenSSH } from ${JSON.stringify(new URL('../../dist/index.js', import.meta.url).href)};
+      const ssh = await OpenSSH.connect(${JSON.stringify(target())}, ${JSON.stringify(baseOptions())});
+      await ssh.system();
+      await ssh.disconnect();`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', input: 'echo typed-into-the-shell\nexit\n' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('typed-into-the-shell\n');
+    expect(r.status).toBe(0);
+  });
+});
