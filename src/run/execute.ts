@@ -108,18 +108,18 @@ export async function startSlave(ctx: ExecContext, command: string, call: Normal
   let deadlineTimer: NodeJS.Timeout | undefined;
   let killTimer: NodeJS.Timeout | undefined;
 
-  const terminate = (t: Termination, sig: NodeJS.Signals = 'SIGTERM') => {
-    termination ??= t;
+  /** Stop the slave: `sig`, then SIGKILL if it is still there after the grace period. */
+  const kill = (sig: NodeJS.Signals = 'SIGTERM') => {
     if (proc.kill(sig) && !killTimer) killTimer = setTimeout(() => proc.kill('SIGKILL'), KILL_GRACE_MS);
   };
-  const touch =
-    call.idleTimeout === undefined
-      ? () => {}
-      : () => {
-          clearTimeout(idleTimer);
-          idleTimer = setTimeout(() => terminate({ kind: 'idle', ms: call.idleTimeout! }), call.idleTimeout);
-        };
-  touch();
+  /** The first reason wins: a later exit status never replaces it. */
+  const terminate = (t: Termination) => {
+    termination ??= t;
+    kill();
+  };
+  const idleTimeout = call.idleTimeout;
+  if (idleTimeout !== undefined) idleTimer = setTimeout(() => terminate({ kind: 'idle', ms: idleTimeout }), idleTimeout);
+  const touch = idleTimer ? () => idleTimer!.refresh() : () => {};
   if (call.timeout !== undefined) deadlineTimer = setTimeout(() => terminate({ kind: 'deadline', ms: call.timeout! }), call.timeout);
   const onAbort = () => terminate({ kind: 'abort', reason: signal!.reason });
   signal?.addEventListener('abort', onAbort, { once: true });
@@ -128,10 +128,6 @@ export async function startSlave(ctx: ExecContext, command: string, call: Normal
   if (plan.stderr.kind === 'stdout') route(proc.stderr, plan.stdout, out, touch);
   else route(proc.stderr, plan.stderr, err, touch);
   feedStdin(proc, call, input, touch);
-
-  const kill = (sig: NodeJS.Signals = 'SIGTERM') => {
-    if (proc.kill(sig) && !killTimer) killTimer = setTimeout(() => proc.kill('SIGKILL'), KILL_GRACE_MS);
-  };
 
   const result = proc.exited.then(async (exit) => {
     clearTimeout(idleTimer);
@@ -145,7 +141,7 @@ export async function startSlave(ctx: ExecContext, command: string, call: Normal
     return r;
   });
   result.catch(() => {});
-  return { pid: proc.pid, stdin: proc.stdin, stdout: proc.stdout, stderr: proc.stderr, argv: argv, result, kill };
+  return { pid: proc.pid, stdin: proc.stdin, stdout: proc.stdout, stderr: proc.stderr, argv, result, kill };
 }
 
 /** Send output where its route says, noting traffic for the idle timer. */
