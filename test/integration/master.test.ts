@@ -4,19 +4,11 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MasterError, OpenSSH } from '../../src/index.js';
+import { alive, waitGone } from '../helpers/processes.js';
 import { baseOptions, connect, open, sshd, target, track } from '../helpers/server.js';
 
 const scratch = mkdtempSync(join(sshd().dir, 'master-test-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('connecting', () => {
   it('OpenSSH.connect resolves with a running master whose pid -O check confirms', async () => {
@@ -271,7 +263,7 @@ describe('lifecycle', () => {
     const ext = track(new OpenSSH(target(), { externalMaster: true, ctlPath: ctl }));
     expect(await ext.capture('echo adopted')).toBe('adopted\n');
     process.kill(pid, 'SIGTERM');
-    for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 20));
+    await waitGone(pid);
     expect(alive(pid)).toBe(false);
     rmSync(ctl, { force: true });
     rmSync(`${ctl}.log`, { force: true });

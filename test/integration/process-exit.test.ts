@@ -2,24 +2,11 @@ import { spawn } from 'node:child_process';
 import { existsSync, lstatSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { alive, waitGone } from '../helpers/processes.js';
 import { baseOptions, connect, target } from '../helpers/server.js';
 
 const child = fileURLToPath(new URL('../fixtures/exit-child.mjs', import.meta.url));
 const dist = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function waitGone(pid: number): Promise<boolean> {
-  for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 20));
-  return !alive(pid);
-}
 
 /** Run the fixture; resolve with its first line (the master) and how it ended. */
 function runChild(mode: string, options = baseOptions(), killWith?: NodeJS.Signals) {

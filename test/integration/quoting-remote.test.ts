@@ -12,6 +12,7 @@
 import { basename } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OpenSSH, quotePosix, raw } from '../../src/index.js';
+import { mulberry32 } from '../helpers/prng.js';
 import { baseOptions, sshd, target } from '../helpers/server.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -27,18 +28,6 @@ function parseSeed(text: string | undefined): number {
 }
 
 const SEED = parseSeed(process.env.QUOTE_SEED);
-
-/** mulberry32: small, fast, good enough for test data; a uniform float in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // String generation

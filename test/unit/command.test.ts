@@ -3,19 +3,9 @@ import { buildRemoteCommand, type BuildCommandOptions, type Command } from '../.
 import { glob, isGlob, isRaw, raw, type CommandWord } from '../../src/quote/markers.js';
 import { posixQuoter } from '../../src/quote/posix.js';
 import type { Quoter } from '../../src/quote/types.js';
+import { expectTypeError } from '../helpers/expect-throw.js';
 
 const build = (cmd: Command, opts: Partial<BuildCommandOptions> = {}) => buildRemoteCommand(cmd, { quoter: posixQuoter, ...opts });
-
-function expectTypeError(fn: () => unknown, message: string): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught).toBeInstanceOf(TypeError);
-  expect((caught as Error).message).toBe(message);
-}
 
 /** A quoter that marks what it did, to see which function handled each word. */
 const markingQuoter: Quoter = {

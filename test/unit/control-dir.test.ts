@@ -14,6 +14,7 @@ import {
   newCtlPath,
   prepareCtlPath,
 } from '../../src/master/control-dir.js';
+import { expectThrow } from '../helpers/expect-throw.js';
 
 // createHash is wrapped so one test can force name collisions; it calls the real one otherwise.
 vi.mock('node:crypto', async (importOriginal) => {
@@ -42,18 +43,6 @@ afterAll(() => {
   }
   for (const dir of temps) expect(existsSync(dir)).toBe(false);
 });
-
-function expectProblem(fn: () => unknown, message: string | RegExp): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught).toBeInstanceOf(CtlPathProblem);
-  if (typeof message === 'string') expect((caught as Error).message).toBe(message);
-  else expect((caught as Error).message).toMatch(message);
-}
 
 const mode = (path: string) => statSync(path).mode & 0o7777;
 
@@ -87,8 +76,9 @@ describe('checkCtlPathLength', () => {
   });
 
   it('rejects 91 bytes on linux with the exact message', () => {
-    expectProblem(
+    expectThrow(
       () => checkCtlPathLength(path91, 'linux'),
+      CtlPathProblem,
       `ctlPath ${path91} is 91 bytes long, but on linux a ControlPath can be at most 90 bytes ` +
         '(sun_path 108 minus the 18 OpenSSH needs for its temporary suffix); ' +
         'set a shorter ctlDir (for example /tmp/ssh-mux-<user>, created 0700)',
@@ -97,8 +87,9 @@ describe('checkCtlPathLength', () => {
 
   it('uses the darwin limit', () => {
     expect(() => checkCtlPathLength(`/${'a'.repeat(85)}`, 'darwin')).not.toThrow();
-    expectProblem(
+    expectThrow(
       () => checkCtlPathLength(`/${'a'.repeat(86)}`, 'darwin'),
+      CtlPathProblem,
       /^ctlPath \/a+ is 87 bytes long, but on darwin a ControlPath can be at most 86 bytes \(sun_path 104 minus the 18 /,
     );
   });
@@ -106,7 +97,7 @@ describe('checkCtlPathLength', () => {
   it('counts bytes, not characters', () => {
     const multi = `/${'ñ'.repeat(45)}`; // 46 characters, 91 bytes
     expect(multi.length).toBe(46);
-    expectProblem(() => checkCtlPathLength(multi, 'linux'), new RegExp(`^ctlPath ${multi} is 91 bytes long, `));
+    expectThrow(() => checkCtlPathLength(multi, 'linux'), CtlPathProblem, new RegExp(`^ctlPath ${multi} is 91 bytes long, `));
     const fits = `/${'ñ'.repeat(44)}a`; // 90 bytes
     expect(() => checkCtlPathLength(fits, 'linux')).not.toThrow();
   });
@@ -157,7 +148,7 @@ describe('newCtlPath', () => {
     const dir = tempDir();
     mkdirSync(join(dir, 'c'.repeat(20)));
     for (let i = 0; i < 10; i++) vi.mocked(crypto.createHash).mockImplementationOnce(() => fakeHash('c'));
-    expectProblem(() => newCtlPath(dir, 't'), `unable to find an unused ControlPath name inside ctlDir ${dir}`);
+    expectThrow(() => newCtlPath(dir, 't'), CtlPathProblem, `unable to find an unused ControlPath name inside ctlDir ${dir}`);
     expect(crypto.createHash).toHaveBeenCalledTimes(10);
   });
 });
@@ -184,14 +175,14 @@ describe('ensureCtlDir', () => {
     const base = tempDir();
     const file = join(base, 'file');
     writeFileSync(file, '');
-    expectProblem(() => ensureCtlDir(file), `unable to create ctlDir ${file}: EEXIST: file already exists, mkdir '${file}'`);
+    expectThrow(() => ensureCtlDir(file), CtlPathProblem, `unable to create ctlDir ${file}: EEXIST: file already exists, mkdir '${file}'`);
   });
 
   it('fails when a parent is a file', () => {
     const base = tempDir();
     const file = join(base, 'file');
     writeFileSync(file, '');
-    expectProblem(() => ensureCtlDir(join(file, 'sub')), new RegExp(`^unable to create ctlDir ${file}/sub: ENOTDIR: `));
+    expectThrow(() => ensureCtlDir(join(file, 'sub')), CtlPathProblem, new RegExp(`^unable to create ctlDir ${file}/sub: ENOTDIR: `));
   });
 });
 
@@ -207,7 +198,7 @@ describe('checkSecureDir', () => {
   it('fails for a 0777 directory, naming it', () => {
     const dir = tempDir();
     chmodSync(dir, 0o777);
-    expectProblem(() => checkSecureDir(dir), insecure(dir, dir, 'is writable by group and others (mode 0777) without the sticky bit'));
+    expectThrow(() => checkSecureDir(dir), CtlPathProblem, insecure(dir, dir, 'is writable by group and others (mode 0777) without the sticky bit'));
   });
 
   it('passes for a 1777 directory', () => {
@@ -220,13 +211,13 @@ describe('checkSecureDir', () => {
   it('fails for a group-writable 0775 directory', () => {
     const dir = tempDir();
     chmodSync(dir, 0o775);
-    expectProblem(() => checkSecureDir(dir), insecure(dir, dir, 'is writable by group (mode 0775) without the sticky bit'));
+    expectThrow(() => checkSecureDir(dir), CtlPathProblem, insecure(dir, dir, 'is writable by group (mode 0775) without the sticky bit'));
   });
 
   it('fails for an others-writable 0757 directory', () => {
     const dir = tempDir();
     chmodSync(dir, 0o757);
-    expectProblem(() => checkSecureDir(dir), insecure(dir, dir, 'is writable by others (mode 0757) without the sticky bit'));
+    expectThrow(() => checkSecureDir(dir), CtlPathProblem, insecure(dir, dir, 'is writable by others (mode 0757) without the sticky bit'));
   });
 
   it('walks up and names the insecure parent', () => {
@@ -235,7 +226,7 @@ describe('checkSecureDir', () => {
     mkdirSync(child, { mode: 0o700 });
     chmodSync(parent, 0o777);
     try {
-      expectProblem(() => checkSecureDir(child), insecure(child, parent, 'is writable by group and others (mode 0777) without the sticky bit'));
+      expectThrow(() => checkSecureDir(child), CtlPathProblem, insecure(child, parent, 'is writable by group and others (mode 0777) without the sticky bit'));
     } finally {
       chmodSync(parent, 0o700);
     }
@@ -249,7 +240,7 @@ describe('checkSecureDir', () => {
     chmodSync(parent, 0o777);
     try {
       expect(() => checkSecureDir(child, home)).not.toThrow();
-      expectProblem(() => checkSecureDir(child, '/nonexistent-home'), insecure(child, parent, 'is writable by group and others (mode 0777) without the sticky bit'));
+      expectThrow(() => checkSecureDir(child, '/nonexistent-home'), CtlPathProblem, insecure(child, parent, 'is writable by group and others (mode 0777) without the sticky bit'));
     } finally {
       chmodSync(parent, 0o700);
     }
@@ -263,21 +254,22 @@ describe('checkSecureDir', () => {
     chmodSync(real, 0o777);
     const link = join(base, 'link');
     symlinkSync(real, link);
-    expectProblem(() => checkSecureDir(link), insecure(link, real, 'is writable by group and others (mode 0777) without the sticky bit'));
+    expectThrow(() => checkSecureDir(link), CtlPathProblem, insecure(link, real, 'is writable by group and others (mode 0777) without the sticky bit'));
   });
 
   it('fails for a file', () => {
     const base = tempDir();
     const file = join(base, 'f');
     writeFileSync(file, '');
-    expectProblem(() => checkSecureDir(file), insecure(file, file, 'is not a directory'));
+    expectThrow(() => checkSecureDir(file), CtlPathProblem, insecure(file, file, 'is not a directory'));
   });
 
   it('fails for a missing directory', () => {
     const base = tempDir();
     const missing = join(base, 'missing');
-    expectProblem(
+    expectThrow(
       () => checkSecureDir(missing),
+      CtlPathProblem,
       new RegExp(`^ctlDir ${missing} cannot be resolved: ENOENT: no such file or directory, \\w+ '${missing}'$`),
     );
   });
@@ -286,7 +278,7 @@ describe('checkSecureDir', () => {
     const dir = tempDir();
     chownSync(dir, 12345, 12345);
     try {
-      expectProblem(() => checkSecureDir(dir), insecure(dir, dir, 'is owned by uid 12345, not by uid 0 or root'));
+      expectThrow(() => checkSecureDir(dir), CtlPathProblem, insecure(dir, dir, 'is owned by uid 12345, not by uid 0 or root'));
     } finally {
       chownSync(dir, 0, 0);
     }
@@ -300,8 +292,9 @@ describe('prepareCtlPath', () => {
     const dir = tempDir();
     const path = join(dir, 'sock');
     writeFileSync(path, '');
-    expectProblem(
+    expectThrow(
       () => prepareCtlPath({ ...base, ctlPath: path }),
+      CtlPathProblem,
       `unable to use ctlPath ${path}: a file object already exists there`,
     );
   });
@@ -310,8 +303,9 @@ describe('prepareCtlPath', () => {
     const dir = tempDir();
     const path = join(dir, 'sock');
     writeFileSync(path, '');
-    expectProblem(
+    expectThrow(
       () => prepareCtlPath({ ...base, externalMaster: true, ctlPath: path }),
+      CtlPathProblem,
       `ctlPath ${path} does not point to a socket, so there is no external master there`,
     );
   });
@@ -319,8 +313,9 @@ describe('prepareCtlPath', () => {
   it('rejects a missing socket for an external master', () => {
     const dir = tempDir();
     const path = join(dir, 'none');
-    expectProblem(
+    expectThrow(
       () => prepareCtlPath({ ...base, externalMaster: true, ctlPath: path }),
+      CtlPathProblem,
       `ctlPath ${path} does not point to a socket, so there is no external master there`,
     );
   });
@@ -355,14 +350,14 @@ describe('prepareCtlPath', () => {
   it('checks the length', () => {
     const dir = tempDir();
     const path = join(dir, 'x'.repeat(120));
-    expectProblem(() => prepareCtlPath({ ...base, ctlPath: path }), new RegExp(`^ctlPath ${path} is \\d+ bytes long, but on `));
+    expectThrow(() => prepareCtlPath({ ...base, ctlPath: path }), CtlPathProblem, new RegExp(`^ctlPath ${path} is \\d+ bytes long, but on `));
   });
 
   it('checks the directory only with strictMode', () => {
     const dir = tempDir();
     chmodSync(dir, 0o777);
     const path = join(dir, 'sock');
-    expectProblem(() => prepareCtlPath({ ...base, ctlPath: path }), new RegExp(`^ctlDir ${dir} is not secure: ${dir} is writable by group and others \\(mode 0777\\) without the sticky bit\\. `));
+    expectThrow(() => prepareCtlPath({ ...base, ctlPath: path }), CtlPathProblem, new RegExp(`^ctlDir ${dir} is not secure: ${dir} is writable by group and others \\(mode 0777\\) without the sticky bit\\. `));
     expect(prepareCtlPath({ ...base, strictMode: false, ctlPath: path })).toEqual({ ctlPath: path, generated: false });
   });
 });

@@ -1,19 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { EncodingError, ErrorCode, OpenSSHError } from '../../src/errors/index.js';
 import { decodeOutput, encodeInput } from '../../src/run/encoding.js';
+import { expectThrow } from '../helpers/expect-throw.js';
 
 const details = { host: 'h', command: 'cat' };
-
-function catchError(fn: () => unknown): EncodingError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught).toBeInstanceOf(EncodingError);
-  return caught as EncodingError;
-}
 
 describe('encodeInput', () => {
   it('encodes strings as utf8 by default names', () => {
@@ -36,7 +26,7 @@ describe('encodeInput', () => {
   });
 
   it('rejects a character ascii cannot hold, naming it', () => {
-    const e = catchError(() => encodeInput(['abc', 'xñ'], 'ascii', details));
+    const e = expectThrow(() => encodeInput(['abc', 'xñ'], 'ascii', details), EncodingError);
     expect(e.code).toBe('OSSH_ENCODING_ERROR');
     expect(e.code).toBe(ErrorCode.ENCODING_ERROR);
     expect(e).toBeInstanceOf(OpenSSHError);
@@ -59,28 +49,38 @@ describe('encodeInput', () => {
   });
 
   it('rejects characters above U+00FF in latin1 and binary', () => {
-    expect(catchError(() => encodeInput(['€'], 'latin1', details)).message).toBe(
+    expectThrow(
+      () => encodeInput(['€'], 'latin1', details),
+      EncodingError,
       'stdin data encoding failed: character U+20AC at index 0 cannot be encoded as latin1',
     );
-    expect(catchError(() => encodeInput(['aĀ'], 'binary', details)).message).toBe(
+    expectThrow(
+      () => encodeInput(['aĀ'], 'binary', details),
+      EncodingError,
       'stdin data encoding failed: character U+0100 at index 1 cannot be encoded as binary',
     );
   });
 
   it('uses the encoding name as given in the message', () => {
-    const e = catchError(() => encodeInput(['ñ'], 'ASCII', details));
+    const e = expectThrow(() => encodeInput(['ñ'], 'ASCII', details), EncodingError);
     expect(e.message).toBe('stdin data encoding failed: character U+00F1 at index 0 cannot be encoded as ASCII');
     expect(e.encoding).toBe('ASCII');
   });
 
   it('rejects a lone surrogate in utf8 and utf16le', () => {
-    expect(catchError(() => encodeInput(['a\ud800'], 'utf8', details)).message).toBe(
+    expectThrow(
+      () => encodeInput(['a\ud800'], 'utf8', details),
+      EncodingError,
       'stdin data encoding failed: the string has a lone surrogate and cannot be encoded as utf8',
     );
-    expect(catchError(() => encodeInput(['\udc00'], 'ucs2', details)).message).toBe(
+    expectThrow(
+      () => encodeInput(['\udc00'], 'ucs2', details),
+      EncodingError,
       'stdin data encoding failed: the string has a lone surrogate and cannot be encoded as ucs2',
     );
-    expect(catchError(() => encodeInput(['\ud800'], 'buffer', details)).message).toBe(
+    expectThrow(
+      () => encodeInput(['\ud800'], 'buffer', details),
+      EncodingError,
       'stdin data encoding failed: the string has a lone surrogate and cannot be encoded as buffer',
     );
   });
@@ -109,7 +109,7 @@ describe('decodeOutput', () => {
   it('rejects invalid utf8 in stdout, carrying the raw Buffers', () => {
     const stdout = Buffer.from([0xff]);
     const stderr = Buffer.from('fine');
-    const e = catchError(() => decodeOutput(stdout, stderr, 'utf8', details));
+    const e = expectThrow(() => decodeOutput(stdout, stderr, 'utf8', details), EncodingError);
     expect(e.code).toBe('OSSH_ENCODING_ERROR');
     expect(e.encoding).toBe('utf8');
     expect(e.message).toBe("output decoding failed: stdout is not valid utf8 (use encoding: 'buffer' or 'latin1' for binary output)");
@@ -122,20 +122,20 @@ describe('decodeOutput', () => {
   it('rejects invalid utf8 in stderr, naming stderr', () => {
     const stdout = Buffer.from('ok');
     const stderr = Buffer.from([0x61, 0xc3]); // truncated sequence
-    const e = catchError(() => decodeOutput(stdout, stderr, 'utf8', details));
+    const e = expectThrow(() => decodeOutput(stdout, stderr, 'utf8', details), EncodingError);
     expect(e.message).toBe("output decoding failed: stderr is not valid utf8 (use encoding: 'buffer' or 'latin1' for binary output)");
     expect(e.stdout).toBe(stdout);
     expect(e.stderr).toBe(stderr);
   });
 
   it('rejects bytes above 0x7f in ascii', () => {
-    const e = catchError(() => decodeOutput(Buffer.from([0x41, 0x80]), Buffer.alloc(0), 'ascii', details));
+    const e = expectThrow(() => decodeOutput(Buffer.from([0x41, 0x80]), Buffer.alloc(0), 'ascii', details), EncodingError);
     expect(e.message).toBe("output decoding failed: stdout is not valid ascii (use encoding: 'buffer' or 'latin1' for binary output)");
     expect(decodeOutput(Buffer.from([0x41, 0x7f]), Buffer.alloc(0), 'ascii', details).stdout).toBe('A\x7f');
   });
 
   it('rejects an odd number of bytes in utf16le', () => {
-    const e = catchError(() => decodeOutput(Buffer.from([0x41]), Buffer.alloc(0), 'utf16le', details));
+    const e = expectThrow(() => decodeOutput(Buffer.from([0x41]), Buffer.alloc(0), 'utf16le', details), EncodingError);
     expect(e.message).toBe("output decoding failed: stdout is not valid utf16le (use encoding: 'buffer' or 'latin1' for binary output)");
     expect(decodeOutput(Buffer.from([0x41, 0x00]), Buffer.alloc(0), 'utf16le', details).stdout).toBe('A');
   });

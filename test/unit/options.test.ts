@@ -4,18 +4,7 @@ import { normalizeCall, type CallMode, type CommandOptions } from '../../src/opt
 import { normalizeConnection, type OpenSSHOptions } from '../../src/options/connection.js';
 import { posixQuoter } from '../../src/quote/posix.js';
 import { nodeEngine, type Engine } from '../../src/run/engine.js';
-
-function expectTypeError(fn: () => unknown, message: string | RegExp): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught).toBeInstanceOf(TypeError);
-  if (typeof message === 'string') expect((caught as Error).message).toBe(message);
-  else expect((caught as Error).message).toMatch(message);
-}
+import { expectTypeError } from '../helpers/expect-throw.js';
 
 const call = (options: unknown, mode: CallMode = 'run', defaults = {}) =>
   normalizeCall(options as CommandOptions, defaults, mode);

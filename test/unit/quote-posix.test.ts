@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { shellQuote } from '../../src/index.js';
 import { posixQuoter, quoteGlobPosix, quotePosix } from '../../src/quote/posix.js';
+import { mulberry32 } from '../helpers/prng.js';
 
 describe('quotePosix: vectors', () => {
   it.each([
@@ -118,18 +119,6 @@ describe('shellQuote', () => {
 // ---------------------------------------------------------------------------------------
 // Local property tests: what the quoted words mean to real shells on this machine.
 
-/** mulberry32: a small seeded PRNG, so a failure can be reproduced. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const SPECIAL = `'"\\\n \t$\`!*?[]{}~#&|;<>()%^=,:@-./`;
 
 function randomString(rand: () => number, { glob = false } = {}): string {
@@ -199,7 +188,7 @@ function unescapeGlob(s: string): string {
 }
 
 describe.skipIf(SHELLS.length === 0)('quoting round-trips through local shells', () => {
-  const rand = prng(0x5eed1234);
+  const rand = mulberry32(0x5eed1234);
   const inputs = Array.from({ length: 300 }, () => randomString(rand));
   // Make sure the edge cases are always there, whatever the PRNG gives.
   inputs.push('', "'", "''", "'''", "a'", "'a", '\n', '\\', '😀', 'ÿ', '\u0001', ' ');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseTarget, type ParsedTarget } from '../../src/options/target.js';
+import { expectTypeError } from '../helpers/expect-throw.js';
 
 /** The full TypeError text parseTarget throws for a malformed target. */
 function badTarget(target: string, why: string): string {
@@ -7,17 +8,6 @@ function badTarget(target: string, why: string): string {
     `bad target ${JSON.stringify(target)}: ${why}; expected [user[:password]@]host[:port], ` +
     'with IPv6 literals bare (fe80::1) or in brackets ([fe80::1%eth0]:22)'
   );
-}
-
-function expectTypeError(fn: () => unknown, message: string): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught).toBeInstanceOf(TypeError);
-  expect((caught as Error).message).toBe(message);
 }
 
 function plain(host: string, extra: Partial<ParsedTarget> = {}): ParsedTarget {
