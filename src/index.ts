@@ -19,6 +19,7 @@ export {
   ErrorCode,
   MasterError,
   OpenSSHError,
+  QuoteError,
   SlaveError,
   TimeoutError,
   type ErrorCodeValue,
@@ -30,15 +31,15 @@ export { raw, glob, type CommandWord, type RawWord, type GlobWord } from './quot
 export type { Command } from './quote/command.js';
 export type { Quoter, QuoteFragments } from './quote/types.js';
 export { quotePosix, quoteGlobPosix, posixQuoter } from './quote/posix.js';
+export { quoteCsh, quoteGlobCsh, cshQuoter } from './quote/csh.js';
+export { quoteFish, quoteGlobFish, fishQuoter } from './quote/fish.js';
+export { quoteMsWin, msWinQuoter } from './quote/mswin.js';
+export { quoteMsCmd, msCmdQuoter } from './quote/mscmd.js';
+export { chainQuoters } from './quote/chain.js';
 export { getQuoter, remoteShellNames } from './quote/registry.js';
+export { shellQuote, shellQuoteGlob } from './quote/shell-quote.js';
+export { buildRemoteCommand, type BuildCommandOptions, type RedirectionFlags } from './quote/command.js';
 export { buildMasterArgv, type MasterArgvOptions } from './argv/master.js';
 export { buildSlaveArgv, type SlaveArgvOptions } from './argv/slave.js';
 export { buildControlArgv, type ControlCommand } from './argv/control.js';
 export type { ConnectionSpec } from './argv/common.js';
-
-import { posixQuoter } from './quote/posix.js';
-
-/** Quote words for a POSIX remote shell and join them with spaces (Net::OpenSSH's `shell_quote`). */
-export function shellQuote(...words: string[]): string {
-  return words.map((w) => posixQuoter.quote(w)).join(' ');
-}

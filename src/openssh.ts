@@ -4,6 +4,7 @@ import { normalizeCall, type CallMode, type CommandDefaults, type CommandOptions
 import { normalizeConnection, type OpenSSHOptions } from './options/connection.js';
 import { parseTarget, type ParsedTarget, type TargetDefaults } from './options/target.js';
 import type { Command } from './quote/command.js';
+import { shellQuote, shellQuoteGlob } from './quote/shell-quote.js';
 import { remoteCommand, slaveArgv, startSlave, type ExecContext, type SshProcess } from './run/execute.js';
 import type { Result } from './run/result.js';
 
@@ -62,6 +63,22 @@ export class OpenSSH implements AsyncDisposable {
     const ssh = new OpenSSH(target, options);
     if (!(await ssh.waitForMaster())) throw ssh.error!;
     return ssh;
+  }
+
+  /** Quote words for a POSIX shell (or `{ remoteShell }` last) and join them with spaces. */
+  static shellQuote = shellQuote;
+
+  /** Like `shellQuote`, with the wildcards `* ? [ ] { }` left live. */
+  static shellQuoteGlob = shellQuoteGlob;
+
+  /** Quote words for this connection's `remoteShell` and join them with spaces. */
+  shellQuote(...words: string[]): string {
+    return shellQuote(...words, { remoteShell: this.#defaults.remoteShell ?? 'POSIX' });
+  }
+
+  /** Like `shellQuote()`, with the wildcards `* ? [ ] { }` left live. */
+  shellQuoteGlob(...words: string[]): string {
+    return shellQuoteGlob(...words, { remoteShell: this.#defaults.remoteShell ?? 'POSIX' });
   }
 
   /** Split `[user[:password]@]host[:port]` exactly as Net::OpenSSH's `parse_connection_opts`. */

@@ -24,6 +24,8 @@ export const ErrorCode = {
   ABORTED: 'OSSH_ABORTED',
   /** Data could not be encoded or output decoded with the requested encoding. */
   ENCODING_ERROR: 'OSSH_ENCODING_ERROR',
+  /** A word cannot be quoted for the remote shell, or a redirection cannot be expressed in it. */
+  QUOTE_ERROR: 'OSSH_QUOTE_ERROR',
 } as const;
 
 /** One of the {@link ErrorCode} values. */
@@ -174,3 +176,19 @@ export class EncodingError extends OpenSSHError {
   }
 }
 Object.defineProperty(EncodingError.prototype, 'name', { value: 'EncodingError', writable: true });
+
+/**
+ * A command cannot be written for the remote shell: a word it cannot carry (a NUL byte
+ * anywhere, a newline for cmd.exe) or a stream option whose redirection the shell has no way
+ * to express (stderr alone under csh). Thrown at once, before anything runs: never a wrong
+ * quote. Code `OSSH_QUOTE_ERROR`.
+ */
+export class QuoteError extends OpenSSHError {
+  /** The quoter's name (`POSIX`, `csh`, `fish`, `MSWin`, `MSCmd`, or a chain). */
+  readonly shell: string;
+  constructor(shell: string, message: string, details: ErrorDetails = {}) {
+    super(ErrorCode.QUOTE_ERROR, message, details);
+    this.shell = shell;
+  }
+}
+Object.defineProperty(QuoteError.prototype, 'name', { value: 'QuoteError', writable: true });

@@ -52,6 +52,8 @@ export interface CommandOptions {
   remoteShell?: string | Quoter;
   /** Force quoting of a string command (`true`) or disable quoting of an array (`false`). */
   quoteArgs?: boolean;
+  /** Quote every word with its wildcards (`* ? [ ] { }`) live, as if each were `glob()`. */
+  glob?: boolean;
   /** Text encoding of stdinData strings and captured output; `'buffer'` returns Buffers. */
   encoding?: BufferEncoding | 'buffer';
   /** Fail when no data moves for this many ms (Net::OpenSSH's `timeout`). */
@@ -114,6 +116,9 @@ export interface NormalizedCall {
   forwardX11: boolean | undefined;
   quoter: Quoter;
   quoteArgs: boolean | undefined;
+  glob: boolean;
+  /** `flags` are test()'s defaults: a redirection the shell lacks is skipped, not refused. */
+  bestEffort: boolean;
   encoding: BufferEncoding | 'buffer';
   idleTimeout: number | undefined;
   timeout: number | undefined;
@@ -126,7 +131,7 @@ const KNOWN = new Set([
   'stdinData', 'stdinFile', 'stdinDiscard', 'stdin', 'stdinKeepOpen',
   'stdoutFile', 'stdoutDiscard', 'stdout',
   'stderrFile', 'stderrDiscard', 'stderr', 'stderrToStdout',
-  'tty', 'sshOpts', 'forwardAgent', 'forwardX11', 'remoteShell', 'quoteArgs', 'encoding',
+  'tty', 'sshOpts', 'forwardAgent', 'forwardX11', 'remoteShell', 'quoteArgs', 'glob', 'encoding',
   'idleTimeout', 'timeout', 'signal', 'reject', 'buffer',
 ]);
 
@@ -240,8 +245,10 @@ export function normalizeCall(options: CommandOptions | undefined, defaults: Com
     mode === 'system' ? { kind: 'inherit' } : mode === 'spawn' ? { kind: 'pipe' } : quiet ? { kind: 'ignore' } : { kind: 'capture' },
   );
   // test() discards by default, remotely too, as Net::OpenSSH does.
+  let bestEffort = false;
   if (quiet && stdout.kind === 'ignore' && o.stdoutDiscard === undefined && o.stdout === undefined && o.stdoutFile === undefined) {
     flags.stdoutDiscard = true;
+    bestEffort = true;
     if (stderr.kind === 'ignore' && o.stderr === undefined && o.stderrFile === undefined && o.stderrToStdout === undefined) {
       flags.stderrDiscard = true;
     }
@@ -264,6 +271,8 @@ export function normalizeCall(options: CommandOptions | undefined, defaults: Com
     forwardX11: optBoolean('forwardX11', o.forwardX11) ?? defaults.forwardX11,
     quoter: getQuoter(remoteShell as string | Quoter),
     quoteArgs: optBoolean('quoteArgs', o.quoteArgs),
+    glob: optBoolean('glob', o.glob) ?? false,
+    bestEffort,
     encoding: checkEncoding('encoding', o.encoding) ?? defaults.encoding ?? 'utf8',
     idleTimeout: o.idleTimeout === undefined ? defaults.idleTimeout : optMs('idleTimeout', o.idleTimeout),
     timeout: o.timeout === undefined ? defaults.timeout : optMs('timeout', o.timeout),

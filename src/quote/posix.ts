@@ -1,26 +1,22 @@
 import type { Quoter } from './types.js';
+import { globPieces, refuseNul, SAFE } from './words.js';
 
-const SAFE = /^[A-Za-z0-9_./@,:-]+$/;
 const QUOTE_RUNS = /'+|[^']+/g;
-/**
- * Tokens for glob quoting: quote runs, kept escapes, lone backslashes, raw runs (safe and
- * glob characters), and other runs up to the next glob character, quote or backslash (as
- * Net::OpenSSH: `/tmp/a b*` gives `/tmp/a' b'*`).
- */
-const GLOB_TOKENS = /('+)|(\\[*?[\]{}!^~,:\\])|(\\)|([A-Za-z0-9_./@,:*?[\]{}!^~-]+)|([^'\\*?[\]{}!^~,:]+)/g;
 
+/** `'` outside quotes: `\'` alone, `"''"` for a run. */
 function quoteRun(run: string): string {
   return run.length === 1 ? "\\'" : `"${run}"`;
 }
 
 /**
- * Quote one word for a POSIX shell (sh, dash, bash, ksh, mksh, zsh...). Words made only of
- * `[A-Za-z0-9_./@,:-]` stay as they are; other runs go inside single quotes; a lone `'`
- * becomes `\'` and a run of them `"''"`. The empty word becomes `''`.
+ * Quote one word for a POSIX shell (sh, dash, bash, ksh, mksh, zsh, posh, yash...). Words
+ * made only of `[A-Za-z0-9_./@,:-]` stay as they are; other runs go inside single quotes; a
+ * lone `'` becomes `\'` and a run of them `"''"`. The empty word becomes `''`.
  *
  * Unlike Net::OpenSSH, a leading `'` does not produce a useless extra `''`.
  */
 export function quotePosix(word: string): string {
+  refuseNul('POSIX', word);
   if (word === '') return "''";
   if (SAFE.test(word)) return word;
   let out = '';
@@ -32,18 +28,20 @@ export function quotePosix(word: string): string {
 }
 
 /**
- * Quote one word for a POSIX shell but leave glob characters live, so `/var/log/*.log`
- * expands remotely. A backslash before a glob character or another backslash is kept as an
- * escape (`a\*b` matches a literal `*`); a lone backslash is doubled.
+ * Quote one word for a POSIX shell but leave `* ? [ ] { }` live, so `/var/log/*.log`
+ * expands remotely; everything else is literal (`~` is not expanded). A backslash before a
+ * wildcard or another backslash is kept as an escape (`a\*b` matches a literal `*`); a lone
+ * backslash is doubled.
  */
 export function quoteGlobPosix(word: string): string {
+  refuseNul('POSIX', word);
   if (word === '') return "''";
   let out = '';
-  for (const m of word.matchAll(GLOB_TOKENS)) {
-    if (m[1] !== undefined) out += quoteRun(m[1]);
-    else if (m[2] !== undefined || m[4] !== undefined) out += m[0];
-    else if (m[3] !== undefined) out += '\\\\';
-    else out += `'${m[0]}'`;
+  for (const p of globPieces(word)) {
+    if (p.kind === 'quotes') out += quoteRun(p.text);
+    else if (p.kind === 'backslash') out += '\\\\';
+    else if (p.kind === 'other') out += `'${p.text}'`;
+    else out += p.text;
   }
   return out;
 }

@@ -1,8 +1,13 @@
 import { badOption } from '../options/validate.js';
+import { chainQuoters } from './chain.js';
+import { cshQuoter } from './csh.js';
+import { fishQuoter } from './fish.js';
+import { msCmdQuoter } from './mscmd.js';
+import { msWinQuoter } from './mswin.js';
 import { posixQuoter } from './posix.js';
 import type { Quoter } from './types.js';
 
-/** Shell names accepted by `remoteShell`, mapped to their quoter. */
+/** Shell names accepted by `remoteShell` (case-insensitive), Net::OpenSSH's aliases. */
 const ALIASES: Readonly<Record<string, Quoter>> = Object.freeze({
   posix: posixQuoter,
   sh: posixQuoter,
@@ -18,17 +23,30 @@ const ALIASES: Readonly<Record<string, Quoter>> = Object.freeze({
   posh: posixQuoter,
   yash: posixQuoter,
   busybox: posixQuoter,
+  csh: cshQuoter,
+  tcsh: cshQuoter,
+  fish: fishQuoter,
+  mswin: msWinQuoter,
+  mscmd: msCmdQuoter,
 });
 
-/** The shell names `remoteShell` accepts (case-insensitive). */
+/** The shell names `remoteShell` accepts (case-insensitive; join them with `,` to chain). */
 export const remoteShellNames: readonly string[] = Object.freeze(Object.keys(ALIASES));
 
-/** Resolve a `remoteShell` value (a shell name or a {@link Quoter}) to a quoter. */
+function isQuoter(v: unknown): v is Quoter {
+  const q = v as Quoter;
+  return typeof v === 'object' && v !== null && typeof q.quote === 'function' && typeof q.quoteGlob === 'function' && typeof q.fragments === 'object';
+}
+
+/**
+ * Resolve a `remoteShell` value to a quoter: a shell name, a comma-separated chain of them
+ * (`'MSCmd,MSWin'`, outermost first), or a {@link Quoter} object of your own.
+ */
 export function getQuoter(shell: string | Quoter, option = 'remoteShell'): Quoter {
-  if (typeof shell === 'object' && shell !== null && typeof shell.quote === 'function') return shell;
-  const quoter = typeof shell === 'string' ? ALIASES[shell.toLowerCase()] : undefined;
-  if (!quoter) {
-    badOption(option, `a quoter object or one of the POSIX shell names (${remoteShellNames.join(', ')})`, shell);
-  }
-  return quoter;
+  if (isQuoter(shell)) return shell;
+  const expected = `a quoter object ({ name, quote, quoteGlob, fragments }) or shell names joined by ',' (${remoteShellNames.join(', ')})`;
+  if (typeof shell !== 'string' || shell === '') badOption(option, expected, shell);
+  const quoters = shell.split(',').map((name) => ALIASES[name.trim().toLowerCase()]);
+  if (quoters.some((q) => q === undefined)) badOption(option, expected, shell);
+  return chainQuoters(...(quoters as Quoter[]));
 }

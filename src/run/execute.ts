@@ -53,7 +53,7 @@ type Termination = { kind: 'idle'; ms: number } | { kind: 'deadline'; ms: number
 
 /** The remote command string for a call (pure; throws TypeError on bad words). */
 export function remoteCommand(cmd: Command, call: NormalizedCall): string {
-  return buildRemoteCommand(cmd, { quoter: call.quoter, quoteArgs: call.quoteArgs, ...call.flags });
+  return buildRemoteCommand(cmd, { quoter: call.quoter, quoteArgs: call.quoteArgs, glob: call.glob, bestEffort: call.bestEffort, ...call.flags });
 }
 
 /** The slave argv for a call, once the master's socket is known (pure). */

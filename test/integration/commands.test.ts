@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CommandError, EncodingError, SlaveError, glob, raw, type OpenSSH } from '../../src/index.js';
+import { CommandError, EncodingError, QuoteError, SlaveError, glob, raw, type OpenSSH } from '../../src/index.js';
 import { connectForFile, sshd } from '../helpers/server.js';
 
 let ssh: OpenSSH;
@@ -308,9 +308,10 @@ describe('programmer errors throw TypeError at once', () => {
     );
   });
 
-  it('a NUL character in the command', () => {
-    expect(() => ssh.run(['echo', 'a\0b'])).toThrow(new TypeError('the command contains a NUL character (at index 7), which no command line can carry'));
-    expect(() => ssh.run('echo a\0b')).toThrow(TypeError);
+  it('a NUL character in the command is a QuoteError', () => {
+    expect(() => ssh.run(['echo', 'a\0b'])).toThrow(new QuoteError('POSIX', 'cannot quote a NUL character (at index 1) for POSIX: no command line can carry one'));
+    expect(() => ssh.run(['echo', 'a\0b'])).toThrow(QuoteError);
+    expect(() => ssh.run('echo a\0b')).toThrow(new QuoteError('POSIX', 'the command contains a NUL character (at index 6), which no command line can carry'));
   });
 
   it('a marker where quoting is off', () => {

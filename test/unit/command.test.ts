@@ -1,3 +1,5 @@
+import { expectThrow } from '../helpers/expect-throw.js';
+import { QuoteError } from '../../src/errors/index.js';
 import { describe, expect, it } from 'vitest';
 import { buildRemoteCommand, type BuildCommandOptions, type Command } from '../../src/quote/command.js';
 import { glob, isGlob, isRaw, raw, type CommandWord } from '../../src/quote/markers.js';
@@ -183,9 +185,14 @@ describe('buildRemoteCommand: redirection fragments (Net::OpenSSH order)', () =>
     ).toBe('ls');
   });
 
-  it('uses the quoter\'s fragments and skips empty ones', () => {
-    const q: Quoter = { ...markingQuoter, fragments: { ...markingQuoter.fragments, stderrDiscard: '' } };
-    expect(buildRemoteCommand(['a'], { quoter: q, stdinDiscard: true, stderrDiscard: true })).toBe('Q(a) IN');
+  it("uses the quoter's fragments; one the shell lacks is a QuoteError, or skipped for best-effort defaults", () => {
+    const q: Quoter = { ...markingQuoter, fragments: { ...markingQuoter.fragments, stderrDiscard: undefined } };
+    expectThrow(
+      () => buildRemoteCommand(['a'], { quoter: q, stdinDiscard: true, stderrDiscard: true }),
+      QuoteError,
+      'the remote shell marking has no redirection for stderrDiscard: use a string command and write the redirection yourself, add a raw() word, or handle the stream locally',
+    );
+    expect(buildRemoteCommand(['a'], { quoter: q, stdinDiscard: true, stderrDiscard: true, bestEffort: true })).toBe('Q(a) IN');
     expect(
       buildRemoteCommand(['a'], { quoter: markingQuoter, stdinDiscard: true, stdoutDiscard: true, stderrDiscard: true }),
     ).toBe('Q(a) OUTERR IN');

@@ -32,6 +32,7 @@ describe('ErrorCode', () => {
       SESSION_REFUSED: 'OSSH_SESSION_REFUSED',
       ABORTED: 'OSSH_ABORTED',
       ENCODING_ERROR: 'OSSH_ENCODING_ERROR',
+      QUOTE_ERROR: 'OSSH_QUOTE_ERROR',
     });
   });
 

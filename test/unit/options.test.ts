@@ -11,7 +11,7 @@ const call = (options: unknown, mode: CallMode = 'run', defaults = {}) =>
 const conn = (target: string | undefined, options: unknown = {}) => normalizeConnection(target, options as OpenSSHOptions);
 
 const CALL_KNOWN =
-  'buffer, encoding, forwardAgent, forwardX11, idleTimeout, quoteArgs, reject, remoteShell, signal, sshOpts, ' +
+  'buffer, encoding, forwardAgent, forwardX11, glob, idleTimeout, quoteArgs, reject, remoteShell, signal, sshOpts, ' +
   'stderr, stderrDiscard, stderrFile, stderrToStdout, stdin, stdinData, stdinDiscard, stdinFile, stdinKeepOpen, ' +
   'stdout, stdoutDiscard, stdoutFile, timeout, tty';
 
@@ -338,12 +338,12 @@ describe('normalizeCall: validation', () => {
 
   it('rejects an unknown remote shell', () => {
     expectTypeError(
-      () => call({ remoteShell: 'fish' }),
-      "option 'remoteShell' must be a quoter object or one of the POSIX shell names (posix, sh, bash, dash, ash, ksh, pdksh, mksh, lksh, zsh, fizsh, posh, yash, busybox), received string \"fish\"",
+      () => call({ remoteShell: 'nushell' }),
+      "option 'remoteShell' must be a quoter object ({ name, quote, quoteGlob, fragments }) or shell names joined by ',' (posix, sh, bash, dash, ash, ksh, pdksh, mksh, lksh, zsh, fizsh, posh, yash, busybox, csh, tcsh, fish, mswin, mscmd), received string \"nushell\"",
     );
     expectTypeError(
       () => call({ remoteShell: {} }),
-      /^option 'remoteShell' must be a quoter object or one of the POSIX shell names \(.*\), received an object \(Object\)$/,
+      /^option 'remoteShell' must be a quoter object \(\{ name, quote, quoteGlob, fragments \}\) or shell names joined by ',' \(.*\), received an object \(Object\)$/,
     );
   });
 
@@ -627,7 +627,7 @@ describe('normalizeConnection', () => {
   it('rejects a bad remoteShell', () => {
     expectTypeError(
       () => conn('h', { remoteShell: 'cmd.exe' }),
-      /^option 'remoteShell' must be a quoter object or one of the POSIX shell names \(posix, sh, bash, .*busybox\), received string "cmd\.exe"$/,
+      /^option 'remoteShell' must be a quoter object \(\{ name, quote, quoteGlob, fragments \}\) or shell names joined by ',' \(posix, sh, bash, .*mscmd\), received string "cmd\.exe"$/,
     );
   });
 

@@ -75,7 +75,8 @@ describe('quoteGlobPosix: vectors', () => {
     ['/var/log/*.log', '/var/log/*.log'],
     ['{a,b}', '{a,b}'],
     ['file?[0-9]', 'file?[0-9]'],
-    ['~/x', '~/x'],
+    ['~/x', "'~/x'"], // only * ? [ ] { } stay live: no tilde expansion
+    ['!x^y', "'!x^y'"],
     ['a\\*b', 'a\\*b'],
     ['a\\\\b', 'a\\\\b'],
     ['a\\b', 'a\\\\b'],
@@ -184,7 +185,7 @@ function checkBatches(shell: string, inputs: string[], quote: (s: string) => str
 
 /** What a glob-quoted word prints with globbing off: kept escapes lose their backslash. */
 function unescapeGlob(s: string): string {
-  return s.replace(/\\([*?[\]{}!^~,:\\])/g, '$1');
+  return s.replace(/\\([*?[\]{}\\])/g, '$1');
 }
 
 describe.skipIf(SHELLS.length === 0)('quoting round-trips through local shells', () => {

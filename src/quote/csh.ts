@@ -1,0 +1,56 @@
+import type { Quoter } from './types.js';
+import { globPieces, refuseNul, SAFE } from './words.js';
+
+/**
+ * Inside csh single quotes everything is literal except `!` (history) and newline, which
+ * take a backslash.
+ */
+function singleQuote(run: string): string {
+  return `'${run.replace(/[!\n]/g, '\\$&')}'`;
+}
+
+/**
+ * Quote one word for csh and tcsh: safe runs as they are, each `'` as `\'`, anything else in
+ * single quotes with `!` and newline backslash-escaped. The empty word becomes `''`.
+ */
+export function quoteCsh(word: string): string {
+  refuseNul('csh', word);
+  if (word === '') return "''";
+  if (SAFE.test(word)) return word;
+  return word
+    .split(/(')/)
+    .map((piece) => (piece === "'" ? "\\'" : SAFE.test(piece) || piece === '' ? piece : singleQuote(piece)))
+    .join('');
+}
+
+/**
+ * Quote one word for csh/tcsh leaving `* ? [ ] { }` live. Unlike Net::OpenSSH (which dies
+ * on a backslash that escapes nothing, such as `c:\dir`), a lone backslash is doubled.
+ */
+export function quoteGlobCsh(word: string): string {
+  refuseNul('csh', word);
+  if (word === '') return "''";
+  let out = '';
+  for (const p of globPieces(word)) {
+    if (p.kind === 'quotes') out += "\\'".repeat(p.text.length);
+    else if (p.kind === 'backslash') out += '\\\\';
+    else if (p.kind === 'other') out += singleQuote(p.text);
+    else out += p.text;
+  }
+  return out;
+}
+
+/**
+ * The csh/tcsh quoter. csh cannot redirect stderr alone, nor send it to stdout while
+ * stdout stays: only both at once (`>&`). Those options are QuoteErrors under csh.
+ */
+export const cshQuoter: Quoter = Object.freeze({
+  name: 'csh',
+  quote: quoteCsh,
+  quoteGlob: quoteGlobCsh,
+  fragments: Object.freeze({
+    stdinDiscard: '</dev/null',
+    stdoutDiscard: '>/dev/null',
+    stdoutAndStderrDiscard: '>&/dev/null',
+  }),
+});
