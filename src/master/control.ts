@@ -1,6 +1,7 @@
 import { buildControlArgv, type ControlCommand } from '../argv/control.js';
 import type { ConnectionSpec } from '../argv/common.js';
 import type { Engine } from '../run/engine.js';
+import { debug } from '../log.js';
 
 /** What an `ssh -O` call printed and how it ended. */
 export interface ControlResult {
@@ -35,6 +36,7 @@ export async function runControl(
   clearTimeout(timer);
   let output = Buffer.concat(chunks).toString('utf8');
   if (exit.error) output += exit.error.message;
+  debug('control %j exited %s: %s', argv, exit.exitCode ?? exit.signal, output.trim());
   return { argv, exitCode: exit.exitCode, output: output.trim(), timedOut };
 }
 

@@ -8,6 +8,7 @@ import { killQuietly, registerCleanup, unregisterCleanup, type Cleanup } from '.
 import { CtlPathProblem, prepareCtlPath } from './control-dir.js';
 import { parseCheckPid, runControl } from './control.js';
 import { diagnoseMaster, tail } from './diagnose.js';
+import { debug } from '../log.js';
 
 /**
  * The master's life, as in Net::OpenSSH (reference section 1.4): `start` → `awaiting_mux` →
@@ -126,12 +127,14 @@ export class Master {
     }
     await this.check();
     this.state = 'running';
+    debug('master %s running, pid %d, %s', c.host, this.pid, this.ctlPath);
   }
 
   #spawn(): void {
     const c = this.#config;
     const ctlPath = this.ctlPath!;
     const argv = buildMasterArgv({ ...c.masterArgv, ...this.spec, ctlPath });
+    debug('master spawn %j', argv);
     let logFd: number | undefined;
     if (!c.masterStderrDiscard || !c.masterStdoutDiscard) {
       this.#logPath = `${ctlPath}.log`;
@@ -287,10 +290,13 @@ export class Master {
   }
 
   #setError(reason: MasterFailureReason, message: string, details: ConstructorParameters<typeof MasterError>[2] = {}): MasterError {
-    this.error ??= new MasterError(reason, `unable to establish or keep the master SSH connection to ${this.#config.host}: ${message}`, {
-      host: this.#config.host,
-      ...details,
-    });
+    if (!this.error) {
+      this.error = new MasterError(reason, `unable to establish or keep the master SSH connection to ${this.#config.host}: ${message}`, {
+        host: this.#config.host,
+        ...details,
+      });
+      debug('master %s failed (%s): %s', this.#config.host, reason, message);
+    }
     return this.error;
   }
 

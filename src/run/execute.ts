@@ -17,6 +17,7 @@ import { buildRemoteCommand, type Command } from '../quote/command.js';
 import { decodeOutput, encodeInput } from './encoding.js';
 import type { Engine, ProcessExit, RunningProcess } from './engine.js';
 import type { Result } from './result.js';
+import { debug } from '../log.js';
 import { closeAll, planStdio, type OutputRoute } from './stdio.js';
 
 /** What a slave needs from its OpenSSH object. */
@@ -92,6 +93,7 @@ export async function startSlave(ctx: ExecContext, command: string, call: Normal
   details.argv = argv;
   const input = call.stdin.kind === 'data' ? encodeInput(call.stdin.data, call.encoding, details) : undefined;
   const plan = planStdio(call, details);
+  debug('slave spawn %j', argv);
   const started = performance.now();
   let proc: RunningProcess;
   try {
@@ -137,6 +139,7 @@ export async function startSlave(ctx: ExecContext, command: string, call: Normal
     // Files stay open until now: output routed through Node is still written to them.
     closeAll(plan.opened);
     const r = await settle(ctx, call, details, command, argv, exit, termination, Buffer.concat(out), Buffer.concat(err), started);
+    debug('slave %d exited %s after %d ms%s', proc.pid, exit.exitCode ?? exit.signal, Math.round(r.durationMs), r.error ? `: ${r.error.code}` : '');
     if (r.error && call.reject) throw r.error;
     return r;
   });

@@ -176,3 +176,25 @@ describe('interactive system()', () => {
     expect(r.status).toBe(0);
   });
 });
+
+describe('debug output', () => {
+  it('NODE_DEBUG=openssh-mux prints every argv and how each process ended', async () => {
+    const script = `
+      import { OpenSSH } from ${JSON.stringify(new URL('../../dist/index.js', import.meta.url).href)};
+      const ssh = await OpenSSH.connect(${JSON.stringify(target())}, ${JSON.stringify(baseOptions())});
+      await ssh.capture('echo debugged');
+      await ssh.disconnect();`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      env: { ...process.env, NODE_DEBUG: 'openssh-mux' },
+    });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/OPENSSH-MUX \d+: master spawn \["ssh",.*"-MNx"/);
+    expect(r.stderr).toMatch(/control \["ssh","-O","check",.*exited 0: Master running \(pid=\d+\)/);
+    expect(r.stderr).toMatch(/slave spawn \["ssh",.*"--","echo debugged"\]/);
+    expect(r.stderr).toMatch(/slave \d+ exited 0 after \d+ ms/);
+    // And nothing at all without it.
+    const quiet = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(quiet.stderr).toBe('');
+  });
+});
