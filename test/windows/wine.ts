@@ -9,7 +9,7 @@
  * removes the temp dir.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -127,6 +127,27 @@ function prefixProcesses(prefix: string): string[] {
   return found;
 }
 
+/**
+ * wineserver keeps its socket in `/tmp/wine-XXXXXX/server-<dev>-<inode of the prefix>` (or
+ * `/tmp/.wine-<uid>/...`), outside the prefix, and leaves it behind after `wineserver -k`.
+ * Remove the one of our prefix, and its parent if that empties it.
+ */
+function removeServerDir(prefix: string): void {
+  const st = statSync(prefix, { throwIfNoEntry: false });
+  if (!st) return;
+  const name = `server-${st.dev.toString(16)}-${st.ino.toString(16)}`;
+  for (const parent of readdirSync('/tmp').filter((d) => /^\.?wine-/.test(d)).map((d) => join('/tmp', d))) {
+    const server = join(parent, name);
+    if (!existsSync(server)) continue;
+    rmSync(server, { recursive: true, force: true });
+    try {
+      if (readdirSync(parent).length === 0) rmSync(parent, { recursive: true, force: true });
+    } catch {
+      // another prefix's server still uses it, or it is already gone
+    }
+  }
+}
+
 export async function startWine(): Promise<Wine> {
   const { wine, wineserver, gcc } = findTools();
   if (!wine || !wineserver || !gcc) throw new Error(`Wine or mingw-w64 is missing (wine: ${wine}, wineserver: ${wineserver}, gcc: ${gcc})`);
@@ -159,6 +180,7 @@ export async function startWine(): Promise<Wine> {
       await new Promise((r) => setTimeout(r, 50));
       left = prefixProcesses(prefix);
     }
+    removeServerDir(prefix);
     rmSync(dir, { recursive: true, force: true });
     if (left.length > 0) throw new Error(`Wine processes left running after wineserver -k:\n${left.join('\n')}`);
   };
