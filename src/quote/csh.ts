@@ -12,6 +12,11 @@ function singleQuote(run: string): string {
 /**
  * Quote one word for csh and tcsh: safe runs as they are, each `'` as `\'`, anything else in
  * single quotes with `!` and newline backslash-escaped. The empty word becomes `''`.
+ *
+ * Every character but NUL comes through, in bsd-csh and tcsh, in any locale. Non-ASCII
+ * characters must stay quoted: bare, bsd-csh drops U+0080..U+009F and hangs on U+00A0.
+ * bsd-csh refuses a word over about 8 KB ("Word too long."); tcsh does not, so that is left
+ * to the shell.
  */
 export function quoteCsh(word: string): string {
   refuseNul('csh', word);
@@ -25,7 +30,10 @@ export function quoteCsh(word: string): string {
 
 /**
  * Quote one word for csh/tcsh leaving `* ? [ ] { }` live. Unlike Net::OpenSSH (which dies
- * on a backslash that escapes nothing, such as `c:\dir`), a lone backslash is doubled.
+ * on a backslash that escapes nothing, such as `c:\dir`), a lone backslash is doubled. A
+ * brace without its partner, escaped or inside brackets is literal (csh would stop with
+ * "Missing }"; see globPieces). tcsh 6.24 in a UTF-8 locale never matches a pattern holding
+ * a quoted non-ASCII character ("No match."), but bsd-csh needs them quoted (see quoteCsh).
  */
 export function quoteGlobCsh(word: string): string {
   refuseNul('csh', word);

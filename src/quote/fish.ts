@@ -14,8 +14,10 @@ export function quoteFish(word: string): string {
 }
 
 /**
- * Quote one word for fish leaving its wildcards live: `*`, `?` (on fish versions that still
- * glob it) and `{ }` brace expansion. fish has no `[...]` wildcard: brackets stay literal.
+ * Quote one word for fish leaving its wildcards live: `*`, `**`, `?` (fish 3 still globs it
+ * unless the `qmark-noglob` feature is on) and `{ }` brace expansion. fish has no `[...]`
+ * wildcard, so brackets are escaped (`\[`, `\]`) and match themselves: left bare, a `[`
+ * without its `]` is a syntax error, which fish 3 reports and then exits 0.
  */
 export function quoteGlobFish(word: string): string {
   refuseNul('fish', word);
@@ -25,6 +27,7 @@ export function quoteGlobFish(word: string): string {
     if (p.kind === 'quotes') out += "\\'".repeat(p.text.length);
     else if (p.kind === 'backslash') out += '\\\\';
     else if (p.kind === 'other') out += singleQuote(p.text);
+    else if (p.kind === 'live') out += p.text.replace(/[[\]]/g, '\\$&');
     else out += p.text;
   }
   return out;

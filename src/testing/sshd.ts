@@ -25,7 +25,12 @@ export interface SshdOptions {
   users?: TestUser[];
   /** `MaxSessions` of the server (default 10, OpenSSH's). */
   maxSessions?: number;
-  /** Extra sshd_config lines. */
+  /**
+   * Extra sshd_config lines. sshd keeps the first value of most keywords, so these cannot
+   * override the built-in ones, except `SetEnv`: the server sets `LANG=C.UTF-8` for its
+   * sessions (sshd passes no locale of its own) unless these lines have a `SetEnv` of their
+   * own, which then replaces it (include `LANG=C.UTF-8` in it to keep the locale).
+   */
   config?: string[];
   /** The sshd program (default /usr/sbin/sshd). */
   sshdCmd?: string;
@@ -167,6 +172,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestServer> 
     const ctlDir = join(dir, 'ctl');
     mkdirSync(ctlDir, { mode: 0o700 });
     const sshdCmd = options.sshdCmd ?? '/usr/sbin/sshd';
+    const hasSetEnv = (options.config ?? []).some((line) => /^\s*SetEnv\b/i.test(line));
 
     for (let attempt = 0; ; attempt++) {
       const port = await freePort();
@@ -190,6 +196,10 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestServer> 
           'PrintLastLog no',
           'Subsystem sftp internal-sftp',
           'LogLevel VERBOSE',
+          // sshd passes no locale: in the C locale yash refuses non-ASCII arguments and
+          // multibyte-aware shells match ? and [...] against bytes instead of characters.
+          // sshd honours only the first SetEnv line, so one in `config` replaces this one.
+          ...(hasSetEnv ? [] : ['SetEnv LANG=C.UTF-8']),
           ...(options.config ?? []),
           '',
         ].join('\n'),

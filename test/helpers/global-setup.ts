@@ -6,12 +6,25 @@ import type { ServerInfo } from './server.js';
 
 const isRoot = process.geteuid?.() === 0;
 
-/** Login shells the test users get (root only; otherwise the current user's shell). */
+/**
+ * Login shells the test users get (root only; otherwise the current user's shell). The first
+ * is the default user of every test. The others give the quoting tests one login per shell,
+ * by its real path (on Debian /bin/ksh is an alternatives link to ksh93 and /bin/csh to
+ * bsd-csh). A shell that is not installed is skipped by those tests, not by the setup.
+ */
 export const TEST_USERS = [
   { name: 'osmux-sh', shell: '/bin/sh' },
   { name: 'osmux-dash', shell: '/bin/dash' },
   { name: 'osmux-bash', shell: '/bin/bash' },
-];
+  { name: 'osmux-zsh', shell: '/bin/zsh' },
+  { name: 'osmux-ksh', shell: '/bin/ksh93' },
+  { name: 'osmux-mksh', shell: '/bin/mksh' },
+  { name: 'osmux-posh', shell: '/bin/posh' },
+  { name: 'osmux-yash', shell: '/usr/bin/yash' },
+  { name: 'osmux-fish', shell: '/usr/bin/fish' },
+  { name: 'osmux-csh', shell: '/bin/bsd-csh' },
+  { name: 'osmux-tcsh', shell: '/bin/tcsh' },
+].filter((u, i) => i === 0 || existsSync(u.shell));
 
 let server: TestServer | undefined;
 

@@ -17,7 +17,7 @@ describe('a server with MaxSessions 1', () => {
   });
 
   it('a refused session fails with OSSH_SESSION_REFUSED instead of silently logging in again', async () => {
-    const busy = await ssh.spawn('sleep 2');
+    const busy = await ssh.spawn('sleep 20'); // long enough to still hold the one session under load
     const e = (await ssh.capture('echo second').catch((x: unknown) => x)) as SlaveError;
     expect(e).toBeInstanceOf(SlaveError);
     expect(e.code).toBe('OSSH_SESSION_REFUSED');
