@@ -1,5 +1,5 @@
 import type { Quoter } from './types.js';
-import { globPieces, refuseNul, SAFE } from './words.js';
+import { refuseNul, SAFE, writeGlob } from './words.js';
 
 /**
  * Inside csh single quotes everything is literal except `!` (history) and newline, which
@@ -36,16 +36,7 @@ export function quoteCsh(word: string): string {
  * a quoted non-ASCII character ("No match."), but bsd-csh needs them quoted (see quoteCsh).
  */
 export function quoteGlobCsh(word: string): string {
-  refuseNul('csh', word);
-  if (word === '') return "''";
-  let out = '';
-  for (const p of globPieces(word)) {
-    if (p.kind === 'quotes') out += "\\'".repeat(p.text.length);
-    else if (p.kind === 'backslash') out += '\\\\';
-    else if (p.kind === 'other') out += singleQuote(p.text);
-    else out += p.text;
-  }
-  return out;
+  return writeGlob('csh', word, { quotes: (run) => "\\'".repeat(run.length), other: singleQuote });
 }
 
 /**

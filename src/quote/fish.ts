@@ -1,5 +1,6 @@
 import type { Quoter } from './types.js';
-import { globPieces, refuseNul, SAFE } from './words.js';
+import { posixQuoter } from './posix.js';
+import { refuseNul, SAFE, writeGlob } from './words.js';
 
 /** Inside fish single quotes only `\'` and `\\` are escapes. */
 function singleQuote(run: string): string {
@@ -20,17 +21,11 @@ export function quoteFish(word: string): string {
  * without its `]` is a syntax error, which fish 3 reports and then exits 0.
  */
 export function quoteGlobFish(word: string): string {
-  refuseNul('fish', word);
-  if (word === '') return "''";
-  let out = '';
-  for (const p of globPieces(word)) {
-    if (p.kind === 'quotes') out += "\\'".repeat(p.text.length);
-    else if (p.kind === 'backslash') out += '\\\\';
-    else if (p.kind === 'other') out += singleQuote(p.text);
-    else if (p.kind === 'live') out += p.text.replace(/[[\]]/g, '\\$&');
-    else out += p.text;
-  }
-  return out;
+  return writeGlob('fish', word, {
+    quotes: (run) => "\\'".repeat(run.length),
+    other: singleQuote,
+    live: (text) => text.replace(/[[\]]/g, '\\$&'),
+  });
 }
 
 /** The fish quoter. */
@@ -38,11 +33,5 @@ export const fishQuoter: Quoter = Object.freeze({
   name: 'fish',
   quote: quoteFish,
   quoteGlob: quoteGlobFish,
-  fragments: Object.freeze({
-    stdinDiscard: '</dev/null',
-    stdoutDiscard: '>/dev/null',
-    stderrDiscard: '2>/dev/null',
-    stdoutAndStderrDiscard: '>/dev/null 2>&1',
-    stderrToStdout: '2>&1',
-  }),
+  fragments: posixQuoter.fragments,
 });

@@ -132,3 +132,28 @@ function literalBraces(pieces: GlobPiece[]): GlobPiece[] {
     return parts;
   });
 }
+
+/** How a shell writes each kind of glob piece (lone backslashes are always doubled). */
+export interface GlobWriters {
+  /** A run of single quotes. */
+  quotes(run: string): string;
+  /** Literal text that needs quoting. */
+  other(text: string): string;
+  /** Safe characters and wildcards; as they are when omitted. */
+  live?(text: string): string;
+}
+
+/** Glob-quote `word` for `shell` with its writers (the common loop of csh and fish). */
+export function writeGlob(shell: string, word: string, w: GlobWriters): string {
+  refuseNul(shell, word);
+  if (word === '') return "''";
+  let out = '';
+  for (const p of globPieces(word)) {
+    if (p.kind === 'quotes') out += w.quotes(p.text);
+    else if (p.kind === 'backslash') out += '\\\\';
+    else if (p.kind === 'other') out += w.other(p.text);
+    else if (p.kind === 'live' && w.live) out += w.live(p.text);
+    else out += p.text;
+  }
+  return out;
+}
