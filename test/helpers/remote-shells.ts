@@ -4,7 +4,9 @@
  */
 import { existsSync, realpathSync } from 'node:fs';
 import { basename } from 'node:path';
-import { sshd } from './server.js';
+import { afterAll, beforeAll } from 'vitest';
+import { OpenSSH } from '../../src/index.js';
+import { baseOptions, sshd, target } from './server.js';
 
 export type ShellFamily = 'posix' | 'fish' | 'csh';
 
@@ -77,4 +79,25 @@ export function remoteShells(): RemoteShell[] {
 /** `zsh (osmux-zsh)`: how a shell is named in test titles. */
 export function shellLabel(s: RemoteShell): string {
   return `${basename(s.shell)} (${s.user})`;
+}
+
+/**
+ * One connection per available shell for the whole test file, keyed by user, all opened at
+ * once in beforeAll (a login takes a while) and closed in afterAll.
+ */
+export function connectEachShell(shells: readonly RemoteShell[]): Map<string, OpenSSH> {
+  const connections = new Map<string, OpenSSH>();
+  beforeAll(async () => {
+    await Promise.all(
+      shells.filter((sh) => sh.skip === false).map(async (sh) => {
+        const ssh = new OpenSSH(target(sh.user), baseOptions({ remoteShell: sh.name }));
+        connections.set(sh.user, ssh);
+        if (!(await ssh.waitForMaster())) throw ssh.error;
+      }),
+    );
+  });
+  afterAll(async () => {
+    await Promise.all([...connections.values()].map((ssh) => ssh.disconnect()));
+  });
+  return connections;
 }

@@ -18,11 +18,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OpenSSH, QuoteError, getQuoter, glob, raw, type CommandOptions, type CommandWord } from '../../src/index.js';
+import { QuoteError, getQuoter, type OpenSSH, glob, raw, type CommandOptions, type CommandWord } from '../../src/index.js';
 import { SEED, batches, makeCases, report, show, splitNul } from '../helpers/quote-corpus.js';
 import { mulberry32 } from '../helpers/prng.js';
-import { remoteShells, shellLabel, type RemoteShell, type ShellFamily } from '../helpers/remote-shells.js';
-import { baseOptions, target } from '../helpers/server.js';
+import { connectEachShell, remoteShells, shellLabel, type RemoteShell, type ShellFamily } from '../helpers/remote-shells.js';
 
 const PRINTF = '/usr/bin/printf';
 
@@ -260,20 +259,7 @@ function fuzzPatterns(seed: number, files: readonly string[], c: Ctx): Array<{ p
 const SHELLS = remoteShells();
 const FUZZ_TREE = fuzzTree(SEED);
 
-/** One connection per shell, all opened at once (a login takes a while). */
-const connections = new Map<string, OpenSSH>();
-beforeAll(async () => {
-  await Promise.all(
-    SHELLS.filter((sh) => sh.skip === false).map(async (sh) => {
-      const ssh = new OpenSSH(target(sh.user), baseOptions({ remoteShell: sh.name }));
-      connections.set(sh.user, ssh);
-      if (!(await ssh.waitForMaster())) throw ssh.error;
-    }),
-  );
-});
-afterAll(async () => {
-  await Promise.all([...connections.values()].map((ssh) => ssh.disconnect()));
-});
+const connections = connectEachShell(SHELLS);
 
 describe(`glob quoting and redirections in the remote shells (seed ${SEED})`, () => {
   for (const sh of SHELLS) {

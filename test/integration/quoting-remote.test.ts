@@ -14,11 +14,10 @@
  * their UTF-8 bytes: the remote output is compared with `Buffer.from(input, 'utf8')`.
  */
 import { realpathSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OpenSSH, getQuoter, raw, type Quoter } from '../../src/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { getQuoter, raw, type OpenSSH, type Quoter } from '../../src/index.js';
 import { COUNTS, FIXED, MAX_COMMAND_BYTES, SEED, batches, describeMismatch, makeCases, report, show, splitNul } from '../helpers/quote-corpus.js';
-import { remoteShells, shellLabel } from '../helpers/remote-shells.js';
-import { baseOptions, target } from '../helpers/server.js';
+import { connectEachShell, remoteShells, shellLabel } from '../helpers/remote-shells.js';
 
 const CASES = makeCases(SEED);
 const PRINTF = '/usr/bin/printf';
@@ -58,20 +57,7 @@ async function roundTrip(ssh: OpenSSH, label: string, name: string, strings: rea
 
 const SHELLS = remoteShells();
 
-/** One connection per shell, all opened at once (a login takes a while). */
-const connections = new Map<string, OpenSSH>();
-beforeAll(async () => {
-  await Promise.all(
-    SHELLS.filter((sh) => sh.skip === false).map(async (sh) => {
-      const ssh = new OpenSSH(target(sh.user), baseOptions({ remoteShell: sh.name }));
-      connections.set(sh.user, ssh);
-      if (!(await ssh.waitForMaster())) throw ssh.error;
-    }),
-  );
-});
-afterAll(async () => {
-  await Promise.all([...connections.values()].map((ssh) => ssh.disconnect()));
-});
+const connections = connectEachShell(SHELLS);
 
 describe(`Unix quoting round-trips through the remote shells (seed ${SEED})`, () => {
   it(`the ${CASES.length} generated strings are valid test data`, () => {
