@@ -17,7 +17,10 @@ describe('a server with MaxSessions 1', () => {
   });
 
   it('a refused session fails with OSSH_SESSION_REFUSED instead of silently logging in again', async () => {
-    const busy = await ssh.spawn('sleep 20'); // long enough to still hold the one session under load
+    // Hold the one session: wait until it really runs remotely (spawn() resolves once the
+    // local ssh is started, before the session is open), and long enough to outlast any load.
+    const busy = await ssh.spawn('echo started; sleep 20');
+    await new Promise<void>((resolve) => busy.stdout!.once('data', () => resolve()));
     const e = (await ssh.capture('echo second').catch((x: unknown) => x)) as SlaveError;
     expect(e).toBeInstanceOf(SlaveError);
     expect(e.code).toBe('OSSH_SESSION_REFUSED');
