@@ -3,9 +3,6 @@ import { QuoteError } from '../errors/index.js';
 /** Characters no quoter needs to quote: Net::OpenSSH's ASCII no-quote class. */
 export const SAFE = /^[A-Za-z0-9_./@,:-]+$/;
 
-/** Wildcards `quoteGlob` leaves live. */
-export const GLOB_CHARS = '*?[]{}';
-
 /** Refuse a NUL byte: no argv word and no command line can carry one. */
 export function refuseNul(shell: string, word: string): void {
   const at = word.indexOf('\0');

@@ -4,6 +4,7 @@
  * message, so a failing run can be replayed.
  */
 import { mulberry32 } from './prng.js';
+import { chunk } from './chunk.js';
 
 function parseSeed(text: string | undefined): number {
   if (text === undefined || text.trim() === '') return (Math.random() * 2 ** 32) >>> 0;
@@ -195,21 +196,7 @@ export const MAX_COMMAND_BYTES = 100_000;
  * lone `!` into `'\!'`), so 5x the UTF-8 size plus a separator is an upper bound.
  */
 export function batches(strings: readonly string[]): string[][] {
-  const out: string[][] = [];
-  let cur: string[] = [];
-  let size = 0;
-  for (const s of strings) {
-    const cost = 5 * Buffer.byteLength(s, 'utf8') + 4;
-    if (cur.length > 0 && size + cost > MAX_COMMAND_BYTES) {
-      out.push(cur);
-      cur = [];
-      size = 0;
-    }
-    cur.push(s);
-    size += cost;
-  }
-  if (cur.length > 0) out.push(cur);
-  return out;
+  return chunk(strings, (s) => 5 * Buffer.byteLength(s, 'utf8') + 4, MAX_COMMAND_BYTES);
 }
 
 export const hex = (b: Buffer) => (b.length === 0 ? '(empty)' : b.toString('hex').replace(/(..)(?!$)/g, '$1 '));

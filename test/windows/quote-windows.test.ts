@@ -22,6 +22,7 @@ import { QuoteError } from '../../src/errors/index.js';
 import { msCmdQuoter, quoteMsCmd } from '../../src/quote/mscmd.js';
 import { quoteMsWin } from '../../src/quote/mswin.js';
 import { getQuoter } from '../../src/quote/registry.js';
+import { chunk } from '../helpers/chunk.js';
 import { mulberry32 } from '../helpers/prng.js';
 import { CHAIN_VECTORS, MSCMD_VECTORS, MSWIN_VECTORS } from './vectors.js';
 import { findTools, startWine, type LaunchResult, type Wine } from './wine.js';
@@ -93,21 +94,7 @@ function randomWords(seed: number, options: { controls: boolean; variables: bool
  * Windows' 8191-character limit.
  */
 function group<T>(items: readonly T[], quoted: (item: T) => string): T[][] {
-  const out: T[][] = [];
-  let current: T[] = [];
-  let length = 0;
-  for (const item of items) {
-    const n = quoted(item).length + 1;
-    if (current.length > 0 && (current.length >= PER_LINE || length + n > LINE_CHARS)) {
-      out.push(current);
-      current = [];
-      length = 0;
-    }
-    current.push(item);
-    length += n;
-  }
-  if (current.length > 0) out.push(current);
-  return out;
+  return chunk(items, (item) => quoted(item).length + 1, LINE_CHARS, PER_LINE);
 }
 
 // ---------------------------------------------------------------------------------------------
