@@ -2,12 +2,13 @@
  * openssh-mux: drive the system OpenSSH client through connection multiplexing.
  * Public exports only.
  */
-export { OpenSSH, type WaitForMasterOptions } from './openssh.js';
+export { OpenSSH, type WaitForMasterOptions, type StreamOptions, type Open2, type Open3 } from './openssh.js';
 export type { OpenSSHOptions } from './options/connection.js';
-export type { CommandOptions, OutputFile, OutputOption, StdinOption } from './options/command.js';
+export type { CommandOptions, OutputFile, OutputOption, StdinOption, StreamPipes } from './options/command.js';
 export type { ParsedTarget, TargetDefaults } from './options/target.js';
 export type { Result } from './run/result.js';
 export type { SshProcess } from './run/execute.js';
+export type { RemoteStream, RemoteWritable, RemoteReadable, RemoteDuplex } from './run/streams.js';
 export type { Engine, SpawnRequest, RunningProcess, ProcessExit, StdioSlot } from './run/engine.js';
 export { nodeEngine } from './run/engine.js';
 export type { MasterState } from './master/master.js';
@@ -40,6 +41,6 @@ export { getQuoter, remoteShellNames } from './quote/registry.js';
 export { shellQuote, shellQuoteGlob } from './quote/shell-quote.js';
 export { buildRemoteCommand, type BuildCommandOptions, type RedirectionFlags } from './quote/command.js';
 export { buildMasterArgv, type MasterArgvOptions } from './argv/master.js';
-export { buildSlaveArgv, type SlaveArgvOptions } from './argv/slave.js';
+export { buildSlaveArgv, stdioForwardSpec, type SlaveArgvOptions } from './argv/slave.js';
 export { buildControlArgv, type ControlCommand } from './argv/control.js';
 export type { ConnectionSpec } from './argv/common.js';

@@ -1,12 +1,15 @@
+import type { Readable, Writable } from 'node:stream';
 import { CommandError, MasterError, OpenSSHError } from './errors/index.js';
 import { Master, type MasterState } from './master/master.js';
-import { normalizeCall, type CallMode, type CommandDefaults, type CommandOptions } from './options/command.js';
+import { normalizeCall, type CallMode, type CommandDefaults, type CommandOptions, type StreamPipes } from './options/command.js';
 import { normalizeConnection, type OpenSSHOptions } from './options/connection.js';
 import { parseTarget, type ParsedTarget, type TargetDefaults } from './options/target.js';
 import type { Command } from './quote/command.js';
 import { shellQuote, shellQuoteGlob } from './quote/shell-quote.js';
 import { remoteCommand, slaveArgv, startSlave, type ExecContext, type SshProcess } from './run/execute.js';
 import type { Result } from './run/result.js';
+import { remoteDuplex, remoteReadable, remoteWritable, type RemoteDuplex, type RemoteReadable, type RemoteWritable } from './run/streams.js';
+import { remoteLines } from './run/lines.js';
 
 /** Options of `waitForMaster()`. */
 export interface WaitForMasterOptions {
@@ -15,6 +18,34 @@ export interface WaitForMasterOptions {
   /** Stop waiting (the login itself goes on). */
   signal?: AbortSignal;
 }
+
+/** Options of the stream methods: every command option but `reject` and `buffer`'s default (false). */
+export type StreamOptions = Omit<CommandOptions, 'reject' | 'stdinoutDpipe'>;
+
+/** What `open2()` resolves with. */
+export interface Open2<T extends string | Buffer = string> {
+  /** pid of the local ssh slave. */
+  readonly pid: number | undefined;
+  /** The remote stdin: end it to send EOF. */
+  readonly stdin: Writable;
+  /** The remote stdout. */
+  readonly stdout: Readable;
+  /** The local argv. */
+  readonly argv: readonly string[];
+  /** Settles when the slave has exited: the Result, or the typed error. */
+  readonly done: Promise<Result<T>>;
+  /** Stop the slave (the signal, then SIGKILL after 2 s). */
+  kill(signal?: NodeJS.Signals): void;
+}
+
+/** What `open3()` resolves with. */
+export interface Open3<T extends string | Buffer = string> extends Open2<T> {
+  /** The remote stderr. */
+  readonly stderr: Readable;
+}
+
+/** Encodings in which a line end is the byte 0x0a and nothing else contains it. */
+const LINE_ENCODINGS = new Set<unknown>(['utf8', 'utf-8', 'ascii', 'latin1', 'binary']);
 
 type Out<O extends CommandOptions | undefined> = O extends { encoding: 'buffer' } ? Buffer : string;
 
@@ -175,8 +206,8 @@ export class OpenSSH implements AsyncDisposable {
     return this.disconnect();
   }
 
-  #prepare(cmd: Command, options: CommandOptions | undefined, mode: CallMode) {
-    const call = normalizeCall(options, this.#defaults, mode);
+  #prepare(cmd: Command, options: CommandOptions | undefined, mode: CallMode, pipes?: StreamPipes) {
+    const call = normalizeCall(options, this.#defaults, mode, pipes);
     const command = remoteCommand(cmd, call);
     return { call, command };
   }
@@ -251,6 +282,92 @@ export class OpenSSH implements AsyncDisposable {
   spawn<O extends CommandOptions | undefined = undefined>(cmd: Command, options?: O): Promise<SshProcess<Out<O>>> {
     const { call, command } = this.#prepare(cmd, options, 'spawn');
     return this.#track(startSlave(this.#ctx, command, call)) as Promise<SshProcess<Out<O>>>;
+  }
+
+  /** Start a slave for a stream method; errors before the start are thrown at once. */
+  #startStream(cmd: Command, options: StreamOptions | undefined, pipes: StreamPipes) {
+    const { call, command } = this.#prepare(cmd, options, 'stream', pipes);
+    const start = this.#track(startSlave(this.#ctx, command, call));
+    start.catch(() => {});
+    return { call, start };
+  }
+
+  /**
+   * Run a command and return at once a Writable feeding its stdin (Net::OpenSSH's
+   * `pipe_in`). End it to close the remote stdin; `done` resolves with the Result (stdout and
+   * stderr captured unless routed elsewhere) or rejects with the typed error.
+   *
+   * ```ts
+   * await pipeline(createReadStream('backup.tar'), ssh.pipeIn('cat > backup.tar'));
+   * ```
+   */
+  pipeIn<O extends StreamOptions | undefined = undefined>(cmd: Command, options?: O): RemoteWritable<Out<O>> {
+    const { start } = this.#startStream(cmd, options, { method: 'pipeIn()', stdin: true });
+    return remoteWritable(start) as RemoteWritable<Out<O>>;
+  }
+
+  /**
+   * Run a command and return at once a Readable of its stdout (Net::OpenSSH's `pipe_out`).
+   * The stream ends once the command has exited successfully; a failure destroys it with the
+   * typed error (when anyone listens) and rejects `done`. Destroying it stops the slave.
+   *
+   * ```ts
+   * await pipeline(ssh.pipeOut('cat /var/log/syslog'), createWriteStream('syslog'));
+   * ```
+   */
+  pipeOut<O extends StreamOptions | undefined = undefined>(cmd: Command, options?: O): RemoteReadable<Out<O>> {
+    const { start } = this.#startStream(cmd, options, { method: 'pipeOut()', stdout: true });
+    return remoteReadable(start) as RemoteReadable<Out<O>>;
+  }
+
+  /**
+   * The command's stdout line by line (without the line ends), in `encoding` (utf8 by default,
+   * decoded strictly). The exit status is checked when the output ends: a failing command
+   * throws from the loop. Leaving the loop early stops the slave.
+   *
+   * ```ts
+   * for await (const line of ssh.lines('tail -n 100 /var/log/syslog')) console.log(line);
+   * ```
+   */
+  lines(cmd: Command, options?: StreamOptions): AsyncIterableIterator<string> {
+    const encoding = options?.encoding ?? this.#defaults.encoding ?? 'utf8';
+    if (!LINE_ENCODINGS.has(encoding)) {
+      throw new TypeError(`option 'encoding' of lines() must be one that keeps '\\n' a single byte ('utf8', 'ascii' or 'latin1'), received ${JSON.stringify(encoding)}`);
+    }
+    const { start } = this.#startStream(cmd, options, { method: 'lines()', stdout: true });
+    return remoteLines(remoteReadable(start), encoding as BufferEncoding, { host: this.host });
+  }
+
+  /**
+   * Start a command with its stdin and stdout as pipes (Net::OpenSSH's `open2`); stderr is
+   * captured into the Result unless routed elsewhere. Resolves once the slave runs.
+   */
+  open2<O extends StreamOptions | undefined = undefined>(cmd: Command, options?: O): Promise<Open2<Out<O>>> {
+    const { start } = this.#startStream(cmd, options, { method: 'open2()', stdin: true, stdout: true });
+    return start.then((p) => ({ pid: p.pid, stdin: p.stdin!, stdout: p.stdout!, argv: p.argv, done: p.result as Promise<Result<Out<O>>>, kill: p.kill }));
+  }
+
+  /** Like {@link OpenSSH.open2}, with stderr as a third pipe (Net::OpenSSH's `open3`). */
+  open3<O extends StreamOptions | undefined = undefined>(cmd: Command, options?: O): Promise<Open3<Out<O>>> {
+    const { start } = this.#startStream(cmd, options, { method: 'open3()', stdin: true, stdout: true, stderr: true });
+    return start.then((p) => ({
+      pid: p.pid,
+      stdin: p.stdin!,
+      stdout: p.stdout!,
+      stderr: p.stderr!,
+      argv: p.argv,
+      done: p.result as Promise<Result<Out<O>>>,
+      kill: p.kill,
+    }));
+  }
+
+  /**
+   * The command's stdin and stdout as one Duplex, returned at once (Net::OpenSSH's
+   * `open2socket`): write to it, read from it, `end()` it to close the remote stdin.
+   */
+  open2socket<O extends StreamOptions | undefined = undefined>(cmd: Command, options?: O): RemoteDuplex<Out<O>> {
+    const { start } = this.#startStream(cmd, options, { method: 'open2socket()', stdin: true, stdout: true });
+    return remoteDuplex(start) as RemoteDuplex<Out<O>>;
   }
 
   /**

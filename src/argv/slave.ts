@@ -12,6 +12,8 @@ export interface SlaveArgvOptions extends ConnectionSpec {
   forwardX11?: boolean | undefined;
   /** `-s`: the command names a subsystem. */
   subsystem?: boolean | undefined;
+  /** `-W <spec>`: forward stdio to `host:port` (already bracketed for IPv6); no command is sent. */
+  stdioForward?: string | undefined;
   /** The remote command string; omitted (interactive shell) when undefined or empty. */
   command?: string | undefined;
 }
@@ -44,7 +46,25 @@ export function buildSlaveArgv(o: SlaveArgvOptions): string[] {
   if (o.forwardX11 !== undefined) flags += o.forwardX11 ? 'X' : 'x';
   if (o.subsystem) flags += 's';
   if (flags !== '') argv.push(`-${flags}`);
+  if (o.stdioForward !== undefined) return [...argv, '-W', o.stdioForward, ...targetArgs(o), '--'];
   argv.push(...targetArgs(o), '--');
   if (o.command !== undefined && o.command !== '') argv.push(o.command);
   return argv;
+}
+
+/**
+ * The `-W` argument for a stdio forward to `host:port`. An IPv6 literal is put in brackets
+ * (`[::1]:22`), which ssh needs to find the port (Net::OpenSSH passes it bare and breaks).
+ * Throws a TypeError naming the expected form.
+ */
+export function stdioForwardSpec(host: unknown, port: unknown): string {
+  if (typeof host !== 'string' || host === '' || /[\s\0\/]/.test(host)) {
+    throw new TypeError(`tunnel host must be a host name or IP address (no spaces or slashes), received ${JSON.stringify(host)}`);
+  }
+  const p = typeof port === 'string' && /^\d+$/.test(port) ? Number(port) : port;
+  if (typeof p !== 'number' || !Number.isInteger(p) || p < 1 || p > 65535) {
+    throw new TypeError(`tunnel port must be an integer from 1 to 65535, received ${JSON.stringify(port) ?? String(port)}`);
+  }
+  const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  return bare.includes(':') ? `[${bare}]:${p}` : `${bare}:${p}`;
 }

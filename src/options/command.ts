@@ -64,8 +64,29 @@ export interface CommandOptions {
   signal?: AbortSignal;
   /** false: resolve with the Result (with `failed` and `error`) instead of rejecting (run/spawn). */
   reject?: boolean;
-  /** spawn(): also collect stdout/stderr into the Result (default true). */
+  /** spawn(): also collect stdout/stderr into the Result (default true; false for the stream methods). */
   buffer?: boolean;
+  /**
+   * Stdio forwarding (`ssh -W host:port`): the command is `[host, port]` and the streams carry
+   * the TCP connection instead of a remote command's stdio. IPv6 hosts are bracketed for you.
+   */
+  tunnel?: boolean;
+  /** The command names an SSH subsystem (`ssh -s`), such as `'sftp'`; it is sent unquoted. */
+  subsystem?: boolean;
+  /**
+   * Run this local command (argv, program first) with its stdin fed by the remote stdout and
+   * its stdout fed to the remote stdin (Net::OpenSSH's `stdinout_dpipe`).
+   */
+  stdinoutDpipe?: readonly string[];
+}
+
+/** Which stdio slots a stream method hands to the caller as pipes. */
+export interface StreamPipes {
+  /** The method's name, for error messages. */
+  method: string;
+  stdin?: boolean;
+  stdout?: boolean;
+  stderr?: boolean;
 }
 
 /** Defaults a caller may set on the constructor for every command. */
@@ -100,7 +121,7 @@ export type OutputSpec =
   | { kind: 'stdout' };
 
 /** The method being called, which decides stream defaults. */
-export type CallMode = 'run' | 'capture' | 'system' | 'test' | 'spawn' | 'command';
+export type CallMode = 'run' | 'capture' | 'system' | 'test' | 'spawn' | 'command' | 'stream';
 
 /** A call's options, validated and defaulted. */
 export interface NormalizedCall {
@@ -125,6 +146,10 @@ export interface NormalizedCall {
   signal: AbortSignal | undefined;
   reject: boolean;
   buffer: boolean;
+  tunnel: boolean;
+  subsystem: boolean;
+  /** Local argv joined to the slave's stdin/stdout. */
+  dpipe: readonly string[] | undefined;
 }
 
 const KNOWN = new Set([
@@ -132,7 +157,7 @@ const KNOWN = new Set([
   'stdoutFile', 'stdoutDiscard', 'stdout',
   'stderrFile', 'stderrDiscard', 'stderr', 'stderrToStdout',
   'tty', 'sshOpts', 'forwardAgent', 'forwardX11', 'remoteShell', 'quoteArgs', 'glob', 'encoding',
-  'idleTimeout', 'timeout', 'signal', 'reject', 'buffer',
+  'idleTimeout', 'timeout', 'signal', 'reject', 'buffer', 'tunnel', 'subsystem', 'stdinoutDpipe',
 ]);
 
 /** Encodings accepted: Node Buffer encodings plus `'buffer'` for raw bytes. */
@@ -194,10 +219,27 @@ function stdinData(value: unknown): InputSpec | undefined {
 const on = (name: string, v: unknown) => optBoolean(name, v) === true;
 
 /** Validate a call's options and resolve every stream for the method `mode`. */
-export function normalizeCall(options: CommandOptions | undefined, defaults: CommandDefaults, mode: CallMode): NormalizedCall {
+export function normalizeCall(
+  options: CommandOptions | undefined,
+  defaults: CommandDefaults,
+  mode: CallMode,
+  pipes?: StreamPipes,
+): NormalizedCall {
   const o = (options ?? {}) as Record<string, unknown>;
   if (typeof o !== 'object' || o === null || Array.isArray(o)) badOption('options', 'an object', options);
   checkKnownKeys(o, KNOWN, 'a command');
+  const dpipe = optStringArray('stdinoutDpipe', o.stdinoutDpipe);
+  if (dpipe !== undefined && dpipe.length === 0) badOption('stdinoutDpipe', 'a non-empty argv array (program first)', dpipe);
+  const fixed: StreamPipes = pipes ?? (dpipe ? { method: "the option 'stdinoutDpipe'", stdin: true, stdout: true } : { method: '' });
+  if (dpipe && mode === 'capture') throw new TypeError("option 'stdinoutDpipe' cannot be used here: this method captures stdout itself (use run() or system())");
+  if (pipes && dpipe) throw new TypeError(`option 'stdinoutDpipe' cannot be used with ${pipes.method}, which hands you the streams itself`);
+  for (const slot of ['stdin', 'stdout', 'stderr'] as const) {
+    if (!fixed[slot]) continue;
+    const names = slot === 'stdin' ? ['stdin', 'stdinData', 'stdinFile', 'stdinDiscard', 'stdinKeepOpen'] : [slot, `${slot}File`, `${slot}Discard`];
+    if (slot === 'stderr') names.push('stderrToStdout');
+    const given = names.find((k) => o[k] !== undefined);
+    if (given) throw new TypeError(`option '${given}' cannot be used with ${fixed.method}: it connects ${slot} itself`);
+  }
 
   const flags = {
     stdinDiscard: on('stdinDiscard', o.stdinDiscard),
@@ -215,10 +257,10 @@ export function normalizeCall(options: CommandOptions | undefined, defaults: Com
       ['stdinFile', stdinFile === undefined ? undefined : { kind: 'file', path: stdinFile }],
       ['stdinData', stdinData(o.stdinData)],
     ],
-    mode === 'spawn' ? { kind: 'pipe' } : { kind: 'ignore' },
+    mode === 'spawn' || fixed.stdin ? { kind: 'pipe' } : { kind: 'ignore' },
   );
 
-  if (stdin.kind === 'pipe' && mode !== 'spawn') {
+  if (stdin.kind === 'pipe' && mode !== 'spawn' && !fixed.stdin) {
     throw new TypeError("option 'stdin' can be 'pipe' only with spawn(), which hands the pipe to you; use stdinData, stdinFile or a stream");
   }
   const quiet = mode === 'test';
@@ -233,7 +275,7 @@ export function normalizeCall(options: CommandOptions | undefined, defaults: Com
     const given = explicitOut.find(([, v]) => v !== undefined);
     if (given) throw new TypeError(`option '${given[0]}' cannot be used here: this method captures stdout itself (use run() or system())`);
   }
-  const stdout = pick('stdout', explicitOut, outDefault);
+  const stdout = pick('stdout', explicitOut, fixed.stdout ? { kind: 'pipe' } : outDefault);
   const stderr = pick<OutputSpec>(
     'stderr',
     [
@@ -242,7 +284,13 @@ export function normalizeCall(options: CommandOptions | undefined, defaults: Com
       ['stderrFile', outputFile('stderrFile', o.stderrFile)],
       ['stderrToStdout', flags.stderrToStdout ? { kind: 'stdout' } : undefined],
     ],
-    mode === 'system' ? { kind: 'inherit' } : mode === 'spawn' ? { kind: 'pipe' } : quiet ? { kind: 'ignore' } : { kind: 'capture' },
+    fixed.stderr || mode === 'spawn'
+      ? { kind: 'pipe' }
+      : mode === 'system'
+        ? { kind: 'inherit' }
+        : quiet
+          ? { kind: 'ignore' }
+          : { kind: 'capture' },
   );
   // test() discards by default, remotely too, as Net::OpenSSH does.
   let bestEffort = false;
@@ -254,6 +302,14 @@ export function normalizeCall(options: CommandOptions | undefined, defaults: Com
     }
   }
 
+  const tunnel = optBoolean('tunnel', o.tunnel) ?? false;
+  const subsystem = optBoolean('subsystem', o.subsystem) ?? false;
+  if (tunnel && subsystem) throw new TypeError("options 'tunnel' and 'subsystem' cannot be used together: a call either forwards to host:port or opens a subsystem");
+  for (const k of ['tty', 'quoteArgs', 'glob', 'remoteShell'] as const) {
+    if ((tunnel || subsystem) && o[k] !== undefined) {
+      throw new TypeError(`option '${k}' cannot be used with '${tunnel ? 'tunnel' : 'subsystem'}': no remote shell command is run`);
+    }
+  }
   if (o.reject !== undefined && mode !== 'run' && mode !== 'spawn') {
     throw new TypeError("option 'reject' is only for run() and spawn(), which return the Result; the other methods always reject on failure");
   }
@@ -278,7 +334,10 @@ export function normalizeCall(options: CommandOptions | undefined, defaults: Com
     timeout: o.timeout === undefined ? defaults.timeout : optMs('timeout', o.timeout),
     signal: combineSignals(optSignal('signal', o.signal), defaults.signal),
     reject: optBoolean('reject', o.reject) ?? true,
-    buffer: optBoolean('buffer', o.buffer) ?? true,
+    buffer: optBoolean('buffer', o.buffer) ?? mode !== 'stream',
+    tunnel,
+    subsystem,
+    dpipe,
   };
 }
 

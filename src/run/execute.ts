@@ -1,6 +1,6 @@
 import { writeSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
-import { buildSlaveArgv } from '../argv/slave.js';
+import { buildSlaveArgv, stdioForwardSpec } from '../argv/slave.js';
 import {
   AbortError,
   CommandError,
@@ -19,6 +19,7 @@ import type { Engine, ProcessExit, RunningProcess } from './engine.js';
 import type { Result } from './result.js';
 import { debug } from '../log.js';
 import { closeAll, planStdio, type OutputRoute } from './stdio.js';
+import { joinLocal } from './dpipe.js';
 
 /** What a slave needs from its OpenSSH object. */
 export interface ExecContext {
@@ -54,6 +55,19 @@ type Termination = { kind: 'idle'; ms: number } | { kind: 'deadline'; ms: number
 
 /** The remote command string for a call (pure; throws TypeError on bad words). */
 export function remoteCommand(cmd: Command, call: NormalizedCall): string {
+  if (call.tunnel) {
+    if (!Array.isArray(cmd) || cmd.length !== 2) {
+      throw new TypeError(`with 'tunnel', the command must be [host, port], received ${JSON.stringify(cmd)}`);
+    }
+    return stdioForwardSpec(cmd[0], cmd[1]);
+  }
+  if (call.subsystem) {
+    const name = Array.isArray(cmd) && cmd.length === 1 ? cmd[0] : cmd;
+    if (typeof name !== 'string' || !/^[\w.@+-]+$/.test(name)) {
+      throw new TypeError(`with 'subsystem', the command must be a subsystem name such as 'sftp', received ${JSON.stringify(cmd)}`);
+    }
+    return name;
+  }
   return buildRemoteCommand(cmd, { quoter: call.quoter, quoteArgs: call.quoteArgs, glob: call.glob, bestEffort: call.bestEffort, ...call.flags });
 }
 
@@ -65,7 +79,9 @@ export function slaveArgv(ctx: ExecContext, command: string, call: NormalizedCal
     tty: call.tty,
     forwardAgent: call.forwardAgent,
     forwardX11: call.forwardX11,
-    command,
+    subsystem: call.subsystem,
+    stdioForward: call.tunnel ? command : undefined,
+    command: call.tunnel ? undefined : command,
   });
 }
 
@@ -121,7 +137,7 @@ export async function startSlave(ctx: ExecContext, command: string, call: Normal
   };
   const idleTimeout = call.idleTimeout;
   if (idleTimeout !== undefined) idleTimer = setTimeout(() => terminate({ kind: 'idle', ms: idleTimeout }), idleTimeout);
-  const touch = idleTimer ? () => idleTimer!.refresh() : () => {};
+  const touch = idleTimer ? () => idleTimer!.refresh() : noop;
   if (call.timeout !== undefined) deadlineTimer = setTimeout(() => terminate({ kind: 'deadline', ms: call.timeout! }), call.timeout);
   const onAbort = () => terminate({ kind: 'abort', reason: signal!.reason });
   signal?.addEventListener('abort', onAbort, { once: true });
@@ -130,8 +146,10 @@ export async function startSlave(ctx: ExecContext, command: string, call: Normal
   if (plan.stderr.kind === 'stdout') route(proc.stderr, plan.stdout, out, touch);
   else route(proc.stderr, plan.stderr, err, touch);
   feedStdin(proc, call, input, touch);
+  const local = call.dpipe ? joinLocal(ctx.engine, call.dpipe, proc) : undefined;
+  if (local) void proc.exited.then(() => (termination ? local.kill() : undefined));
 
-  const result = proc.exited.then(async (exit) => {
+  const result = Promise.all([proc.exited, local?.exited]).then(async ([exit, localExit]) => {
     clearTimeout(idleTimer);
     clearTimeout(deadlineTimer);
     clearTimeout(killTimer);
@@ -139,12 +157,51 @@ export async function startSlave(ctx: ExecContext, command: string, call: Normal
     // Files stay open until now: output routed through Node is still written to them.
     closeAll(plan.opened);
     const r = await settle(ctx, call, details, command, argv, exit, termination, Buffer.concat(out), Buffer.concat(err), started);
+    if (localExit && !r.error) r.error = localFailure(call.dpipe!, localExit, { ...details, argv, exitCode: r.exitCode });
+    r.failed = r.error !== undefined;
     debug('slave %d exited %s after %d ms%s', proc.pid, exit.exitCode ?? exit.signal, Math.round(r.durationMs), r.error ? `: ${r.error.code}` : '');
     if (r.error && call.reject) throw r.error;
     return r;
   });
   result.catch(() => {});
   return { pid: proc.pid, stdin: proc.stdin, stdout: proc.stdout, stderr: proc.stderr, argv, result, kill };
+}
+
+const noop = () => {};
+
+/** The error for a `stdinoutDpipe` local command that could not run or failed. */
+function localFailure(local: readonly string[], exit: ProcessExit, details: ErrorDetails): OpenSSHError | undefined {
+  const name = JSON.stringify(local[0]);
+  if (exit.error && exit.exitCode === null && exit.signal === null) {
+    return new SlaveError(ErrorCode.SLAVE_PIPE_FAILED, `unable to run the stdinoutDpipe command ${name}: ${exit.error.message}`, {
+      ...details,
+      cause: exit.error,
+    });
+  }
+  if (exit.exitCode === 0) return undefined;
+  const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.exitCode}`;
+  return new SlaveError(ErrorCode.SLAVE_PIPE_FAILED, `the stdinoutDpipe command ${name} ${how}`, details);
+}
+
+/**
+ * Call `touch` for every chunk a stream receives (or, for a writable, is given) without
+ * reading it: adding a `'data'` listener would switch it to flowing mode and lose data the
+ * caller has not asked for yet.
+ */
+function observePushes(stream: Readable, touch: () => void): void {
+  const push = stream.push.bind(stream);
+  stream.push = (chunk: unknown, encoding?: BufferEncoding) => {
+    if (chunk !== null) touch();
+    return push(chunk, encoding);
+  };
+}
+
+function observeWrites(stream: Writable, touch: () => void): void {
+  const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
+  stream.write = ((...args: unknown[]) => {
+    touch();
+    return write(...args);
+  }) as Writable['write'];
 }
 
 /** Send output where its route says, noting traffic for the idle timer. */
@@ -159,9 +216,14 @@ function route(stream: Readable | null, r: OutputRoute, sink: Buffer[], touch: (
       return;
     case 'pipe':
       // The caller reads the stream (and may setEncoding() it); collecting (buffer: true)
-      // also keeps it flowing.
-      if (r.collect) stream.on('data', (c: Buffer | string) => sink.push(typeof c === 'string' ? Buffer.from(c, stream.readableEncoding ?? 'utf8') : c));
-      stream.on('data', touch);
+      // also keeps it flowing. Otherwise it stays paused until the caller reads, so nothing
+      // is lost and backpressure reaches the remote command.
+      if (r.collect) {
+        stream.on('data', (c: Buffer | string) => sink.push(typeof c === 'string' ? Buffer.from(c, stream.readableEncoding ?? 'utf8') : c));
+        stream.on('data', touch);
+      } else if (touch !== noop) {
+        observePushes(stream, touch);
+      }
       return;
     case 'stream':
       stream.on('data', touch);
@@ -191,6 +253,10 @@ function feedStdin(proc: RunningProcess, call: NormalizedCall, input: Buffer[] |
   // A remote command that does not read its input closes the channel: like Net::OpenSSH,
   // stop writing silently (EPIPE is not a failure of the command).
   stdin.on('error', () => {});
+  if (call.stdin.kind === 'pipe') {
+    if (touch !== noop) observeWrites(stdin, touch);
+    return;
+  }
   if (call.stdin.kind === 'stream') {
     call.stdin.stream.on('data', touch);
     call.stdin.stream.pipe(stdin);
