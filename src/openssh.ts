@@ -8,6 +8,7 @@ import type { Command } from './quote/command.js';
 import { shellQuote, shellQuoteGlob } from './quote/shell-quote.js';
 import { remoteCommand, slaveArgv, startSlave, type ExecContext, type SshProcess } from './run/execute.js';
 import type { Result } from './run/result.js';
+import { transfer, type Transfer, type TransferOptions, type TransferResult } from './transfer/index.js';
 import { remoteDuplex, remoteReadable, remoteWritable, type RemoteDuplex, type RemoteReadable, type RemoteWritable } from './run/streams.js';
 import { remoteLines } from './run/lines.js';
 
@@ -286,10 +287,14 @@ export class OpenSSH implements AsyncDisposable {
 
   /** Start a slave for a stream method; errors before the start are thrown at once. */
   #startStream(cmd: Command, options: StreamOptions | undefined, pipes: StreamPipes) {
-    const { call, command } = this.#prepare(cmd, options, 'stream', pipes);
+    // Destroying the returned stream early cancels the command through this controller.
+    const cancel = new AbortController();
+    const given = options?.signal;
+    const signal = given instanceof AbortSignal ? AbortSignal.any([given, cancel.signal]) : given === undefined ? cancel.signal : given;
+    const { call, command } = this.#prepare(cmd, { ...options, signal }, 'stream', pipes);
     const start = this.#track(startSlave(this.#ctx, command, call));
     start.catch(() => {});
-    return { call, start };
+    return { call, start, cancel };
   }
 
   /**
@@ -302,8 +307,8 @@ export class OpenSSH implements AsyncDisposable {
    * ```
    */
   pipeIn<O extends StreamOptions | undefined = undefined>(cmd: Command, options?: O): RemoteWritable<Out<O>> {
-    const { start } = this.#startStream(cmd, options, { method: 'pipeIn()', stdin: true });
-    return remoteWritable(start) as RemoteWritable<Out<O>>;
+    const { start, cancel } = this.#startStream(cmd, options, { method: 'pipeIn()', stdin: true });
+    return remoteWritable(start, cancel) as RemoteWritable<Out<O>>;
   }
 
   /**
@@ -316,8 +321,8 @@ export class OpenSSH implements AsyncDisposable {
    * ```
    */
   pipeOut<O extends StreamOptions | undefined = undefined>(cmd: Command, options?: O): RemoteReadable<Out<O>> {
-    const { start } = this.#startStream(cmd, options, { method: 'pipeOut()', stdout: true });
-    return remoteReadable(start) as RemoteReadable<Out<O>>;
+    const { start, cancel } = this.#startStream(cmd, options, { method: 'pipeOut()', stdout: true });
+    return remoteReadable(start, cancel) as RemoteReadable<Out<O>>;
   }
 
   /**
@@ -334,8 +339,8 @@ export class OpenSSH implements AsyncDisposable {
     if (!LINE_ENCODINGS.has(encoding)) {
       throw new TypeError(`option 'encoding' of lines() must be one that keeps '\\n' a single byte ('utf8', 'ascii' or 'latin1'), received ${JSON.stringify(encoding)}`);
     }
-    const { start } = this.#startStream(cmd, options, { method: 'lines()', stdout: true });
-    return remoteLines(remoteReadable(start), encoding as BufferEncoding, { host: this.host });
+    const { start, cancel } = this.#startStream(cmd, options, { method: 'lines()', stdout: true });
+    return remoteLines(remoteReadable(start, cancel), encoding as BufferEncoding, { host: this.host });
   }
 
   /**
@@ -366,8 +371,8 @@ export class OpenSSH implements AsyncDisposable {
    * `open2socket`): write to it, read from it, `end()` it to close the remote stdin.
    */
   open2socket<O extends StreamOptions | undefined = undefined>(cmd: Command, options?: O): RemoteDuplex<Out<O>> {
-    const { start } = this.#startStream(cmd, options, { method: 'open2socket()', stdin: true, stdout: true });
-    return remoteDuplex(start) as RemoteDuplex<Out<O>>;
+    const { start, cancel } = this.#startStream(cmd, options, { method: 'open2socket()', stdin: true, stdout: true });
+    return remoteDuplex(start, cancel) as RemoteDuplex<Out<O>>;
   }
 
   /**
@@ -377,5 +382,61 @@ export class OpenSSH implements AsyncDisposable {
   makeRemoteCommand(cmd: Command, options?: CommandOptions): Promise<string[]> {
     const { call, command } = this.#prepare(cmd, options, 'command');
     return this.#track(this.#master.ready(call.signal)).then(() => slaveArgv(this.#ctx, command, call));
+  }
+
+  // ---- file transfer (docs/transfer.md) ----
+
+  #transfer(tool: 'scp' | 'rsync', dir: 'get' | 'put', sources: string | readonly string[], target: string | undefined, options: TransferOptions | undefined) {
+    const ctx = { ...this.#ctx, hostSquared: this.#target.hostSquared };
+    return this.#track(transfer(ctx, this.#defaults, tool, dir, sources, target, options));
+  }
+
+  /**
+   * Copy remote files here with scp, through the master. `sources`: one remote path or many
+   * (taken literally unless `glob`); `target`: a local file or existing directory (default
+   * `.`). SFTP mode unless `scpMode: 'legacy'`. Resolves with the {@link TransferResult}, or
+   * with the running {@link Transfer} when `async: true`; rejects with a TransferError.
+   *
+   * ```ts
+   * await ssh.scpGet(['/var/log/syslog', '/etc/hosts'], './logs/', { copyAttrs: true });
+   * ```
+   */
+  scpGet(sources: string | readonly string[], target: string | undefined, options: TransferOptions & { async: true }): Promise<Transfer>;
+  scpGet(sources: string | readonly string[], target?: string, options?: TransferOptions): Promise<TransferResult>;
+  scpGet(sources: string | readonly string[], target?: string, options?: TransferOptions): Promise<Transfer | TransferResult> {
+    return this.#transfer('scp', 'get', sources, target, options);
+  }
+
+  /**
+   * Copy local files to the remote host with scp, through the master. `target`: a remote
+   * file or existing directory (default: the home directory). Like {@link OpenSSH.scpGet}.
+   */
+  scpPut(sources: string | readonly string[], target: string | undefined, options: TransferOptions & { async: true }): Promise<Transfer>;
+  scpPut(sources: string | readonly string[], target?: string, options?: TransferOptions): Promise<TransferResult>;
+  scpPut(sources: string | readonly string[], target?: string, options?: TransferOptions): Promise<Transfer | TransferResult> {
+    return this.#transfer('scp', 'put', sources, target, options);
+  }
+
+  /**
+   * Copy remote files here with rsync, its ssh going through the master. Options not known
+   * to the library become rsync options (`{ exclude: ['*~'], safeLinks: true }` →
+   * `--exclude=*~ --safe-links`), in the order given. Rejects with a TransferError whose
+   * `meaning` is rsync's text for its exit code.
+   *
+   * ```ts
+   * await ssh.rsyncGet('/srv/data/', './data', { recursive: true, copyAttrs: true, onProgress: (p) => console.log(p.file, p.percent) });
+   * ```
+   */
+  rsyncGet(sources: string | readonly string[], target: string | undefined, options: TransferOptions & { async: true }): Promise<Transfer>;
+  rsyncGet(sources: string | readonly string[], target?: string, options?: TransferOptions): Promise<TransferResult>;
+  rsyncGet(sources: string | readonly string[], target?: string, options?: TransferOptions): Promise<Transfer | TransferResult> {
+    return this.#transfer('rsync', 'get', sources, target, options);
+  }
+
+  /** Copy local files to the remote host with rsync, through the master. Like {@link OpenSSH.rsyncGet}. */
+  rsyncPut(sources: string | readonly string[], target: string | undefined, options: TransferOptions & { async: true }): Promise<Transfer>;
+  rsyncPut(sources: string | readonly string[], target?: string, options?: TransferOptions): Promise<TransferResult>;
+  rsyncPut(sources: string | readonly string[], target?: string, options?: TransferOptions): Promise<Transfer | TransferResult> {
+    return this.#transfer('rsync', 'put', sources, target, options);
   }
 }

@@ -38,10 +38,13 @@ class Link {
   proc: SshProcess | undefined;
   readonly started: Promise<SshProcess>;
   readonly done: Promise<Result<string | Buffer>>;
-  /** The caller ended or destroyed the stream before the slave finished on its own. */
   private killRequested: NodeJS.Signals | undefined;
 
-  constructor(start: Promise<SshProcess>, stream: Readable | Writable) {
+  constructor(
+    start: Promise<SshProcess>,
+    stream: Readable | Writable,
+    private readonly cancel: AbortController,
+  ) {
     this.started = start.then((p) => {
       this.proc = p;
       if (this.killRequested) p.kill(this.killRequested);
@@ -52,6 +55,11 @@ class Link {
       // Hand the error to the stream only if somebody will hear it.
       if (!stream.destroyed && stream.listenerCount('error') > 0) stream.destroy(err);
     });
+  }
+
+  /** The caller destroyed the stream before the command finished: cancel it (an AbortError). */
+  destroyed(): void {
+    this.cancel.abort(new Error('the stream was destroyed before the command finished'));
   }
 
   kill(signal: NodeJS.Signals = 'SIGTERM'): void {
@@ -69,15 +77,21 @@ function defineRemote<S extends object>(stream: S, link: Link): S & RemoteStream
 }
 
 /**
- * Write `chunk` to the slave's stdin and call `cb` when more may be written. A stdin the
- * remote side has closed swallows writes (as Net::OpenSSH ignores EPIPE): the command's
- * outcome is in `done`.
+ * Write `chunk` to the slave's stdin and call `cb` when more may be written. Once the remote
+ * side has closed its stdin (EPIPE), writes wait for the command's outcome: after a success
+ * they are discarded (as Net::OpenSSH ignores EPIPE), after a failure they fail with its error.
  */
 function writeInto(link: Link, chunk: Buffer, cb: Cb): void {
   link.started.then(
     (p) => {
       const stdin = p.stdin;
-      if (!stdin || stdin.destroyed || stdin.writableEnded) return cb();
+      if (!stdin || stdin.destroyed || stdin.writableEnded) {
+        link.done.then(
+          () => cb(),
+          (err: Error) => cb(err),
+        );
+        return;
+      }
       if (stdin.write(chunk)) return cb();
       const go = () => {
         stdin.off('drain', go);
@@ -148,40 +162,40 @@ function attachSource(link: Link, target: Readable, pick: (p: SshProcess) => Rea
 }
 
 /** A writable that feeds the remote stdin (`pipeIn`). */
-export function remoteWritable(start: Promise<SshProcess>): RemoteWritable<string | Buffer> {
+export function remoteWritable(start: Promise<SshProcess>, cancel = new AbortController()): RemoteWritable<string | Buffer> {
   let link!: Link;
   const w = new Writable({
     write: (chunk: Buffer, _enc, cb) => writeInto(link, chunk, cb),
     final: (cb) => endInto(link, cb),
     destroy: (err, cb) => {
       // Destroyed before it finished: the caller gave up, so stop the slave.
-      if (!w.writableFinished) link.kill();
+      if (!w.writableFinished) link.destroyed();
       cb(err);
     },
   });
-  link = new Link(start, w);
+  link = new Link(start, w, cancel);
   return defineRemote(w, link);
 }
 
 /** A readable of the remote stdout (`pipeOut`, `lines`). */
-export function remoteReadable(start: Promise<SshProcess>): RemoteReadable<string | Buffer> {
+export function remoteReadable(start: Promise<SshProcess>, cancel = new AbortController()): RemoteReadable<string | Buffer> {
   let link!: Link;
   let src!: { resume: () => void };
   const r = new Readable({
     read: () => src.resume(),
     destroy: (err, cb) => {
       // The reader stopped early (break out of for-await, destroy()): stop the slave.
-      if (!r.readableEnded) link.kill();
+      if (!r.readableEnded) link.destroyed();
       cb(err);
     },
   });
-  link = new Link(start, r);
+  link = new Link(start, r, cancel);
   src = attachSource(link, r, (p) => p.stdout);
   return defineRemote(r, link);
 }
 
 /** Stdin and stdout of the slave as one Duplex (`open2socket`, `openTunnel`). */
-export function remoteDuplex(start: Promise<SshProcess>): RemoteDuplex<string | Buffer> {
+export function remoteDuplex(start: Promise<SshProcess>, cancel = new AbortController()): RemoteDuplex<string | Buffer> {
   let link!: Link;
   let src!: { resume: () => void };
   const d = new Duplex({
@@ -190,11 +204,11 @@ export function remoteDuplex(start: Promise<SshProcess>): RemoteDuplex<string | 
     write: (chunk: Buffer, _enc, cb) => writeInto(link, chunk, cb),
     final: (cb) => endInto(link, cb),
     destroy: (err, cb) => {
-      if (!d.readableEnded || !d.writableFinished) link.kill();
+      if (!d.readableEnded || !d.writableFinished) link.destroyed();
       cb(err);
     },
   });
-  link = new Link(start, d);
+  link = new Link(start, d, cancel);
   src = attachSource(link, d, (p) => p.stdout);
   return defineRemote(d, link);
 }

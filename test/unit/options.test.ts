@@ -13,7 +13,7 @@ const conn = (target: string | undefined, options: unknown = {}) => normalizeCon
 const CALL_KNOWN =
   'buffer, encoding, forwardAgent, forwardX11, glob, idleTimeout, quoteArgs, reject, remoteShell, signal, sshOpts, ' +
   'stderr, stderrDiscard, stderrFile, stderrToStdout, stdin, stdinData, stdinDiscard, stdinFile, stdinKeepOpen, ' +
-  'stdout, stdoutDiscard, stdoutFile, timeout, tty';
+  'stdinoutDpipe, stdout, stdoutDiscard, stdoutFile, subsystem, timeout, tty, tunnel';
 
 const CONN_KNOWN =
   'batchMode, connect, connectTimeout, ctlDir, ctlPath, defaultSshOpts, encoding, engine, externalMaster, ' +
