@@ -65,7 +65,7 @@ describe('stdinoutDpipe', () => {
       "option 'stdinoutDpipe' cannot be used with pipeIn(), which hands you the streams itself",
     );
     expectTypeError(() => call({ stdinoutDpipe: [] }, 'run'), "option 'stdinoutDpipe' must be a non-empty argv array (program first), received an array of length 0");
-    expectTypeError(() => call({ stdinoutDpipe: 'cat' }, 'run'), /^option 'stdinoutDpipe' must be an array of strings, received "cat"$/);
+    expectTypeError(() => call({ stdinoutDpipe: 'cat' }, 'run'), `option 'stdinoutDpipe' must be an array of strings, one argv word each (split "-o Foo=bar" into ["-o", "Foo=bar"]), received "cat"`);
   });
 });
 
