@@ -228,8 +228,10 @@ export function normalizeCall(
   const o = (options ?? {}) as Record<string, unknown>;
   if (typeof o !== 'object' || o === null || Array.isArray(o)) badOption('options', 'an object', options);
   checkKnownKeys(o, KNOWN, 'a command');
+  const dpipeForm = 'a non-empty argv array (program first), such as ["sh", "-c", "..."]';
+  if (o.stdinoutDpipe !== undefined && !Array.isArray(o.stdinoutDpipe)) badOption('stdinoutDpipe', dpipeForm, o.stdinoutDpipe);
   const dpipe = optStringArray('stdinoutDpipe', o.stdinoutDpipe);
-  if (dpipe !== undefined && dpipe.length === 0) badOption('stdinoutDpipe', 'a non-empty argv array (program first)', dpipe);
+  if (dpipe !== undefined && dpipe.length === 0) badOption('stdinoutDpipe', dpipeForm, dpipe);
   const fixed: StreamPipes = pipes ?? (dpipe ? { method: "the option 'stdinoutDpipe'", stdin: true, stdout: true } : { method: '' });
   if (dpipe && mode === 'capture') throw new TypeError("option 'stdinoutDpipe' cannot be used here: this method captures stdout itself (use run() or system())");
   if (pipes && dpipe) throw new TypeError(`option 'stdinoutDpipe' cannot be used with ${pipes.method}, which hands you the streams itself`);

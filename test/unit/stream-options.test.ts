@@ -64,8 +64,8 @@ describe('stdinoutDpipe', () => {
       () => call({ stdinoutDpipe: ['cat'] }, 'stream', PIPE_IN),
       "option 'stdinoutDpipe' cannot be used with pipeIn(), which hands you the streams itself",
     );
-    expectTypeError(() => call({ stdinoutDpipe: [] }, 'run'), "option 'stdinoutDpipe' must be a non-empty argv array (program first), received an array of length 0");
-    expectTypeError(() => call({ stdinoutDpipe: 'cat' }, 'run'), `option 'stdinoutDpipe' must be an array of strings, one argv word each (split "-o Foo=bar" into ["-o", "Foo=bar"]), received "cat"`);
+    expectTypeError(() => call({ stdinoutDpipe: [] }, 'run'), `option 'stdinoutDpipe' must be a non-empty argv array (program first), such as ["sh", "-c", "..."], received an array of length 0`);
+    expectTypeError(() => call({ stdinoutDpipe: 'cat' }, 'run'), `option 'stdinoutDpipe' must be a non-empty argv array (program first), such as ["sh", "-c", "..."], received string "cat"`);
   });
 });
 
