@@ -26,6 +26,8 @@ export const ErrorCode = {
   ENCODING_ERROR: 'OSSH_ENCODING_ERROR',
   /** A word cannot be quoted for the remote shell, or a redirection cannot be expressed in it. */
   QUOTE_ERROR: 'OSSH_QUOTE_ERROR',
+  /** A pseudo-terminal was asked for but the optional `node-pty` package cannot be loaded. */
+  PTY_UNAVAILABLE: 'OSSH_PTY_UNAVAILABLE',
 } as const;
 
 /** One of the {@link ErrorCode} values. */
@@ -128,11 +130,16 @@ Object.defineProperty(CommandError.prototype, 'name', { value: 'CommandError', w
 
 /**
  * A slave could not be run: spawning failed (`OSSH_SLAVE_FAILED`), a stream could not be
- * opened (`OSSH_SLAVE_PIPE_FAILED`) or the master refused the session (`OSSH_SESSION_REFUSED`).
+ * opened (`OSSH_SLAVE_PIPE_FAILED`), the master refused the session (`OSSH_SESSION_REFUSED`)
+ * or a pty was asked for and `node-pty` cannot be loaded (`OSSH_PTY_UNAVAILABLE`).
  */
 export class SlaveError extends OpenSSHError {
   constructor(
-    code: typeof ErrorCode.SLAVE_FAILED | typeof ErrorCode.SLAVE_PIPE_FAILED | typeof ErrorCode.SESSION_REFUSED,
+    code:
+      | typeof ErrorCode.SLAVE_FAILED
+      | typeof ErrorCode.SLAVE_PIPE_FAILED
+      | typeof ErrorCode.SESSION_REFUSED
+      | typeof ErrorCode.PTY_UNAVAILABLE,
     message: string,
     details: ErrorDetails = {},
   ) {

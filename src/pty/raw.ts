@@ -1,0 +1,38 @@
+import { execFile } from 'node:child_process';
+
+/**
+ * Wait until the program on a pty has switched its terminal out of canonical mode, as
+ * `ssh -tt` does once the remote session is open. Until then the local terminal is still a
+ * cooked one: it would echo what we write (a second echo besides the remote terminal's),
+ * turn `\r` into `\n` and act on Ctrl-C/Ctrl-D itself. So writes are held until this
+ * resolves.
+ *
+ * Node cannot read a terminal's settings, so this asks `stty -a` about the slave device,
+ * every {@link POLL_MS} ms. It resolves (never rejects) when the terminal is raw, when
+ * `isOver()` says the process is gone, when `stty` cannot answer (then holding would not
+ * help), or after {@link GIVE_UP_MS}.
+ */
+export const POLL_MS = 10;
+export const GIVE_UP_MS = 10_000;
+
+const CANONICAL_OFF = /(^|[\s;])-icanon([\s;]|$)/;
+
+/** One `stty -a` on the device: true raw, false cooked, undefined when stty failed. */
+function ask(ptsName: string): Promise<boolean | undefined> {
+  const flag = process.platform === 'linux' ? '-F' : '-f';
+  return new Promise((resolve) => {
+    execFile('stty', ['-a', flag, ptsName], { timeout: 2000, encoding: 'utf8' }, (err, stdout) => {
+      resolve(err ? undefined : CANONICAL_OFF.test(stdout));
+    });
+  });
+}
+
+/** Resolve once the terminal `ptsName` is in non-canonical (raw) mode; see the module doc. */
+export async function waitForRawMode(ptsName: string, isOver: () => boolean): Promise<void> {
+  const deadline = performance.now() + GIVE_UP_MS;
+  while (!isOver() && performance.now() < deadline) {
+    const raw = await ask(ptsName);
+    if (raw !== false) return;
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
