@@ -1,0 +1,231 @@
+// Streaming throughput of openssh-mux against a bash pipeline over the same master.
+//
+//   download (L): ssh.pipeOut('head -c SIZE /dev/zero') read to the end by Node
+//            (b): bash -c 'ssh -S <ctl> ... "head -c SIZE /dev/zero" >/dev/null'
+//   upload   (L): ssh.pipeIn('cat >/dev/null') fed SIZE bytes by a Node Readable (1 MiB chunks)
+//            (b): bash -c 'head -c SIZE /dev/zero | ssh -S <ctl> ... "cat >/dev/null"'
+//
+// The ratio is throughput(L) / throughput(b) = time(b) / time(L), medians over the runs.
+// Target: at least 0.9. Peak RSS growth of this process during the library runs is also
+// reported: backpressure keeps it flat whatever SIZE is.
+//
+// Usage: npm run bench   (runs bench/latency.mjs, then this file)
+//   BENCH_MIB=512  size of each transfer in MiB (default 512)
+//   BENCH_REPS=5   runs per variant and direction (default 5), interleaved
+//
+// The run starts its own throwaway sshd (dist/testing) and always disconnects, stops the
+// sshd and removes its temp dir, also on SIGINT/SIGTERM/SIGHUP.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { OpenSSH } from '../dist/index.js';
+import { startSshd } from '../dist/testing/index.js';
+
+const MiB = 1024 * 1024;
+const SIZE_MIB = envInt('BENCH_MIB', 512);
+const SIZE = SIZE_MIB * MiB;
+const REPS = envInt('BENCH_REPS', 5);
+const TARGET = 0.9;
+const BENCH_USER = 'osmux-bench';
+
+function envInt(name, dflt) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return dflt;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < 1) {
+    console.error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+    process.exit(2);
+  }
+  return v;
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+let server;
+let ssh;
+let starting;
+let cleaning;
+let interrupted;
+
+function cleanup() {
+  cleaning ??= (async () => {
+    const keepAlive = setInterval(() => {}, 1000);
+    const problems = [];
+    try {
+      await starting?.catch(() => {});
+      await ssh?.disconnect().catch((e) => problems.push(`disconnect: ${e.message}`));
+      if (server) {
+        const dir = server.dir;
+        await server.stop().catch((e) => problems.push(`sshd stop: ${e.message}`));
+        if (existsSync(dir)) problems.push(`temp dir left behind: ${dir}`);
+      }
+    } finally {
+      clearInterval(keepAlive);
+    }
+    return problems;
+  })();
+  return cleaning;
+}
+
+for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(s, (sig) => {
+    if (interrupted) return;
+    interrupted = sig;
+    console.error(`\n${sig}: stopping, cleaning up...`);
+    cleanup().then((problems) => {
+      for (const p of problems) console.error(`cleanup: ${p}`);
+      process.exit(128 + ({ SIGINT: 2, SIGTERM: 15, SIGHUP: 1 }[sig] ?? 0));
+    });
+  });
+}
+
+/** Peak RSS above the value at the start, sampled every 20 ms while `fn` runs. */
+async function withPeakRss(fn) {
+  const base = process.memoryUsage().rss;
+  let peak = base;
+  const t = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+  try {
+    const ms = await fn();
+    return { ms, rssGrowth: Math.max(0, peak - base) };
+  } finally {
+    clearInterval(t);
+  }
+}
+
+/** Run bash with a script, argv words as $1..; resolves with the wall time in ms. */
+function bashTimed(script, words) {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn('bash', ['-c', script, 'bash', ...words], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (c) => (err += c));
+    child.once('error', reject);
+    child.once('close', (code) => (code === 0 ? resolve(performance.now() - t0) : reject(new Error(`bash floor failed (${code}): ${err}`))));
+  });
+}
+
+/** A Readable of `size` zero bytes in 1 MiB chunks (the same buffer, as `head -c` reads /dev/zero). */
+function zeros(size) {
+  const block = Buffer.alloc(MiB);
+  let left = size;
+  return new Readable({
+    read() {
+      if (left <= 0) return void this.push(null);
+      const n = Math.min(MiB, left);
+      left -= n;
+      this.push(n === MiB ? block : block.subarray(0, n));
+    },
+  });
+}
+
+/** A Writable that counts and drops. */
+function counter() {
+  let bytes = 0;
+  const stream = new Writable({
+    write(chunk, _e, cb) {
+      bytes += chunk.length;
+      cb();
+    },
+  });
+  return { stream, bytes: () => bytes };
+}
+
+async function main() {
+  const started = performance.now();
+  await (starting = startSshd({ users: [{ name: BENCH_USER, shell: '/bin/sh' }] }).then((s) => (server = s)));
+  if (interrupted) return;
+  await (starting = OpenSSH.connect(server.target(), server.connectOptions()).then((c) => (ssh = c)));
+  if (interrupted) return;
+
+  const down = `head -c ${SIZE} /dev/zero`;
+  const up = 'cat >/dev/null';
+  const downArgv = await ssh.makeRemoteCommand(down);
+  const upArgv = await ssh.makeRemoteCommand(up);
+
+  const variants = {
+    'download L': async () => {
+      const sink = counter();
+      const t0 = performance.now();
+      const r = ssh.pipeOut(down);
+      await pipeline(r, sink.stream);
+      await r.done;
+      if (sink.bytes() !== SIZE) throw new Error(`download got ${sink.bytes()} bytes, expected ${SIZE}`);
+      return performance.now() - t0;
+    },
+    'download b': () => bashTimed('exec "$@" >/dev/null', downArgv),
+    'upload L': async () => {
+      const t0 = performance.now();
+      const w = ssh.pipeIn(up);
+      await pipeline(zeros(SIZE), w);
+      await w.done;
+      return performance.now() - t0;
+    },
+    'upload b': () => bashTimed(`head -c ${SIZE} /dev/zero | "$@"`, upArgv),
+  };
+  const times = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
+  const rss = { download: 0, upload: 0 };
+
+  // one warm-up of each, then REPS interleaved runs (library and floor alternate who goes first)
+  for (const k of Object.keys(variants)) await variants[k]();
+  for (let i = 0; i < REPS; i++) {
+    for (const dir of ['download', 'upload']) {
+      const order = i % 2 ? ['b', 'L'] : ['L', 'b'];
+      for (const v of order) {
+        const k = `${dir} ${v}`;
+        if (v === 'L') {
+          const { ms, rssGrowth } = await withPeakRss(variants[k]);
+          times[k].push(ms);
+          rss[dir] = Math.max(rss[dir], rssGrowth);
+        } else {
+          times[k].push(await variants[k]());
+        }
+      }
+    }
+  }
+
+  const cpu = cpus();
+  const v = spawnSync('ssh', ['-V'], { encoding: 'utf8' });
+  console.log(`openssh-mux throughput: ${SIZE_MIB} MiB through pipeOut/pipeIn vs bash + ssh -S, loopback sshd`);
+  console.log(`  OpenSSH : ${(v.stderr || v.stdout).trim()}`);
+  console.log(`  Node    : ${process.version}`);
+  console.log(`  CPU     : ${cpu.length} x ${cpu[0]?.model?.trim() ?? '?'} (load avg at end ${loadavg().map((x) => x.toFixed(2)).join(' ')})`);
+  console.log(`  runs    : ${REPS} per variant after 1 warm-up, interleaved`);
+  console.log('');
+  console.log(`  ${'variant'.padEnd(14)}${'median ms'.padStart(11)}${'MiB/s'.padStart(9)}${'min ms'.padStart(9)}${'max ms'.padStart(9)}${'peak RSS +MiB'.padStart(15)}`);
+  for (const [k, xs] of Object.entries(times)) {
+    const m = median(xs);
+    const growth = k.endsWith('L') ? (rss[k.split(' ')[0]] / MiB).toFixed(1) : '';
+    console.log(
+      `  ${k.padEnd(14)}${m.toFixed(0).padStart(11)}${((SIZE_MIB * 1000) / m).toFixed(0).padStart(9)}${Math.min(...xs).toFixed(0).padStart(9)}${Math.max(...xs).toFixed(0).padStart(9)}${growth.padStart(15)}`,
+    );
+  }
+  console.log('');
+  let ok = true;
+  for (const dir of ['download', 'upload']) {
+    const ratio = median(times[`${dir} b`]) / median(times[`${dir} L`]);
+    ok &&= ratio >= TARGET;
+    console.log(`  ${dir.padEnd(9)} throughput L/b = ${ratio.toFixed(3)}   target >= ${TARGET} -> ${ratio >= TARGET ? 'PASS' : 'FAIL'}`);
+  }
+  console.log(`  run took ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  return ok;
+}
+
+let status = 0;
+try {
+  if ((await main()) === false) status = 1;
+} catch (e) {
+  console.error(e);
+  status = 1;
+} finally {
+  const problems = await cleanup();
+  for (const p of problems) console.error(`cleanup: ${p}`);
+  if (problems.length) status = 1;
+}
+process.exitCode = status;
