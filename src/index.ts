@@ -23,6 +23,7 @@ export {
   QuoteError,
   SlaveError,
   TimeoutError,
+  TransferError,
   type ErrorCodeValue,
   type ErrorDetails,
   type MasterFailureReason,
@@ -44,3 +45,12 @@ export { buildMasterArgv, type MasterArgvOptions } from './argv/master.js';
 export { buildSlaveArgv, stdioForwardSpec, type SlaveArgvOptions } from './argv/slave.js';
 export { buildControlArgv, type ControlCommand } from './argv/control.js';
 export type { ConnectionSpec } from './argv/common.js';
+export {
+  RSYNC_EXIT_CODES,
+  type Transfer,
+  type TransferOptions,
+  type TransferOutput,
+  type TransferProgress,
+  type TransferResult,
+  type RsyncOptionValue,
+} from './transfer/index.js';

@@ -28,6 +28,8 @@ export const ErrorCode = {
   QUOTE_ERROR: 'OSSH_QUOTE_ERROR',
   /** A pseudo-terminal was asked for but the optional `node-pty` package cannot be loaded. */
   PTY_UNAVAILABLE: 'OSSH_PTY_UNAVAILABLE',
+  /** scp or rsync failed (non-zero exit, killed, or no local file matched the sources). */
+  TRANSFER_FAILED: 'OSSH_TRANSFER_FAILED',
 } as const;
 
 /** One of the {@link ErrorCode} values. */
@@ -199,3 +201,22 @@ export class QuoteError extends OpenSSHError {
   }
 }
 Object.defineProperty(QuoteError.prototype, 'name', { value: 'QuoteError', writable: true });
+
+/**
+ * A file transfer (scpGet/scpPut/rsyncGet/rsyncPut) failed: the tool exited non-zero or was
+ * killed by a signal, or no local file matched the sources. Code `OSSH_TRANSFER_FAILED`.
+ * `exitCode` is the tool's own; `meaning` says what it stands for (rsync's table; scp only
+ * ever exits 1). Timeouts and aborts raise TimeoutError and AbortError instead.
+ */
+export class TransferError extends OpenSSHError {
+  /** `scp` or `rsync`. */
+  readonly tool: 'scp' | 'rsync';
+  /** What the exit code means, e.g. `partial transfer due to error` for rsync's 23. */
+  readonly meaning: string | undefined;
+  constructor(tool: 'scp' | 'rsync', meaning: string | undefined, message: string, details: ErrorDetails = {}) {
+    super(ErrorCode.TRANSFER_FAILED, message, details);
+    this.tool = tool;
+    this.meaning = meaning;
+  }
+}
+Object.defineProperty(TransferError.prototype, 'name', { value: 'TransferError', writable: true });

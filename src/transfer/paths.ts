@@ -1,0 +1,114 @@
+import { lstatSync, readdirSync, statSync } from 'node:fs';
+import picomatch from 'picomatch';
+import type { Quoter } from '../quote/types.js';
+
+/**
+ * How each tool is handed a path so that it reaches the file system byte for byte
+ * (docs/transfer.md has the why of every rule).
+ */
+
+/**
+ * A remote path relative to the home directory that starts with `~` or `-` gets `./`, so
+ * neither scp's SFTP client (which expands `~` itself) nor a remote `scp`/`rsync` (which
+ * would read `-x` as an option) sees it as anything but a name. The empty path is the home
+ * directory (`.`).
+ */
+export function guardRemote(path: string): string {
+  if (path === '') return '.';
+  return path.startsWith('~') || path.startsWith('-') ? `./${path}` : path;
+}
+
+/**
+ * A local path for scp or rsync: `./` before a relative path, so that a `:` in it is never
+ * read as `host:path`, and a leading `-` never as an option.
+ */
+export function guardLocal(path: string): string {
+  if (path === '') return '.';
+  return path.startsWith('/') || path.startsWith('./') ? path : `./${path}`;
+}
+
+/**
+ * scp's SFTP mode expands every remote *source* as a glob (with `\` escapes), and takes the
+ * target literally. Escaping `\ * ? [` makes a source literal.
+ */
+export function escapeSftpGlob(path: string): string {
+  return path.replace(/[\\*?[]/g, (c) => `\\${c}`);
+}
+
+/** The `host:path` word for a remote path, given how the tool will read it. */
+export function remoteWord(
+  prefix: string,
+  path: string,
+  how: { mode: 'sftp-source' | 'sftp-target' | 'shell'; glob: boolean; quoter: Quoter },
+): string {
+  const p = guardRemote(path);
+  switch (how.mode) {
+    case 'sftp-source':
+      return `${prefix}${how.glob ? p : escapeSftpGlob(p)}`;
+    case 'sftp-target':
+      return `${prefix}${p}`;
+    case 'shell':
+      return `${prefix}${how.glob ? how.quoter.quoteGlob(p) : how.quoter.quote(p)}`;
+  }
+}
+
+/** `user@host:` (IPv6 literals in brackets), the prefix of every remote word. */
+export function remotePrefix(hostSquared: string, user: string | undefined): string {
+  return `${user === undefined ? '' : `${user}@`}${hostSquared}:`;
+}
+
+const MAGIC = /[*?[{]/;
+
+/**
+ * Expand local wildcard patterns like a shell: each `/`-separated part with `* ? [..] {a,b}`
+ * is matched against the directory's entries (a leading dot only by a pattern starting with
+ * one); parts without wildcards are taken as they are. Sorted per pattern, as `glob(3)`.
+ * A pattern that matches nothing contributes nothing.
+ */
+export function expandLocalGlob(pattern: string): string[] {
+  const absolute = pattern.startsWith('/');
+  const parts = pattern.split('/').filter((p, i) => p !== '' || i === 0);
+  if (absolute) parts.shift();
+  let found: string[] = [absolute ? '/' : ''];
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]!;
+    const last = i === parts.length - 1;
+    const next: string[] = [];
+    for (const base of found) {
+      if (!MAGIC.test(part)) {
+        const candidate = join(base, part.replace(/\\(.)/g, '$1'));
+        if (last ? exists(candidate) : isDir(candidate)) next.push(candidate);
+        continue;
+      }
+      const isMatch = picomatch(part, { dot: part.startsWith('.'), nonegate: true, noextglob: true });
+      let entries: string[];
+      try {
+        entries = readdirSync(base === '' ? '.' : base);
+      } catch {
+        continue;
+      }
+      for (const e of entries.sort()) {
+        if (!isMatch(e)) continue;
+        const candidate = join(base, e);
+        if (last || isDir(candidate)) next.push(candidate);
+      }
+    }
+    found = next;
+  }
+  if (pattern.endsWith('/')) found = found.map((f) => `${f}/`);
+  return found;
+}
+
+function join(base: string, name: string): string {
+  if (base === '') return name;
+  return base.endsWith('/') ? `${base}${name}` : `${base}/${name}`;
+}
+
+function exists(p: string): boolean {
+  // lstat: a dangling symlink is still a name the tool can copy.
+  return lstatSync(p, { throwIfNoEntry: false }) !== undefined;
+}
+
+function isDir(p: string): boolean {
+  return statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
+}

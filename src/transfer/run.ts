@@ -1,0 +1,341 @@
+import { execFile } from 'node:child_process';
+import { readdirSync, statSync, writeSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import {
+  AbortError,
+  ErrorCode,
+  MasterError,
+  OpenSSHError,
+  SlaveError,
+  TimeoutError,
+  TransferError,
+  type ErrorDetails,
+} from '../errors/index.js';
+import { debug } from '../log.js';
+import type { RunningProcess } from '../run/engine.js';
+import type { ExecContext } from '../run/execute.js';
+import { buildRsyncArgv, buildScpArgv, type TransferSpec } from './argv.js';
+import { exitMeaning } from './exit-codes.js';
+import type { NormalizedTransfer, OutputSpec } from './options.js';
+import { expandLocalGlob } from './paths.js';
+import { ProgressChannel, RsyncProgressParser, processIo, type TransferProgress } from './progress.js';
+
+/** What a transfer needs from its OpenSSH object. */
+export interface TransferContext extends ExecContext {
+  /** Host in brackets for IPv6 literals. */
+  hostSquared: string;
+}
+
+/** A finished, successful transfer. */
+export interface TransferResult {
+  tool: 'scp' | 'rsync';
+  /** The local argv that ran, program first. */
+  argv: readonly string[];
+  exitCode: 0;
+  /** The tool's stdout, when collected (the last MiB at most). */
+  stdout: string;
+  /** The tool's stderr, when collected (the last MiB at most). */
+  stderr: string;
+  durationMs: number;
+}
+
+/** A running transfer, as the methods return it with `async: true`. */
+export interface Transfer {
+  /** pid of the local scp or rsync. */
+  readonly pid: number | undefined;
+  /** The local argv, program first. */
+  readonly argv: readonly string[];
+  /** Settles when the tool has exited: the result, or the typed error. */
+  readonly result: Promise<TransferResult>;
+  /** The progress events (see docs/transfer.md); ends when the transfer does. */
+  readonly progress: AsyncIterable<TransferProgress>;
+  /** Stop the tool (and its ssh): the signal (default SIGTERM), then SIGKILL after 2 s. */
+  kill(signal?: NodeJS.Signals): void;
+}
+
+/** A transfer ready to start: what `prepare` checked at once. */
+export interface TransferPlan {
+  call: NormalizedTransfer;
+  sources: string[];
+  target: string | undefined;
+}
+
+const KILL_GRACE_MS = 2000;
+const POLL_MS = 250;
+const TAIL_BYTES = 1 << 20;
+
+type Termination = { kind: 'idle'; ms: number } | { kind: 'deadline'; ms: number } | { kind: 'abort'; reason: unknown };
+
+const rsyncVersions = new Map<string, Promise<boolean>>();
+
+/**
+ * Whether the local rsync needs `--old-args` (3.2.4 and later protect arguments by
+ * backslash-escaping them, which would double our quoting). Asked once per program. An
+ * unreadable version counts as new: a wrong `--old-args` fails loudly, a missing one would
+ * silently copy the wrong names.
+ */
+export function rsyncWantsOldArgs(program: string): Promise<boolean> {
+  let p = rsyncVersions.get(program);
+  if (!p) {
+    p = new Promise((resolve) => {
+      execFile(program, ['--version'], { timeout: 10_000 }, (_err, stdout) => {
+        const m = /version\s+(\d+)\.(\d+)\.(\d+)/.exec(String(stdout ?? ''));
+        if (!m) return resolve(true);
+        const [a, b, c] = [Number(m[1]), Number(m[2]), Number(m[3])];
+        resolve(a > 3 || (a === 3 && (b > 2 || (b === 2 && c >= 4))));
+      });
+    });
+    rsyncVersions.set(program, p);
+  }
+  return p;
+}
+
+function abortError(reason: unknown, details: ErrorDetails): AbortError {
+  const why = reason instanceof Error ? reason.message : reason === undefined ? 'aborted' : String(reason);
+  return new AbortError(`the transfer was aborted: ${why}`, { ...details, cause: reason });
+}
+
+/** Local bytes a put will read (scp progress total): files, and directories when recursive. */
+function localSize(paths: readonly string[], recursive: boolean): number | undefined {
+  let total = 0;
+  const walk = (p: string, depth: number): void => {
+    const st = statSync(p, { throwIfNoEntry: false });
+    if (!st) return;
+    if (st.isFile()) total += st.size;
+    else if (st.isDirectory() && recursive && depth < 64) {
+      for (const e of readdirSync(p)) walk(`${p}/${e}`, depth + 1);
+    }
+  };
+  try {
+    for (const p of paths) walk(p, 0);
+  } catch {
+    return undefined;
+  }
+  return total;
+}
+
+/** Keeps the last `TAIL_BYTES` of a stream. */
+class Tail {
+  #chunks: Buffer[] = [];
+  #size = 0;
+  push(c: Buffer): void {
+    this.#chunks.push(c);
+    this.#size += c.length;
+    while (this.#size > TAIL_BYTES && this.#chunks.length > 1) this.#size -= this.#chunks.shift()!.length;
+  }
+  text(): string {
+    return Buffer.concat(this.#chunks).toString('utf8');
+  }
+}
+
+function forward(spec: OutputSpec, chunk: Buffer, state: { broken: boolean }, inheritFd: number): void {
+  if (state.broken) return;
+  try {
+    if (spec.kind === 'inherit') writeSync(inheritFd, chunk);
+    else if (spec.kind === 'fd') writeSync(spec.fd, chunk);
+    else if (spec.kind === 'stream') spec.stream.write(chunk);
+  } catch {
+    state.broken = true;
+  }
+}
+
+/**
+ * Start one transfer: wait for the master, expand local wildcards, build the argv, spawn the
+ * tool in its own process group, watch output, progress, timeouts and the signal, and settle
+ * `result` once the tool has exited.
+ */
+export async function startTransfer(ctx: TransferContext, plan: TransferPlan): Promise<Transfer> {
+  const { call } = plan;
+  const tool = call.tool;
+  const details: ErrorDetails = { host: ctx.host };
+  const signal = call.signal;
+  if (signal?.aborted) throw abortError(signal.reason, details);
+  try {
+    await ctx.master.ready(signal);
+  } catch (err) {
+    if (signal?.aborted && !(err instanceof OpenSSHError)) throw abortError(signal.reason, details);
+    throw err;
+  }
+
+  let sources = plan.sources;
+  if (call.direction === 'put' && call.glob) {
+    sources = plan.sources.flatMap(expandLocalGlob);
+    if (sources.length === 0) {
+      throw new TransferError(tool, undefined, `no local file matches ${plan.sources.map((s) => JSON.stringify(s)).join(', ')}: nothing to copy`, details);
+    }
+  }
+  const spec: TransferSpec = {
+    ...ctx.master.spec,
+    hostSquared: ctx.hostSquared,
+    sources,
+    target: plan.target,
+    oldArgs: tool === 'rsync' ? await rsyncWantsOldArgs(call.command ?? 'rsync') : undefined,
+  };
+  const argv = tool === 'scp' ? buildScpArgv(spec, call) : buildRsyncArgv(spec, call);
+  details.argv = argv;
+  const env = { ...process.env };
+  if (tool === 'rsync') {
+    // They would change how rsync hands the (already quoted) remote names over.
+    delete env.RSYNC_OLD_ARGS;
+    delete env.RSYNC_PROTECT_ARGS;
+  }
+  debug('transfer spawn %j', argv);
+  const started = performance.now();
+  const proc: RunningProcess = ctx.engine.spawn({ file: argv[0]!, args: argv.slice(1), stdio: ['ignore', 'pipe', 'pipe'], env, detached: true });
+
+  const channel = new ProgressChannel();
+  const emit = (p: TransferProgress) => {
+    if (call.onProgress) {
+      try {
+        call.onProgress(p);
+      } catch (e) {
+        debug('onProgress threw: %s', (e as Error).message);
+      }
+    }
+    channel.push(p);
+  };
+
+  let termination: Termination | undefined;
+  let idleTimer: NodeJS.Timeout | undefined;
+  let deadlineTimer: NodeJS.Timeout | undefined;
+  let killTimer: NodeJS.Timeout | undefined;
+  let pollTimer: NodeJS.Timeout | undefined;
+  let exitedFlag = false;
+
+  /** Signal the whole group: the tool and the ssh it started. */
+  const signalGroup = (sig: NodeJS.Signals): boolean => {
+    if (proc.pid === undefined) return false;
+    try {
+      process.kill(-proc.pid, sig);
+      return true;
+    } catch {
+      return proc.kill(sig);
+    }
+  };
+  const kill = (sig: NodeJS.Signals = 'SIGTERM') => {
+    if (exitedFlag) return;
+    if (signalGroup(sig) && !killTimer) killTimer = setTimeout(() => signalGroup('SIGKILL'), KILL_GRACE_MS);
+  };
+  const terminate = (t: Termination) => {
+    termination ??= t;
+    kill();
+  };
+  if (call.idleTimeout !== undefined) {
+    const ms = call.idleTimeout;
+    idleTimer = setTimeout(() => terminate({ kind: 'idle', ms }), ms);
+  }
+  const touch = () => idleTimer?.refresh();
+  if (call.timeout !== undefined) {
+    const ms = call.timeout;
+    deadlineTimer = setTimeout(() => terminate({ kind: 'deadline', ms }), ms);
+  }
+  const onAbort = () => terminate({ kind: 'abort', reason: signal!.reason });
+  signal?.addEventListener('abort', onAbort, { once: true });
+
+  // Output: collected (tail), forwarded, and read for progress.
+  const outTail = new Tail();
+  const errTail = new Tail();
+  const rsyncParser = tool === 'rsync' && call.progress ? new RsyncProgressParser(emit) : undefined;
+  const wire = (stream: Readable | null, spec: OutputSpec, tail: Tail, parse: boolean, inheritFd: number) => {
+    if (!stream) return;
+    const state = { broken: false };
+    const fd = spec.kind === 'stdout' ? 1 : inheritFd;
+    const target = spec.kind === 'stdout' ? call.stdout : spec;
+    const collectInto = spec.kind === 'stdout' ? outTail : tail;
+    stream.on('data', (c: Buffer) => {
+      touch();
+      if (parse) rsyncParser?.push(c.toString('utf8'));
+      if (target.kind === 'collect') collectInto.push(c);
+      else forward(target, c, state, fd);
+    });
+  };
+  wire(proc.stdout, call.stdout, outTail, true, 1);
+  wire(proc.stderr, call.stderr, errTail, call.stderr.kind === 'stdout', 2);
+
+  // Activity and scp's progress: the bytes the tool reads and writes (Linux /proc).
+  const single = plan.sources.length === 1 && !call.glob ? plan.sources[0] : undefined;
+  const total = tool === 'scp' && call.direction === 'put' && call.progress ? localSize(sources, call.recursive) : undefined;
+  let base: number | undefined;
+  let lastIo = -1;
+  let lastBytes = 0;
+  let lastAt = performance.now();
+  const scpProgress = (done: boolean, bytes: number) => {
+    const now = performance.now();
+    const dt = (now - lastAt) / 1000;
+    const rate = dt > 0 && !done ? Math.round((bytes - lastBytes) / dt) : undefined;
+    lastAt = now;
+    lastBytes = bytes;
+    const totalBytes = total ?? (done ? bytes : undefined);
+    const percent = totalBytes ? Math.min(100, Math.round((bytes / totalBytes) * 1000) / 10) : done ? 100 : undefined;
+    emit({ file: single, bytes, totalBytes, percent, rate, done });
+  };
+  if ((call.progress || call.idleTimeout !== undefined) && proc.pid !== undefined) {
+    const pid = proc.pid;
+    if (tool === 'scp' && call.progress) scpProgress(false, 0);
+    pollTimer = setInterval(() => {
+      const io = processIo(pid);
+      if (!io) return;
+      const sum = io.rchar + io.wchar;
+      if (sum !== lastIo) {
+        if (lastIo >= 0) touch();
+        lastIo = sum;
+      }
+      if (tool === 'scp' && call.progress) {
+        const moved = Math.min(io.rchar, io.wchar);
+        base ??= moved;
+        const bytes = Math.max(0, moved - base);
+        if (bytes !== lastBytes) scpProgress(false, total !== undefined ? Math.min(bytes, total) : bytes);
+      }
+    }, POLL_MS);
+  }
+
+  const result = proc.exited.then(async (exit) => {
+    exitedFlag = true;
+    clearTimeout(idleTimer);
+    clearTimeout(deadlineTimer);
+    clearTimeout(killTimer);
+    clearInterval(pollTimer);
+    signal?.removeEventListener('abort', onAbort);
+    // A tool we stopped may leave its ssh behind in the group: make sure it goes too.
+    if (termination && proc.pid !== undefined) {
+      try {
+        process.kill(-proc.pid, 'SIGKILL');
+      } catch {
+        // the group is gone
+      }
+    }
+    const durationMs = performance.now() - started;
+    const stdout = outTail.text();
+    const stderr = errTail.text();
+    const exitCode = exit.exitCode ?? undefined;
+    const d: ErrorDetails = { ...details, exitCode, signal: exit.signal ?? undefined, stdout, stderr };
+    let error: OpenSSHError | undefined;
+    if (exit.error && exit.exitCode === null && exit.signal === null) {
+      error = new SlaveError(ErrorCode.SLAVE_FAILED, `unable to run ${argv[0]}: ${exit.error.message}`, { ...d, cause: exit.error });
+    } else if (termination?.kind === 'idle' || termination?.kind === 'deadline') {
+      const what = termination.kind === 'idle' ? `no data moved for ${termination.ms} ms (idleTimeout)` : `still running after ${termination.ms} ms (timeout)`;
+      error = new TimeoutError(termination.kind, termination.ms, `${tool} timed out: ${what}; ${tool} was stopped`, d);
+    } else if (termination?.kind === 'abort') {
+      error = abortError(termination.reason, d);
+    } else if (exitCode !== 0) {
+      const last = stderr.trim().split('\n').slice(-3).join('\n');
+      const transport = exitCode === 255 || (tool === 'rsync' && exitCode === 12);
+      if (transport && !(await ctx.master.alive())) {
+        const m = ctx.master.error;
+        error = new MasterError(m?.reason ?? 'exited', `the master connection is gone: ${m?.message ?? 'master check failed'}`, { ...d, cause: m });
+      } else if (exitCode === undefined) {
+        error = new TransferError(tool, undefined, `${tool} was killed by ${exit.signal}${last ? `\n${last}` : ''}`, d);
+      } else {
+        const meaning = exitMeaning(tool, exitCode);
+        error = new TransferError(tool, meaning, `${tool} failed with exit code ${exitCode} (${meaning})${last ? `\n${last}` : ''}`, d);
+      }
+    }
+    debug('transfer %d exited %s after %d ms%s', proc.pid, exit.exitCode ?? exit.signal, Math.round(durationMs), error ? `: ${error.code}` : '');
+    if (!error && tool === 'scp' && call.progress) scpProgress(true, total ?? lastBytes);
+    channel.close();
+    if (error) throw error;
+    return { tool, argv, exitCode: 0 as const, stdout, stderr, durationMs };
+  });
+  result.catch(() => {});
+  return { pid: proc.pid, argv, result, progress: channel, kill };
+}
