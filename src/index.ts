@@ -43,7 +43,11 @@ export { shellQuote, shellQuoteGlob } from './quote/shell-quote.js';
 export { buildRemoteCommand, type BuildCommandOptions, type RedirectionFlags } from './quote/command.js';
 export { buildMasterArgv, type MasterArgvOptions } from './argv/master.js';
 export { buildSlaveArgv, stdioForwardSpec, type SlaveArgvOptions } from './argv/slave.js';
-export { buildControlArgv, type ControlCommand } from './argv/control.js';
+export { buildControlArgv, buildForwardArgv, forwardSpec, forwardFlag, type ControlCommand, type ForwardSpec, type ForwardType } from './argv/control.js';
+export { ForwardError } from './errors/index.js';
+export type { ForwardOptions } from './tunnel/options.js';
+export type { PortForward } from './tunnel/forward.js';
+export type { TunnelOptions, CaptureTunnelOptions } from './tunnel/tunnel.js';
 export type { ConnectionSpec } from './argv/common.js';
 export {
   RSYNC_EXIT_CODES,

@@ -11,6 +11,9 @@ import type { Result } from './run/result.js';
 import { transfer, type Transfer, type TransferOptions, type TransferResult } from './transfer/index.js';
 import { remoteDuplex, remoteReadable, remoteWritable, type RemoteDuplex, type RemoteReadable, type RemoteWritable } from './run/streams.js';
 import { remoteLines } from './run/lines.js';
+import { cancelForward, openForward, type PortForward } from './tunnel/forward.js';
+import { normalizeForward, type ForwardOptions } from './tunnel/options.js';
+import { tunnelCall, type CaptureTunnelOptions, type TunnelOptions } from './tunnel/tunnel.js';
 
 /** Options of `waitForMaster()`. */
 export interface WaitForMasterOptions {
@@ -438,5 +441,63 @@ export class OpenSSH implements AsyncDisposable {
   rsyncPut(sources: string | readonly string[], target?: string, options?: TransferOptions): Promise<TransferResult>;
   rsyncPut(sources: string | readonly string[], target?: string, options?: TransferOptions): Promise<Transfer | TransferResult> {
     return this.#transfer('rsync', 'put', sources, target, options);
+  }
+
+  // --- Tunnels and port forwarding (src/tunnel/) ---
+
+  /**
+   * A TCP connection to `host:port` made from the remote host (`ssh -W`; Net::OpenSSH's
+   * `open_tunnel`), returned at once as a Duplex, like `net.connect()`. Nothing listens on
+   * this machine. `end()` it to half-close; `done` settles when ssh exits (a refused
+   * connection rejects it with the CommandError carrying ssh's `connect failed` message).
+   * IPv6 hosts are bracketed for you.
+   *
+   * ```ts
+   * const sock = ssh.openTunnel('db.internal', 5432);
+   * ```
+   */
+  openTunnel<O extends TunnelOptions | undefined = undefined>(host: string, port: number | string, options?: O): RemoteDuplex<Out<O>> {
+    const [cmd, o] = tunnelCall('openTunnel()', host, port, options);
+    const { start } = this.#startStream(cmd, o, { method: 'openTunnel()', stdin: true, stdout: true });
+    return remoteDuplex(start) as RemoteDuplex<Out<O>>;
+  }
+
+  /**
+   * Open a tunnel to `host:port` from the remote host, send `stdinData` (then half-close)
+   * and resolve with everything the other end sent back (Net::OpenSSH's `capture_tunnel`).
+   *
+   * ```ts
+   * const reply = await ssh.captureTunnel('127.0.0.1', 80, { stdinData: 'GET / HTTP/1.0\r\n\r\n' });
+   * ```
+   */
+  captureTunnel<O extends CaptureTunnelOptions | undefined = undefined>(host: string, port: number | string, options?: O): Promise<Out<O>> {
+    const [cmd, o] = tunnelCall('captureTunnel()', host, port, options);
+    return this.#exec<Out<O>>(cmd, o, 'capture').then((r) => r.stdout);
+  }
+
+  /**
+   * Set up a port forwarding on the running master (`ssh -O forward` with `-L`, `-R` or `-D`)
+   * and resolve with its handle: the port it listens on (also when 0 asked for any port),
+   * `close()` and `Symbol.asyncDispose` (`ssh -O cancel`). Rejects with a ForwardError when the
+   * master refuses (port in use, forwarding denied). See docs/tunnels.md.
+   *
+   * ```ts
+   * await using fwd = await ssh.forward({ type: 'local', targetHost: 'db.internal', targetPort: 5432 });
+   * connectTo('127.0.0.1', fwd.port);
+   * ```
+   */
+  forward(options: ForwardOptions): Promise<PortForward> {
+    const n = normalizeForward(options, this.#defaults, 'forward()');
+    return this.#track(openForward(this.#ctx, n));
+  }
+
+  /**
+   * Cancel a forwarding the master has but no handle holds, e.g. one given as `-L` in
+   * `masterOpts` (`ssh -O cancel`). Takes the options it was set up with. Rejects with a
+   * ForwardError (`OSSH_FORWARD_CANCEL_FAILED`) when the master has no such forwarding.
+   */
+  cancelForward(options: ForwardOptions): Promise<void> {
+    const n = normalizeForward(options, this.#defaults, 'cancelForward()', { cancel: true });
+    return this.#track(cancelForward(this.#ctx, n));
   }
 }

@@ -26,6 +26,10 @@ export const ErrorCode = {
   ENCODING_ERROR: 'OSSH_ENCODING_ERROR',
   /** A word cannot be quoted for the remote shell, or a redirection cannot be expressed in it. */
   QUOTE_ERROR: 'OSSH_QUOTE_ERROR',
+  /** The master refused to set up a port forwarding (`ssh -O forward`): port in use, denied... */
+  FORWARD_FAILED: 'OSSH_FORWARD_FAILED',
+  /** The master could not cancel a port forwarding (`ssh -O cancel`): it is not set up. */
+  FORWARD_CANCEL_FAILED: 'OSSH_FORWARD_CANCEL_FAILED',
   /** A pseudo-terminal was asked for but the optional `node-pty` package cannot be loaded. */
   PTY_UNAVAILABLE: 'OSSH_PTY_UNAVAILABLE',
   /** scp or rsync failed (non-zero exit, killed, or no local file matched the sources). */
@@ -220,3 +224,27 @@ export class TransferError extends OpenSSHError {
   }
 }
 Object.defineProperty(TransferError.prototype, 'name', { value: 'TransferError', writable: true });
+
+/**
+ * A port forwarding could not be set up (`OSSH_FORWARD_FAILED`: the port is in use, the
+ * server denied it...) or cancelled (`OSSH_FORWARD_CANCEL_FAILED`: the master has no such
+ * forwarding). The master itself is fine: its failures are {@link MasterError}s.
+ */
+export class ForwardError extends OpenSSHError {
+  /** `local`, `remote` or `dynamic`. */
+  readonly forwardType: 'local' | 'remote' | 'dynamic';
+  /** The `-L`/`-R`/`-D` argument, e.g. `127.0.0.1:8080:db:5432`. */
+  readonly spec: string;
+  constructor(
+    code: typeof ErrorCode.FORWARD_FAILED | typeof ErrorCode.FORWARD_CANCEL_FAILED,
+    forwardType: 'local' | 'remote' | 'dynamic',
+    spec: string,
+    message: string,
+    details: ErrorDetails = {},
+  ) {
+    super(code, message, details);
+    this.forwardType = forwardType;
+    this.spec = spec;
+  }
+}
+Object.defineProperty(ForwardError.prototype, 'name', { value: 'ForwardError', writable: true });

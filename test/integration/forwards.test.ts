@@ -1,0 +1,374 @@
+import { execFile } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { connect as netConnect, createServer, type AddressInfo, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AbortError, ForwardError, MasterError, OpenSSH, TimeoutError, type PortForward } from '../../src/index.js';
+import { expectTypeError } from '../helpers/expect-throw.js';
+import { connect, connectForFile } from '../helpers/server.js';
+
+let ssh: OpenSSH;
+let http: HttpServer;
+let httpPort: number;
+let dir: string;
+
+function listen(server: Server | HttpServer, where: { host: string; port?: number } | { path: string }): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen('path' in where ? where.path : { host: where.host, port: where.port ?? 0 }, () => {
+      const a = server.address();
+      resolve(typeof a === 'object' && a ? (a as AddressInfo).port : 0);
+    });
+  });
+}
+const close = (s: Server | HttpServer) => new Promise<void>((r) => s.close(() => r()));
+const settle = <T>(p: Promise<T>) => p.then(() => undefined as unknown, (e: unknown) => e);
+
+/** Run curl here: resolves with its stdout, rejects with its exit code and stderr. */
+function curl(...args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('curl', ['-sS', '--max-time', '10', ...args], { timeout: 15_000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`curl exited ${String(err.code)}: ${stderr.trim()}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+/** Whether something accepts TCP connections on 127.0.0.1:port (or a Unix socket path). */
+function accepts(where: number | string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = typeof where === 'number' ? netConnect(where, '127.0.0.1') : netConnect(where);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/** Poll until `accepts()` says `want` (a cancel is asynchronous on the master's side). */
+async function waitAccepts(where: number | string, want: boolean): Promise<boolean> {
+  for (let i = 0; i < 100; i++) {
+    if ((await accepts(where)) === want) return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return false;
+}
+
+/** A local TCP port nobody uses right now. */
+async function freePort(): Promise<number> {
+  const s = createServer();
+  const port = await listen(s, { host: '127.0.0.1' });
+  await close(s);
+  return port;
+}
+
+beforeAll(async () => {
+  ssh = await connectForFile();
+  http = createHttpServer((req, res) => res.end(`hello from ${req.url}\n`));
+  httpPort = await listen(http, { host: '127.0.0.1' });
+  dir = mkdtempSync(join(tmpdir(), 'osmux-forward-'));
+  chmodSync(dir, 0o755);
+});
+afterAll(async () => {
+  await ssh.disconnect();
+  await close(http);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('local forwards (-L)', () => {
+  it('picks a free local port when none is given; curl through it reaches the target', async () => {
+    const fwd = await ssh.forward({ type: 'local', targetHost: '127.0.0.1', targetPort: httpPort });
+    expect(fwd.type).toBe('local');
+    expect(fwd.bindAddress).toBe('127.0.0.1');
+    expect(fwd.port).toBeGreaterThan(0);
+    expect(fwd.spec).toBe(`127.0.0.1:${fwd.port}:127.0.0.1:${httpPort}`);
+    expect(fwd.closed).toBe(false);
+    expect(await curl(`http://127.0.0.1:${fwd.port}/local`)).toBe('hello from /local\n');
+    await fwd.close();
+    expect(fwd.closed).toBe(true);
+    expect(await waitAccepts(fwd.port!, false)).toBe(true);
+    await fwd.close(); // harmless
+  });
+
+  it('listens on the port asked for; await using cancels it', async () => {
+    const port = await freePort();
+    {
+      await using fwd = await ssh.forward({ type: 'local', port, targetHost: 'localhost', targetPort: httpPort });
+      expect(fwd.port).toBe(port);
+      expect(await curl(`http://127.0.0.1:${port}/asked`)).toBe('hello from /asked\n');
+    }
+    expect(await waitAccepts(port, false)).toBe(true);
+  });
+
+  it('binds an IPv6 address, bracketed in the spec', async (ctx) => {
+    if (!(await canListen('::1'))) ctx.skip('loopback IPv6 (::1) is not usable on this machine');
+    await using fwd = await ssh.forward({ type: 'local', bindAddress: '[::1]', targetHost: '127.0.0.1', targetPort: httpPort });
+    expect(fwd.bindAddress).toBe('::1');
+    expect(fwd.spec).toBe(`[::1]:${fwd.port}:127.0.0.1:${httpPort}`);
+    expect(await curl(`http://[::1]:${fwd.port}/v6`)).toBe('hello from /v6\n');
+  });
+
+  it('listens on a Unix socket (path) and connects to one (targetPath); close() removes the socket', async () => {
+    const target = join(dir, 'http.sock');
+    const server = createHttpServer((req, res) => res.end(`unix ${req.url}\n`));
+    await listen(server, { path: target });
+    chmodSync(target, 0o777); // the remote user connects to it
+    try {
+      const path = join(dir, 'local.sock');
+      const fwd = await ssh.forward({ type: 'local', path, targetPath: target });
+      expect(fwd.port).toBeUndefined();
+      expect(fwd.spec).toBe(`${path}:${target}`);
+      expect(await curl('--unix-socket', path, 'http://x/sock')).toBe('unix /sock\n');
+      await fwd.close();
+      expect(await waitAccepts(path, false)).toBe(true);
+      // ssh leaves the socket file behind; close() removes it.
+      expect(existsSync(path)).toBe(false);
+    } finally {
+      await close(server);
+    }
+  });
+
+  it('an AbortSignal cancels the forward', async () => {
+    const ac = new AbortController();
+    const fwd = await ssh.forward({ type: 'local', targetHost: '127.0.0.1', targetPort: httpPort, signal: ac.signal });
+    expect(await curl(`http://127.0.0.1:${fwd.port}/`)).toBe('hello from /\n');
+    ac.abort();
+    expect(fwd.closed).toBe(true);
+    await fwd.close(); // the same cancellation
+    expect(await waitAccepts(fwd.port!, false)).toBe(true);
+  });
+
+  it('a port already in use is refused with a ForwardError naming the reason', async () => {
+    const busy = createServer();
+    const port = await listen(busy, { host: '127.0.0.1' });
+    try {
+      const e = (await settle(ssh.forward({ type: 'local', port, targetHost: '127.0.0.1', targetPort: httpPort }))) as ForwardError;
+      expect(e).toBeInstanceOf(ForwardError);
+      expect(e.code).toBe('OSSH_FORWARD_FAILED');
+      expect(e.forwardType).toBe('local');
+      expect(e.spec).toBe(`127.0.0.1:${port}:127.0.0.1:${httpPort}`);
+      expect(e.exitCode).toBe(255);
+      expect(e.message).toMatch(
+        new RegExp(`^the master refused the local forward -L 127\\.0\\.0\\.1:${port}:127\\.0\\.0\\.1:${httpPort}: Port forwarding failed \\(master: bind \\[127\\.0\\.0\\.1\\]:${port}: Address already in use; `),
+      );
+      expect(ssh.error).toBe(e);
+    } finally {
+      await close(busy);
+    }
+  });
+});
+
+async function canListen(host: string): Promise<boolean> {
+  const s = createServer();
+  try {
+    await listen(s, { host });
+    await close(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('remote forwards (-R)', () => {
+  it('port 0: the server allocates a port, reported on the handle; curl on the remote side reaches our server', async () => {
+    const fwd = await ssh.forward({ type: 'remote', targetHost: '127.0.0.1', targetPort: httpPort });
+    expect(fwd.port).toBeGreaterThan(0);
+    expect(fwd.bindAddress).toBeUndefined();
+    expect(fwd.spec).toBe(`0:127.0.0.1:${httpPort}`);
+    expect(await ssh.capture(['curl', '-sS', '--max-time', '10', `http://127.0.0.1:${fwd.port}/remote`])).toBe('hello from /remote\n');
+    await fwd.close();
+    expect(await waitAccepts(fwd.port!, false)).toBe(true);
+  });
+
+  it('two identical requests share one forwarding: it stays until the last handle closes', async () => {
+    const a = await ssh.forward({ type: 'remote', targetHost: '127.0.0.1', targetPort: httpPort });
+    const b = await ssh.forward({ type: 'remote', targetHost: '127.0.0.1', targetPort: httpPort });
+    expect(b.port).toBe(a.port);
+    await a.close();
+    expect(await curl(`http://127.0.0.1:${b.port}/still`)).toBe('hello from /still\n');
+    await b.close();
+    expect(await waitAccepts(b.port!, false)).toBe(true);
+  });
+
+  it('a given bind address and port, to a local Unix socket (targetPath)', async () => {
+    const target = join(dir, 'remote-target.sock');
+    const server = createHttpServer((req, res) => res.end(`unix ${req.url}\n`));
+    await listen(server, { path: target });
+    try {
+      const port = await freePort();
+      await using fwd = await ssh.forward({ type: 'remote', bindAddress: '127.0.0.1', port, targetPath: target });
+      expect(fwd.port).toBe(port);
+      expect(fwd.spec).toBe(`127.0.0.1:${port}:${target}`);
+      expect(await ssh.capture(['curl', '-sS', '--max-time', '10', `http://127.0.0.1:${port}/r`])).toBe('unix /r\n');
+    } finally {
+      await close(server);
+    }
+  });
+
+  it('an AbortSignal cancels it', async () => {
+    const ac = new AbortController();
+    const fwd = await ssh.forward({ type: 'remote', targetHost: '127.0.0.1', targetPort: httpPort, signal: ac.signal });
+    expect(await accepts(fwd.port!)).toBe(true);
+    ac.abort();
+    await fwd.close();
+    expect(await waitAccepts(fwd.port!, false)).toBe(true);
+  });
+
+  it('a remote port already in use is refused with a ForwardError', async () => {
+    const busy = createServer();
+    const port = await listen(busy, { host: '127.0.0.1' });
+    try {
+      const e = (await settle(ssh.forward({ type: 'remote', bindAddress: '127.0.0.1', port, targetHost: '127.0.0.1', targetPort: httpPort }))) as ForwardError;
+      expect(e).toBeInstanceOf(ForwardError);
+      expect(e.code).toBe('OSSH_FORWARD_FAILED');
+      expect(e.forwardType).toBe('remote');
+      expect(e.message).toMatch(
+        new RegExp(`^the master refused the remote forward -R 127\\.0\\.0\\.1:${port}:127\\.0\\.0\\.1:${httpPort}: remote port forwarding failed for listen port ${port}`),
+      );
+    } finally {
+      await close(busy);
+    }
+  });
+});
+
+describe('dynamic forwards (-D)', () => {
+  it('a SOCKS proxy: curl --socks5-hostname reaches localhost as the remote host resolves it', async () => {
+    const fwd = await ssh.forward({ type: 'dynamic' });
+    expect(fwd.spec).toBe(`127.0.0.1:${fwd.port}`);
+    expect(fwd.targetHost).toBeUndefined();
+    expect(await curl('--socks5-hostname', `127.0.0.1:${fwd.port}`, `http://localhost:${httpPort}/socks`)).toBe('hello from /socks\n');
+    await fwd.close();
+    expect(await waitAccepts(fwd.port!, false)).toBe(true);
+  });
+
+  it('an AbortSignal cancels it', async () => {
+    const ac = new AbortController();
+    const fwd = await ssh.forward({ type: 'dynamic', port: await freePort(), signal: ac.signal });
+    expect(await curl('--socks5-hostname', `127.0.0.1:${fwd.port}`, `http://127.0.0.1:${httpPort}/`)).toBe('hello from /\n');
+    ac.abort();
+    await fwd.close();
+    expect(await waitAccepts(fwd.port!, false)).toBe(true);
+  });
+});
+
+describe('forwards and the master', () => {
+  it('a disconnect takes every forward down; close() afterwards is harmless', async () => {
+    const own = await connect();
+    const local = await own.forward({ type: 'local', targetHost: '127.0.0.1', targetPort: httpPort });
+    const remote = await own.forward({ type: 'remote', targetHost: '127.0.0.1', targetPort: httpPort });
+    const dynamic = await own.forward({ type: 'dynamic' });
+    const unix = await own.forward({ type: 'local', path: join(dir, 'gone.sock'), targetHost: '127.0.0.1', targetPort: httpPort });
+    await own.disconnect();
+    for (const f of [local, remote, dynamic]) expect(await waitAccepts(f.port!, false)).toBe(true);
+    expect(await waitAccepts(unix.path!, false)).toBe(true);
+    for (const f of [local, remote, dynamic, unix]) await f.close();
+    expect(existsSync(unix.path!)).toBe(false);
+  });
+
+  it('a forward on a disconnected object is the MasterError', async () => {
+    const own = await connect();
+    await own.disconnect();
+    const e = (await settle(own.forward({ type: 'dynamic' }))) as MasterError;
+    expect(e).toBeInstanceOf(MasterError);
+    expect(e.reason).toBe('disconnected');
+  });
+
+  it('a master that does not answer: timeout stops the request with a TimeoutError and nothing is left listening', async () => {
+    const own = await connect();
+    const port = await freePort();
+    process.kill(own.masterPid!, 'SIGSTOP');
+    let e: TimeoutError;
+    try {
+      e = (await settle(own.forward({ type: 'local', port, targetHost: '127.0.0.1', targetPort: httpPort, timeout: 300 }))) as TimeoutError;
+    } finally {
+      process.kill(own.masterPid!, 'SIGCONT');
+    }
+    expect(e).toBeInstanceOf(TimeoutError);
+    expect(e.code).toBe('OSSH_SLAVE_TIMEOUT');
+    expect(e.kind).toBe('deadline');
+    expect(e.message).toBe(
+      `ssh -O forward got no answer from the master within 300 ms (timeout) for the local forward -L 127.0.0.1:${port}:127.0.0.1:${httpPort}; the request was stopped`,
+    );
+    // Awake again, the master must not hold a forwarding nobody has a handle for.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await accepts(port)).toBe(false);
+  });
+
+  it('an AbortSignal stops a pending request with an AbortError; an aborted one runs nothing', async () => {
+    const own = await connect();
+    const ac = new AbortController();
+    process.kill(own.masterPid!, 'SIGSTOP');
+    let e: AbortError;
+    try {
+      const p = settle(own.forward({ type: 'dynamic', signal: ac.signal }));
+      setTimeout(() => ac.abort(new Error('changed my mind')), 100);
+      e = (await p) as AbortError;
+    } finally {
+      process.kill(own.masterPid!, 'SIGCONT');
+    }
+    expect(e).toBeInstanceOf(AbortError);
+    expect(e.code).toBe('OSSH_ABORTED');
+    expect(e.message).toMatch(/^the forward request for the dynamic forward -D 127\.0\.0\.1:\d+ was aborted: changed my mind$/);
+    const e2 = (await settle(ssh.forward({ type: 'dynamic', signal: AbortSignal.abort('no') }))) as AbortError;
+    expect(e2).toBeInstanceOf(AbortError);
+    expect(e2.message).toBe('the forward request for the dynamic forward -D 127.0.0.1:0 was aborted: no');
+  });
+});
+
+describe('cancelForward and failed cancels', () => {
+  it('cancels a forward given in masterOpts', async () => {
+    const port = await freePort();
+    const own = await connect({ masterOpts: ['-L', `127.0.0.1:${port}:127.0.0.1:${httpPort}`] });
+    expect(await curl(`http://127.0.0.1:${port}/opts`)).toBe('hello from /opts\n');
+    await own.cancelForward({ type: 'local', port, targetHost: '127.0.0.1', targetPort: httpPort });
+    expect(await waitAccepts(port, false)).toBe(true);
+  });
+
+  it('cancelling a forward the master does not have is a ForwardError', async () => {
+    const port = await freePort();
+    const e = (await settle(ssh.cancelForward({ type: 'local', port, targetHost: '127.0.0.1', targetPort: 1 }))) as ForwardError;
+    expect(e).toBeInstanceOf(ForwardError);
+    expect(e.code).toBe('OSSH_FORWARD_CANCEL_FAILED');
+    expect(e.message).toBe(`the master could not cancel the local forward -L 127.0.0.1:${port}:127.0.0.1:1: port not forwarded`);
+  });
+
+  it('close() of a forward cancelled behind its back rejects with that ForwardError, every time', async () => {
+    const fwd: PortForward = await ssh.forward({ type: 'dynamic' });
+    await ssh.cancelForward({ type: 'dynamic', port: fwd.port! });
+    const e = (await settle(fwd.close())) as ForwardError;
+    expect(e).toBeInstanceOf(ForwardError);
+    expect(e.code).toBe('OSSH_FORWARD_CANCEL_FAILED');
+    expect(e.message).toBe(`the master could not cancel the dynamic forward -D 127.0.0.1:${fwd.port}: port not forwarded`);
+    expect(await settle(fwd.close())).toBe(e);
+  });
+});
+
+describe('option checks', () => {
+  it('throws TypeErrors at once for bad forward options', () => {
+    const t = { targetHost: 'h', targetPort: 80 };
+    expectTypeError(() => ssh.forward(undefined as never), "forward() needs an options object such as { type: 'local', port: 8080, targetHost: 'db', targetPort: 5432 }, received undefined");
+    expectTypeError(() => ssh.forward({ ...t } as never), "option 'type' must be one of 'local', 'remote', 'dynamic', received undefined");
+    expectTypeError(() => ssh.forward({ type: 'sideways' } as never), "option 'type' must be one of 'local', 'remote', 'dynamic', received string \"sideways\"");
+    expectTypeError(() => ssh.forward({ type: 'local', port: -1, ...t }), "option 'port' must be an integer port from 0 to 65535 (0: any free port), received number -1");
+    expectTypeError(() => ssh.forward({ type: 'local', port: 65536, ...t }), "option 'port' must be an integer port from 0 to 65535 (0: any free port), received number 65536");
+    expectTypeError(() => ssh.forward({ type: 'local', port: '80' as never, ...t }), "option 'port' must be an integer port from 0 to 65535 (0: any free port), received string \"80\"");
+    expectTypeError(() => ssh.forward({ type: 'local', targetHost: 'h', targetPort: 0 }), "option 'targetPort' must be an integer port from 1 to 65535, received number 0");
+    expectTypeError(() => ssh.forward({ type: 'local', bindAddress: 'a b', ...t }), "option 'bindAddress' must be a host name or IP address (or '*' for every address), received string \"a b\"");
+    expectTypeError(() => ssh.forward({ type: 'local', targetHost: 'x:y/z', targetPort: 80 }), "option 'targetHost' must be a host name or IP address, received string \"x:y/z\"");
+    expectTypeError(() => ssh.forward({ type: 'local', path: 'rel.sock', ...t }), "option 'path' must be an absolute Unix socket path without spaces, ':' or brackets, received string \"rel.sock\"");
+    expectTypeError(() => ssh.forward({ type: 'local', path: '/a:b', ...t }), "option 'path' must be an absolute Unix socket path without spaces, ':' or brackets, received string \"/a:b\"");
+    expectTypeError(() => ssh.forward({ type: 'local', path: '/a.sock', port: 1, ...t }), "options 'path' and 'port' cannot be used together: a forward listens on a Unix socket or on an address and port");
+    expectTypeError(() => ssh.forward({ type: 'dynamic', path: '/a.sock' }), "option 'path' cannot be used with a dynamic forward: ssh's SOCKS proxy listens on a TCP port only");
+    expectTypeError(() => ssh.forward({ type: 'dynamic', targetPort: 80 }), "option 'targetPort' cannot be used with a dynamic forward: the SOCKS client names the target of each connection");
+    expectTypeError(() => ssh.forward({ type: 'local', targetHost: 'h' }), "a local forward needs 'targetHost' and 'targetPort' (or 'targetPath'), received undefined for 'targetPort'");
+    expectTypeError(() => ssh.forward({ type: 'remote', targetPath: '/s', targetHost: 'h' }), "options 'targetPath' and 'targetHost' cannot be used together: a forward connects to a Unix socket or to a host and port");
+    expectTypeError(() => ssh.forward({ type: 'dynamic', idleTimeout: 5 } as never), "option 'idleTimeout' cannot be used with forward(): the forwarded connections are carried by the master, which does not report their traffic");
+    expectTypeError(() => ssh.forward({ type: 'dynamic', timeout: -5 }), "option 'timeout' must be a number of milliseconds >= 0 (0 or Infinity: no limit), received number -5");
+    expectTypeError(() => ssh.forward({ type: 'dynamic', signal: 'x' as never }), "option 'signal' must be an AbortSignal, received string \"x\"");
+    expectTypeError(() => ssh.forward({ type: 'dynamic', host: 'x' } as never), /^unknown option 'host' for forward\(\); known options are: bindAddress, path, port, signal, targetHost, targetPath, targetPort, timeout, type$/);
+    expectTypeError(() => ssh.cancelForward({ type: 'local', ...t }), "option 'port' of cancelForward() must be the port the local forward listens on, received undefined");
+  });
+});

@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import { buildForwardArgv, forwardFlag, forwardSpec } from '../../src/argv/control.js';
+import { ErrorCode, ForwardError, OpenSSHError } from '../../src/errors/index.js';
+import * as publicApi from '../../src/index.js';
+import { logSince, refusalReason, requestFailed, type ControlOutcome } from '../../src/tunnel/control.js';
+import { FORWARD_REQUEST_TIMEOUT_MS, normalizeForward } from '../../src/tunnel/options.js';
+import { expectTypeError } from '../helpers/expect-throw.js';
+
+const conn = { sshCmd: 'ssh', ctlPath: '/ctl', host: 'h', user: 'u', port: 2222 };
+const norm = (o: object, defaults = {}) => normalizeForward(o, defaults, 'forward()');
+
+describe('forwardSpec / buildForwardArgv', () => {
+  it('builds -L, -R and -D arguments, bracketing IPv6', () => {
+    expect(forwardSpec({ type: 'local', bindAddress: '127.0.0.1', port: 8080, targetHost: 'db', targetPort: 5432 })).toBe('127.0.0.1:8080:db:5432');
+    expect(forwardSpec({ type: 'local', bindAddress: '::1', port: 8080, targetHost: 'fe80::1%eth0', targetPort: 22 })).toBe('[::1]:8080:[fe80::1%eth0]:22');
+    expect(forwardSpec({ type: 'remote', port: 0, targetHost: 'localhost', targetPort: 80 })).toBe('0:localhost:80');
+    expect(forwardSpec({ type: 'remote', port: 9000, targetPath: '/run/app.sock' })).toBe('9000:/run/app.sock');
+    expect(forwardSpec({ type: 'local', path: '/tmp/l.sock', targetPath: '/run/r.sock' })).toBe('/tmp/l.sock:/run/r.sock');
+    expect(forwardSpec({ type: 'dynamic', bindAddress: '127.0.0.1', port: 1080 })).toBe('127.0.0.1:1080');
+    expect(forwardSpec({ type: 'dynamic', port: 1080 })).toBe('1080');
+    expect(forwardSpec({ type: 'dynamic', bindAddress: '*', port: 1080 })).toBe('*:1080');
+  });
+
+  it('puts the flag and spec before -O, like buildControlArgv', () => {
+    expect(forwardFlag('remote')).toBe('-R');
+    expect(buildForwardArgv(conn, 'forward', { type: 'dynamic', bindAddress: '127.0.0.1', port: 1080 })).toEqual([
+      'ssh', '-D', '127.0.0.1:1080', '-O', 'forward', '-T', '-S', '/ctl', '-l', 'u', '-p', '2222', 'h', '--',
+    ]);
+    expect(buildForwardArgv(conn, 'cancel', { type: 'local', bindAddress: '127.0.0.1', port: 1, targetHost: 'x', targetPort: 2 }).slice(0, 5)).toEqual([
+      'ssh', '-L', '127.0.0.1:1:x:2', '-O', 'cancel',
+    ]);
+  });
+});
+
+describe('normalizeForward', () => {
+  it('defaults local and dynamic forwards to 127.0.0.1 and a picked port', () => {
+    expect(norm({ type: 'local', targetHost: 'db', targetPort: 5432 })).toEqual({
+      spec: { type: 'local', bindAddress: '127.0.0.1', port: 0, path: undefined, targetHost: 'db', targetPort: 5432, targetPath: undefined },
+      pickPort: true,
+      timeoutMs: FORWARD_REQUEST_TIMEOUT_MS,
+      signal: undefined,
+    });
+    expect(norm({ type: 'dynamic', port: 1080 }).pickPort).toBe(false);
+    expect(norm({ type: 'dynamic', port: 0 }).pickPort).toBe(true);
+  });
+
+  it("leaves a remote forward's bind address and port 0 to the server", () => {
+    const n = norm({ type: 'remote', targetHost: 'localhost', targetPort: 80 });
+    expect(n.spec.bindAddress).toBeUndefined();
+    expect(n.spec.port).toBe(0);
+    expect(n.pickPort).toBe(false);
+  });
+
+  it('strips brackets, keeps paths, takes timeout and signals (with the defaults)', () => {
+    const a = new AbortController();
+    const b = new AbortController();
+    const n = norm({ type: 'local', bindAddress: '[::1]', port: 80, targetPath: '/run/x.sock', timeout: 500, signal: a.signal }, { signal: b.signal, timeout: 9 });
+    expect(n.spec.bindAddress).toBe('::1');
+    expect(n.spec.targetPath).toBe('/run/x.sock');
+    expect(n.timeoutMs).toBe(500);
+    expect(n.signal?.aborted).toBe(false);
+    b.abort();
+    expect(n.signal?.aborted).toBe(true);
+    expect(norm({ type: 'dynamic' }, { timeout: 9 }).timeoutMs).toBe(9);
+    expect(norm({ type: 'local', path: '/tmp/a.sock', targetHost: 'h', targetPort: 1 }).spec).toMatchObject({ path: '/tmp/a.sock', port: undefined, bindAddress: undefined });
+  });
+
+  it('needs the listening port to cancel a local or dynamic forward', () => {
+    expectTypeError(
+      () => normalizeForward({ type: 'dynamic' }, {}, 'cancelForward()', { cancel: true }),
+      "option 'port' of cancelForward() must be the port the dynamic forward listens on, received undefined",
+    );
+    expect(normalizeForward({ type: 'remote', targetHost: 'h', targetPort: 1 }, {}, 'cancelForward()', { cancel: true }).spec.port).toBe(0);
+  });
+
+  it('refuses bad values with TypeErrors naming the option', () => {
+    expectTypeError(() => norm(null as never), /^forward\(\) needs an options object .*received null$/);
+    expectTypeError(() => norm({ type: 'local', targetHost: '', targetPort: 1 }), `option 'targetHost' must be a host name or IP address, received string ""`);
+    expectTypeError(() => norm({ type: 'local', targetHost: '*', targetPort: 1 }), `option 'targetHost' must be a host name or IP address, received string "*"`);
+    expectTypeError(() => norm({ type: 'local', targetPath: '/a b', }), `option 'targetPath' must be an absolute Unix socket path without spaces, ':' or brackets, received string "/a b"`);
+    expectTypeError(() => norm({ type: 'remote', targetHost: 'h', targetPort: 70000 }), 'option \'targetPort\' must be an integer port from 1 to 65535, received number 70000');
+    expectTypeError(() => norm({ type: 'remote', bindAddress: '1.2.3.4', path: '/x', targetHost: 'h', targetPort: 1 }), "options 'path' and 'bindAddress' cannot be used together: a forward listens on a Unix socket or on an address and port");
+  });
+});
+
+describe('forward request helpers', () => {
+  const outcome = (o: Partial<ControlOutcome>): ControlOutcome => ({ argv: [], exitCode: 0, signal: null, stdout: '', stderr: '', stopped: undefined, error: undefined, ...o });
+
+  it("takes ssh's reason from its mux error lines", () => {
+    expect(refusalReason('mux_client_forward: forwarding request failed: Port forwarding failed\r\nmuxclient: master forward request failed\r\n')).toBe('Port forwarding failed');
+    expect(refusalReason("Bad local forwarding specification 'x'\n")).toBe("Bad local forwarding specification 'x'");
+    expect(refusalReason('')).toBe('no reason given');
+  });
+
+  it('counts a cancel that exits 0 but says it failed as a failure', () => {
+    expect(requestFailed(outcome({}))).toBe(false);
+    expect(requestFailed(outcome({ stderr: 'mux_client_forward: forwarding request failed: port not forwarded\r\nmuxclient: master cancel forward request failed\r\n' }))).toBe(true);
+    expect(requestFailed(outcome({ exitCode: 255 }))).toBe(true);
+    expect(requestFailed(outcome({ stopped: { kind: 'deadline', ms: 1 } }))).toBe(true);
+  });
+
+  it('finds what the master logged since a read of its log tail', () => {
+    expect(logSince('', 'a\nb')).toBe('a\nb');
+    expect(logSince('old line', 'old line\nnew 1\nnew 2\n')).toBe('new 1\nnew 2');
+    expect(logSince('x'.repeat(300), `${'x'.repeat(50)}\nnew`)).toBe('');
+  });
+});
+
+describe('ForwardError', () => {
+  it('is an OpenSSHError with its code, type and spec, exported from the package', () => {
+    const e = new ForwardError(ErrorCode.FORWARD_FAILED, 'local', '127.0.0.1:1:h:2', 'refused', { host: 'h', exitCode: 255 });
+    expect(e).toBeInstanceOf(OpenSSHError);
+    expect(e.name).toBe('ForwardError');
+    expect(e.code).toBe('OSSH_FORWARD_FAILED');
+    expect(e.forwardType).toBe('local');
+    expect(e.spec).toBe('127.0.0.1:1:h:2');
+    expect(e.exitCode).toBe(255);
+    expect(ErrorCode.FORWARD_CANCEL_FAILED).toBe('OSSH_FORWARD_CANCEL_FAILED');
+    expect(publicApi.ForwardError).toBe(ForwardError);
+  });
+});
