@@ -104,6 +104,8 @@ export async function startSlave(ctx: ExecContext, command: string, call: Normal
     if (signal?.aborted && !(err instanceof OpenSSHError)) throw abortError(signal.reason, details);
     throw err;
   }
+  // Aborted while the master was being waited for (ready() may have resolved first).
+  if (signal?.aborted) throw abortError(signal.reason, details);
   // The socket is only known once the master is up.
   const argv = slaveArgv(ctx, command, call);
   details.argv = argv;

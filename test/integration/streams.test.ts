@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
@@ -400,5 +400,72 @@ describe('stdinoutDpipe', () => {
     expect(e.code).toBe('OSSH_SLAVE_PIPE_FAILED');
     expect(e.message).toMatch(/^unable to run the stdinoutDpipe command "\/nonexistent\/osmux-no-such-program": spawn .* ENOENT$/);
     expect((e.cause as NodeJS.ErrnoException).code).toBe('ENOENT');
+  });
+});
+
+describe('every stream method is cancelled by its AbortSignal', () => {
+  const cases: Array<[string, (signal: AbortSignal) => Promise<{ done: Promise<unknown>; pid: number | undefined }>]> = [
+    ['pipeIn', async (signal) => ssh.pipeIn('cat >/dev/null', { signal }).on('error', () => {})],
+    ['pipeOut', async (signal) => ssh.pipeOut('sleep 3', { signal }).on('error', () => {})],
+    ['open2', (signal) => ssh.open2('cat', { signal })],
+    ['open3', (signal) => ssh.open3('cat', { signal })],
+    ['open2socket', async (signal) => ssh.open2socket('cat', { signal }).on('error', () => {})],
+  ];
+  for (const [name, start] of cases) {
+    it(name, async () => {
+      const ac = new AbortController();
+      const s = await start(ac.signal);
+      // let the slave start, then cancel
+      for (let i = 0; i < 100 && s.pid === undefined; i++) await new Promise((r) => setTimeout(r, 10));
+      ac.abort(new Error(`stop ${name}`));
+      const e = (await settle(s.done)) as AbortError;
+      expect(e).toBeInstanceOf(AbortError);
+      expect(e.message).toBe(`the command was aborted: stop ${name}`);
+      expect(await waitGone(s.pid!)).toBe(true);
+    });
+  }
+
+  it('lines', async () => {
+    const ac = new AbortController();
+    const got: string[] = [];
+    const e = (await settle(
+      (async () => {
+        for await (const l of ssh.lines('echo first; sleep 3; echo never', { signal: ac.signal })) {
+          got.push(l);
+          ac.abort(new Error('stop lines'));
+        }
+      })(),
+    )) as AbortError;
+    expect(got).toEqual(['first']);
+    expect(e).toBeInstanceOf(AbortError);
+    expect(e.message).toBe('the command was aborted: stop lines');
+  });
+});
+
+describe('no leaks', () => {
+  it('the stream methods leave no open file descriptor behind', async () => {
+    await ssh.capture('true');
+    const before = readdirSync('/proc/self/fd').length;
+    for (let i = 0; i < 5; i++) {
+      const w = ssh.pipeIn('cat >/dev/null');
+      w.end('x');
+      await w.done;
+      await pipeline(ssh.pipeOut('echo y'), hashSink().stream);
+      for await (const _ of ssh.lines('seq 3')) void _;
+      const o = await ssh.open3('cat');
+      o.stdin.end('z');
+      o.stdout.resume();
+      o.stderr.resume();
+      await o.done;
+      const d = ssh.open2socket('cat');
+      d.end('q');
+      d.resume();
+      await d.done;
+      const r = ssh.pipeOut('cat /dev/zero');
+      r.destroy();
+      await settle(r.done);
+    }
+    for (let i = 0; i < 100 && readdirSync('/proc/self/fd').length > before; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(readdirSync('/proc/self/fd').length).toBeLessThanOrEqual(before);
   });
 });
