@@ -69,10 +69,12 @@ export function expandLocalGlob(pattern: string): string[] {
   const absolute = pattern.startsWith('/');
   const parts = pattern.split('/').filter((p, i) => p !== '' || i === 0);
   if (absolute) parts.shift();
+  // `dir/*/`: the last part must be a directory
+  const dirOnly = pattern.endsWith('/');
   let found: string[] = [absolute ? '/' : ''];
   for (let i = 0; i < parts.length; i++) {
     const part = parts[i]!;
-    const last = i === parts.length - 1;
+    const last = i === parts.length - 1 && !dirOnly;
     const next: string[] = [];
     for (const base of found) {
       if (!MAGIC.test(part)) {
@@ -95,7 +97,7 @@ export function expandLocalGlob(pattern: string): string[] {
     }
     found = next;
   }
-  if (pattern.endsWith('/')) found = found.map((f) => `${f}/`);
+  if (dirOnly) found = found.map((f) => `${f}/`);
   return found;
 }
 

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { readdirSync, statSync, writeSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import {
   AbortError,
@@ -112,6 +113,17 @@ function localSize(paths: readonly string[], recursive: boolean): number | undef
     return undefined;
   }
   return total;
+}
+
+/** After a get of one plain file: the size of the local copy (the final count for scp's progress). */
+function fetchedSize(plan: TransferPlan): number | undefined {
+  const { call, sources, target } = plan;
+  if (call.direction !== 'get' || call.recursive || call.glob || sources.length !== 1) return undefined;
+  const dest = target ?? '.';
+  const st = statSync(dest, { throwIfNoEntry: false });
+  const file = st?.isDirectory() ? join(dest, basename(sources[0]!)) : dest;
+  const size = statSync(file, { throwIfNoEntry: false })?.size;
+  return size;
 }
 
 /** Keeps the last `TAIL_BYTES` of a stream. */
@@ -331,7 +343,7 @@ export async function startTransfer(ctx: TransferContext, plan: TransferPlan): P
       }
     }
     debug('transfer %d exited %s after %d ms%s', proc.pid, exit.exitCode ?? exit.signal, Math.round(durationMs), error ? `: ${error.code}` : '');
-    if (!error && tool === 'scp' && call.progress) scpProgress(true, total ?? lastBytes);
+    if (!error && tool === 'scp' && call.progress) scpProgress(true, total ?? fetchedSize(plan) ?? lastBytes);
     channel.close();
     if (error) throw error;
     return { tool, argv, exitCode: 0 as const, stdout, stderr, durationMs };

@@ -1,0 +1,202 @@
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MasterError, OpenSSH, TimeoutError, TransferError, type TransferProgress } from '../../src/index.js';
+import { startSshd, type TestServer } from '../../src/testing/index.js';
+import { connect, connectForFile, sshd } from '../helpers/server.js';
+
+let local: string;
+beforeAll(() => {
+  local = mkdtempSync(join(tmpdir(), 'osmux-xfer-extra-'));
+  chmodSync(local, 0o777); // the remote user (same machine) writes here too
+});
+afterAll(() => rmSync(local, { recursive: true, force: true }));
+
+let seq = 0;
+function dir(): string {
+  const d = join(local, `d${++seq}`);
+  mkdirSync(d, { mode: 0o777 });
+  chmodSync(d, 0o777);
+  return d;
+}
+
+const gone = (pid: number | undefined) => {
+  try {
+    process.kill(pid!, 0);
+    return false;
+  } catch {
+    return true;
+  }
+};
+
+describe('through the master only, with a ControlPath that needs quoting', () => {
+  let server: TestServer;
+  let ssh: OpenSSH;
+  beforeAll(async () => {
+    server = await startSshd({ users: sshd().isRoot ? [sshd().users[0]!] : undefined });
+    // A socket directory with a space, both quotes and a $: scp's -o ControlPath and
+    // rsync's -e must both carry it.
+    const ctlDir = join(server.ctlDir, `sp ace 'q" $x`);
+    mkdirSync(ctlDir, { mode: 0o700 });
+    ssh = await OpenSSH.connect(server.target(), { ...server.connectOptions(), ctlDir });
+  });
+  afterAll(async () => {
+    await ssh?.disconnect();
+    await server?.stop();
+  });
+
+  it('every method in both directions logs in exactly once: the master', async () => {
+    const d = dir();
+    writeFileSync(join(d, 'src.txt'), 'payload');
+    const got: string[] = [];
+    for (const scpMode of ['sftp', 'legacy'] as const) {
+      await ssh.scpPut(join(d, 'src.txt'), join(d, `put-${scpMode}`), { scpMode, sshOpts: ['-C'] });
+      await ssh.scpGet(join(d, `put-${scpMode}`), join(d, `get-${scpMode}`), { scpMode });
+      got.push(readFileSync(join(d, `get-${scpMode}`), 'utf8'));
+    }
+    await ssh.rsyncPut(join(d, 'src.txt'), join(d, 'put-rsync'), { sshOpts: ['-o', 'Compression=yes'] });
+    const r = await ssh.rsyncGet(join(d, 'put-rsync'), join(d, 'get-rsync'));
+    got.push(readFileSync(join(d, 'get-rsync'), 'utf8'));
+    expect(got).toEqual(['payload', 'payload', 'payload']);
+    expect(r.argv[r.argv.indexOf('-e') + 1]).toContain(`-S '${ssh.ctlPath!.replace(/'/g, "''")}'`);
+    const logins = server.log().match(/Accepted publickey/g) ?? [];
+    expect(logins).toHaveLength(1);
+  });
+});
+
+describe('progress, async, kill, idleTimeout, output routing, rsync options', () => {
+  let ssh: OpenSSH;
+  beforeAll(async () => {
+    ssh = await connectForFile();
+  });
+  afterAll(() => ssh?.disconnect());
+
+  it('rsync reports per-file progress through onProgress and the async iterable', async () => {
+    const d = dir();
+    writeFileSync(join(d, 'big.bin'), Buffer.alloc(1 << 20, 3));
+    const seen: TransferProgress[] = [];
+    // 8192 Kbit/s = 1 MB/s: about a second, with a report each second and at the end
+    const t = await ssh.rsyncPut(join(d, 'big.bin'), join(d, 'copy.bin'), { async: true, bwlimit: 8192, onProgress: (p) => seen.push(p) });
+    expect(t.pid).toBeGreaterThan(0);
+    expect(t.argv).toContain('--info=name1,progress1');
+    const iterated: TransferProgress[] = [];
+    for await (const p of t.progress) iterated.push(p);
+    const res = await t.result;
+    expect(res.exitCode).toBe(0);
+    expect(iterated).toEqual(seen);
+    const last = seen.at(-1)!;
+    expect(last).toMatchObject({ file: 'big.bin', bytes: 1 << 20, totalBytes: 1 << 20, percent: 100, done: true });
+    expect(seen.length).toBeGreaterThanOrEqual(2);
+    expect(seen[0]!.done).toBe(false);
+    // the reported rate shows the limit (generous bounds)
+    const rates = seen.map((p) => p.rate ?? 0).filter((x) => x > 0);
+    expect(Math.max(...rates)).toBeLessThan(3_000_000);
+  });
+
+  it.each(['get', 'put'] as const)('scp %s reports progress from the bytes it moves', async (direction) => {
+    const d = dir();
+    const src = join(d, 'big.bin');
+    writeFileSync(src, Buffer.alloc(1 << 20, 4));
+    const seen: TransferProgress[] = [];
+    const o = { bwlimit: 8192, onProgress: (p: TransferProgress) => seen.push(p) };
+    if (direction === 'get') await ssh.scpGet(src, join(d, 'copy.bin'), o);
+    else await ssh.scpPut(src, join(d, 'copy.bin'), o);
+    expect(readFileSync(join(d, 'copy.bin')).equals(readFileSync(src))).toBe(true);
+    expect(seen[0]).toMatchObject({ file: src, bytes: 0, done: false });
+    const middle = seen.filter((p) => !p.done && p.bytes > 0 && p.bytes < 1 << 20);
+    expect(middle.length).toBeGreaterThanOrEqual(1);
+    const last = seen.at(-1)!;
+    expect(last.done).toBe(true);
+    expect(last.percent).toBe(100);
+    expect(last).toMatchObject({ bytes: 1 << 20, totalBytes: 1 << 20 });
+    for (let i = 1; i < seen.length; i++) expect(seen[i]!.bytes).toBeGreaterThanOrEqual(seen[i - 1]!.bytes);
+  });
+
+  it('kill() stops an async transfer and its ssh', async () => {
+    const d = dir();
+    writeFileSync(join(d, 'big.bin'), Buffer.alloc(1 << 20, 5));
+    for (const start of [
+      () => ssh.scpGet(join(d, 'big.bin'), join(d, 'k1'), { async: true, bwlimit: 400 }),
+      () => ssh.rsyncGet(join(d, 'big.bin'), join(d, 'k2'), { async: true, bwlimit: 400 }),
+    ]) {
+      const t = await start();
+      await new Promise((r) => setTimeout(r, 300));
+      t.kill();
+      const e = (await t.result.catch((x: unknown) => x)) as TransferError;
+      expect(e).toBeInstanceOf(TransferError);
+      expect(e.code).toBe('OSSH_TRANSFER_FAILED');
+      expect(gone(t.pid)).toBe(true);
+    }
+  });
+
+  it('idleTimeout stops a transfer that stalls', async () => {
+    const d = dir();
+    writeFileSync(join(d, 'big.bin'), Buffer.alloc(1 << 20, 6));
+    for (const start of [
+      () => ssh.scpPut(join(d, 'big.bin'), join(d, 'i1'), { async: true, bwlimit: 2000, idleTimeout: 800 }),
+      () => ssh.rsyncPut(join(d, 'big.bin'), join(d, 'i2'), { async: true, bwlimit: 2000, idleTimeout: 800 }),
+    ]) {
+      const t = await start();
+      await new Promise((r) => setTimeout(r, 400));
+      process.kill(-t.pid!, 'SIGSTOP'); // the tool and its ssh freeze: nothing moves any more
+      const t0 = performance.now();
+      const e = (await t.result.catch((x: unknown) => x)) as TimeoutError;
+      expect(performance.now() - t0).toBeLessThan(5000);
+      expect(e).toBeInstanceOf(TimeoutError);
+      expect(e.kind).toBe('idle');
+      expect(e.timeoutMs).toBe(800);
+      expect(e.message).toMatch(/^(scp|rsync) timed out: no data moved for 800 ms \(idleTimeout\); (scp|rsync) was stopped$/);
+      expect(gone(t.pid)).toBe(true);
+    }
+  });
+
+  it('routes stdout and stderr', async () => {
+    const d = dir();
+    writeFileSync(join(d, 'a.txt'), 'a');
+    let out = '';
+    const sink = new Writable({
+      write(c, _e, cb) {
+        out += String(c);
+        cb();
+      },
+    });
+    const r = await ssh.rsyncGet(join(d, 'a.txt'), join(d, 'b.txt'), { verbose: true, stdout: sink });
+    expect(out).toContain('a.txt');
+    expect(r.stdout).toBe('');
+    const e = (await ssh.rsyncGet(join(d, 'nope'), d, { stderrToStdout: true }).catch((x: unknown) => x)) as TransferError;
+    expect(e).toBeInstanceOf(TransferError);
+    expect(String(e.stdout)).toContain('No such file or directory');
+    expect(String(e.stderr)).toBe('');
+    const quiet = await ssh.scpGet(join(d, 'a.txt'), join(d, 'c.txt'), { stdout: 'ignore', stderr: 'ignore' });
+    expect(quiet.stdout).toBe('');
+  });
+
+  it('passes other rsync options in order, and refuses the forbidden ones at once', async () => {
+    const d = dir();
+    const src = join(d, 'src');
+    mkdirSync(join(src, 'keep'), { recursive: true });
+    for (const n of ['a.txt', 'b.tmp', 'keep/c.tmp', 'keep/d.txt']) writeFileSync(join(src, n), n);
+    // filter rules are order-sensitive: include keep/c.tmp before excluding *.tmp
+    const r = await ssh.rsyncGet(`${src}/`, join(d, 'out'), { recursive: true, include: ['keep/', 'keep/c.tmp'], exclude: '*.tmp', safeLinks: true });
+    expect(r.argv).toEqual(expect.arrayContaining(['--include=keep/', '--include=keep/c.tmp', '--exclude=*.tmp', '--safe-links']));
+    const files = (p: string): string[] => readdirSync(p, { recursive: true }).map(String).sort();
+    expect(files(join(d, 'out'))).toEqual(['a.txt', 'keep', 'keep/c.tmp', 'keep/d.txt']);
+    await ssh.rsyncGet(`${src}/`, join(d, 'dry'), { recursive: true, dryRun: true });
+    expect(existsSync(join(d, 'dry'))).toBe(false);
+    expect(() => ssh.rsyncGet(src, d, { rsh: 'ssh -p 2222' })).toThrow(TypeError);
+    expect(() => ssh.rsyncGet(src, d, { rsh: 'ssh -p 2222' })).toThrow(
+      "rsync option 'rsh' (--rsh) is forbidden: it would replace the transport, argument protection or process handling that the library sets",
+    );
+    expect(() => ssh.rsyncPut(src, d, { no_protect_args: true })).toThrow("rsync option 'no_protect_args' (--no-protect-args) is forbidden");
+  });
+
+  it('a transfer on a closed connection fails with the MasterError', async () => {
+    const c = await connect();
+    await c.disconnect();
+    const e = (await c.rsyncGet('/etc/hostname', local).catch((x: unknown) => x)) as MasterError;
+    expect(e).toBeInstanceOf(MasterError);
+    expect(e.code).toBe('OSSH_MASTER_FAILED');
+  });
+});
