@@ -50,7 +50,7 @@ function accepts(where: number | string): Promise<boolean> {
 
 /** Poll until `accepts()` says `want` (a cancel is asynchronous on the master's side). */
 async function waitAccepts(where: number | string, want: boolean): Promise<boolean> {
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 250; i++) {
     if ((await accepts(where)) === want) return true;
     await new Promise((r) => setTimeout(r, 20));
   }
