@@ -208,6 +208,14 @@ describe('remote forwards (-R)', () => {
     }
   });
 
+  it('on the IPv6 loopback of the server, port 0 allocated there', async (ctx) => {
+    if (!(await canListen('::1'))) ctx.skip('loopback IPv6 (::1) is not usable on this machine');
+    await using fwd = await ssh.forward({ type: 'remote', bindAddress: '::1', targetHost: '127.0.0.1', targetPort: httpPort });
+    expect(fwd.spec).toBe(`[::1]:0:127.0.0.1:${httpPort}`);
+    expect(fwd.port).toBeGreaterThan(0);
+    expect(await ssh.capture(['curl', '-sS', '--max-time', '10', `http://[::1]:${fwd.port}/v6`])).toBe('hello from /v6\n');
+  });
+
   it('an AbortSignal cancels it', async () => {
     const ac = new AbortController();
     const fwd = await ssh.forward({ type: 'remote', targetHost: '127.0.0.1', targetPort: httpPort, signal: ac.signal });

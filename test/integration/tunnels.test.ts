@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AbortError, CommandError, TimeoutError, type OpenSSH } from '../../src/index.js';
 import { expectTypeError } from '../helpers/expect-throw.js';
 import { waitGone } from '../helpers/processes.js';
-import { connectForFile } from '../helpers/server.js';
+import { connectForFile, sshd } from '../helpers/server.js';
 
 let ssh: OpenSSH;
 let echo: Server;
@@ -187,6 +187,12 @@ describe('captureTunnel', () => {
     const res = await ssh.captureTunnel('127.0.0.1', httpPort, { stdinData: 'GET /through/the/tunnel HTTP/1.0\r\nHost: x\r\n\r\n' });
     expect(res).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
     expect(res).toMatch(/\r\n\r\nhello from GET \/through\/the\/tunnel\n$/);
+  });
+
+  it("reads the test sshd's banner, as in Net::OpenSSH's manual", async () => {
+    // After its banner the server sends its binary key exchange offer: latin1 keeps every byte.
+    const banner = await ssh.captureTunnel('127.0.0.1', sshd().port, { stdinData: 'SSH-2.0-x\r\n', encoding: 'latin1' });
+    expect(banner).toMatch(/^SSH-2\.0-OpenSSH_\S+/);
   });
 
   it('returns a Buffer with encoding buffer', async () => {
