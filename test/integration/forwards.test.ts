@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { connect as netConnect, createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -79,7 +79,9 @@ afterAll(async () => {
 });
 
 describe('local forwards (-L)', () => {
-  it('picks a free local port when none is given; curl through it reaches the target', async () => {
+  it('picks a free local port when none is given; curl through it reaches the target; no fd is left', async () => {
+    const fdCount = () => readdirSync('/proc/self/fd').length;
+    const before = fdCount();
     const fwd = await ssh.forward({ type: 'local', targetHost: '127.0.0.1', targetPort: httpPort });
     expect(fwd.type).toBe('local');
     expect(fwd.bindAddress).toBe('127.0.0.1');
@@ -91,6 +93,8 @@ describe('local forwards (-L)', () => {
     expect(fwd.closed).toBe(true);
     expect(await waitAccepts(fwd.port!, false)).toBe(true);
     await fwd.close(); // harmless
+    for (let i = 0; i < 100 && fdCount() > before; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(fdCount()).toBeLessThanOrEqual(before);
   });
 
   it('listens on the port asked for; await using cancels it', async () => {
