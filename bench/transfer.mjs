@@ -1,0 +1,234 @@
+// File transfer throughput of openssh-mux against the same tool typed by hand over the same master.
+//
+//   for scp (SFTP mode), scp (legacy mode, -O) and rsync, get and put of one SIZE file:
+//     (L) the library:  await ssh.scpGet(src, dst, { scpMode }) / scpPut / rsyncGet / rsyncPut
+//     (h) by hand:      bash -c 'scp -q [-O] -o ControlPath=<ctl> -P <port> -- src user@host:dst'
+//                       bash -c 'rsync -q -e "ssh -S <ctl>" -- src user@host:dst'
+//
+// The ratio is throughput(L) / throughput(h) = time(h) / time(L), medians over the runs.
+// Target: at least 0.95. The destination is removed before every run (rsync would otherwise
+// find it up to date and copy nothing). The sshd is on this machine, so the "remote" side is
+// a local directory the benchmark user may write.
+//
+// Usage: npm run bench   (runs the other benchmarks, then this file)
+//   BENCH_XFER_MIB=512  size of the file in MiB (default 512)
+//   BENCH_XFER_REPS=3   runs per variant, method and direction (default 3), interleaved
+//
+// The run starts its own throwaway sshd (dist/testing) and always disconnects, stops the
+// sshd and removes its temp dirs, also on SIGINT/SIGTERM/SIGHUP.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OpenSSH } from '../dist/index.js';
+import { startSshd } from '../dist/testing/index.js';
+
+const MiB = 1024 * 1024;
+const SIZE_MIB = envInt('BENCH_XFER_MIB', 512);
+const SIZE = SIZE_MIB * MiB;
+const REPS = envInt('BENCH_XFER_REPS', 3);
+const TARGET = 0.95;
+const BENCH_USER = 'osmux-bench';
+
+function envInt(name, dflt) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return dflt;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < 1) {
+    console.error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+    process.exit(2);
+  }
+  return v;
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+let server;
+let ssh;
+let work;
+let starting;
+let cleaning;
+let interrupted;
+/** The bash of a "by hand" run in progress, so an interrupt can stop it. */
+let handChild;
+
+function cleanup() {
+  cleaning ??= (async () => {
+    const keepAlive = setInterval(() => {}, 1000);
+    const problems = [];
+    try {
+      if (handChild && handChild.exitCode === null) {
+        try {
+          process.kill(-handChild.pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+      await starting?.catch(() => {});
+      await ssh?.disconnect().catch((e) => problems.push(`disconnect: ${e.message}`));
+      if (server) {
+        const dir = server.dir;
+        await server.stop().catch((e) => problems.push(`sshd stop: ${e.message}`));
+        if (existsSync(dir)) problems.push(`temp dir left behind: ${dir}`);
+      }
+      if (work) {
+        rmSync(work, { recursive: true, force: true });
+        if (existsSync(work)) problems.push(`temp dir left behind: ${work}`);
+      }
+    } finally {
+      clearInterval(keepAlive);
+    }
+    return problems;
+  })();
+  return cleaning;
+}
+
+for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(s, (sig) => {
+    if (interrupted) return;
+    interrupted = sig;
+    console.error(`\n${sig}: stopping, cleaning up...`);
+    cleanup().then((problems) => {
+      for (const p of problems) console.error(`cleanup: ${p}`);
+      process.exit(128 + ({ SIGINT: 2, SIGTERM: 15, SIGHUP: 1 }[sig] ?? 0));
+    });
+  });
+}
+
+/** Run a bash script with $1.. = words; resolves with the wall time in ms. */
+function bashTimed(script, words) {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn('bash', ['-c', script, 'bash', ...words], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+    handChild = child;
+    let err = '';
+    child.stderr.on('data', (c) => (err += c));
+    child.once('error', reject);
+    child.once('close', (code) => (code === 0 ? resolve(performance.now() - t0) : reject(new Error(`by-hand run failed (${code}): ${err}`))));
+  });
+}
+
+/** SIZE bytes of incompressible data: a 16 MiB random block, repeated. */
+function makeSource(path) {
+  const block = randomBytes(16 * MiB);
+  const fd = openSync(path, 'w', 0o644);
+  try {
+    for (let left = SIZE; left > 0; left -= block.length) writeSync(fd, block, 0, Math.min(block.length, left));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function main() {
+  const started = performance.now();
+  await (starting = startSshd({ users: [{ name: BENCH_USER, shell: '/bin/sh' }] }).then((s) => (server = s)));
+  if (interrupted) return;
+  await (starting = OpenSSH.connect(server.target(), server.connectOptions()).then((c) => (ssh = c)));
+  if (interrupted) return;
+
+  work = mkdtempSync(join(tmpdir(), 'openssh-mux-bench-xfer-'));
+  chmodSync(work, 0o777); // the benchmark user writes its copies here
+  const src = join(work, 'source.bin');
+  makeSource(src);
+  chmodSync(src, 0o644);
+  const dst = join(work, 'copy.bin');
+  const remote = (p) => `${BENCH_USER}@${server.host}:${p}`;
+  const ctl = ssh.ctlPath;
+  const port = String(server.port);
+
+  const byHand = {
+    'scp-sftp': 'scp -q -o ControlPath="$1" -P "$2" -- "$3" "$4"',
+    'scp-legacy': 'scp -q -O -o ControlPath="$1" -P "$2" -- "$3" "$4"',
+    rsync: 'rsync -q -e "ssh -S $1" -- "$3" "$4"',
+  };
+  const lib = {
+    'scp-sftp': { get: () => ssh.scpGet(src, dst, { scpMode: 'sftp' }), put: () => ssh.scpPut(src, dst, { scpMode: 'sftp' }) },
+    'scp-legacy': { get: () => ssh.scpGet(src, dst, { scpMode: 'legacy' }), put: () => ssh.scpPut(src, dst, { scpMode: 'legacy' }) },
+    rsync: { get: () => ssh.rsyncGet(src, dst), put: () => ssh.rsyncPut(src, dst) },
+  };
+  const run = async (method, dir, variant) => {
+    rmSync(dst, { force: true });
+    let ms;
+    if (variant === 'L') {
+      const t0 = performance.now();
+      await lib[method][dir]();
+      ms = performance.now() - t0;
+    } else {
+      const [from, to] = dir === 'get' ? [remote(src), dst] : [src, remote(dst)];
+      ms = await bashTimed(byHand[method], [ctl, port, from, to]);
+    }
+    const size = statSync(dst).size;
+    if (size !== SIZE) throw new Error(`${method} ${dir} ${variant} copied ${size} bytes, expected ${SIZE}`);
+    return ms;
+  };
+
+  const methods = Object.keys(lib);
+  const times = {};
+  for (const m of methods) for (const d of ['get', 'put']) for (const v of ['L', 'h']) times[`${m} ${d} ${v}`] = [];
+  // one warm-up (page cache, sshd), then REPS interleaved runs; library and by-hand
+  // alternate who goes first
+  await run('scp-sftp', 'get', 'h');
+  for (let i = 0; i < REPS; i++) {
+    for (const m of methods) {
+      for (const d of ['get', 'put']) {
+        for (const v of i % 2 ? ['h', 'L'] : ['L', 'h']) {
+          if (interrupted) return;
+          times[`${m} ${d} ${v}`].push(await run(m, d, v));
+        }
+      }
+    }
+  }
+  rmSync(dst, { force: true });
+
+  const cpu = cpus();
+  const v = spawnSync('ssh', ['-V'], { encoding: 'utf8' });
+  const rv = spawnSync('rsync', ['--version'], { encoding: 'utf8' });
+  console.log(`openssh-mux file transfer: ${SIZE_MIB} MiB by each method vs the same tool by hand over the same master, loopback sshd`);
+  console.log(`  OpenSSH : ${(v.stderr || v.stdout).trim()}`);
+  console.log(`  rsync   : ${(rv.stdout || '').split('\n')[0]?.trim()}`);
+  console.log(`  Node    : ${process.version}`);
+  console.log(`  CPU     : ${cpu.length} x ${cpu[0]?.model?.trim() ?? '?'} (load avg at end ${loadavg().map((x) => x.toFixed(2)).join(' ')})`);
+  console.log(`  runs    : ${REPS} per variant after 1 warm-up, interleaved`);
+  console.log('');
+  console.log(`  ${'method'.padEnd(12)}${'dir'.padEnd(5)}${'L ms'.padStart(8)}${'L MiB/s'.padStart(9)}${'h ms'.padStart(8)}${'h MiB/s'.padStart(9)}${'L/h'.padStart(8)}`);
+  let ok = true;
+  for (const m of methods) {
+    for (const d of ['get', 'put']) {
+      const l = median(times[`${m} ${d} L`]);
+      const h = median(times[`${m} ${d} h`]);
+      const ratio = h / l;
+      ok &&= ratio >= TARGET;
+      const rate = (ms) => ((SIZE_MIB * 1000) / ms).toFixed(0);
+      console.log(
+        `  ${m.padEnd(12)}${d.padEnd(5)}${l.toFixed(0).padStart(8)}${rate(l).padStart(9)}${h.toFixed(0).padStart(8)}${rate(h).padStart(9)}${ratio.toFixed(3).padStart(8)}  ${ratio >= TARGET ? 'PASS' : 'FAIL'}`,
+      );
+    }
+  }
+  console.log(`  (L/h = throughput of the library / by hand = median time by hand / median time of the library; target >= ${TARGET})`);
+  console.log(`  run took ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  return ok;
+}
+
+let status = 0;
+try {
+  if ((await main()) === false) status = 1;
+} catch (e) {
+  if (!interrupted) {
+    console.error(e);
+    status = 1;
+  }
+} finally {
+  if (!interrupted) {
+    const problems = await cleanup();
+    for (const p of problems) console.error(`cleanup: ${p}`);
+    if (problems.length) status = 1;
+  }
+}
+if (interrupted) await new Promise(() => setInterval(() => {}, 1000));
+process.exitCode = status;
