@@ -8,6 +8,7 @@ import type { Command } from './quote/command.js';
 import { shellQuote, shellQuoteGlob } from './quote/shell-quote.js';
 import { remoteCommand, slaveArgv, startSlave, type ExecContext, type SshProcess } from './run/execute.js';
 import type { Result } from './run/result.js';
+import { openPty, type Pty3Session, type PtyOptions, type PtySession } from './pty/session.js';
 import { transfer, type Transfer, type TransferOptions, type TransferResult } from './transfer/index.js';
 import { remoteDuplex, remoteReadable, remoteWritable, type RemoteDuplex, type RemoteReadable, type RemoteWritable } from './run/streams.js';
 import { remoteLines } from './run/lines.js';
@@ -499,5 +500,34 @@ export class OpenSSH implements AsyncDisposable {
   cancelForward(options: ForwardOptions): Promise<void> {
     const n = normalizeForward(options, this.#defaults, 'cancelForward()', { cancel: true });
     return this.#track(cancelForward(this.#ctx, n));
+  }
+
+  // --- Pseudo-terminals (src/pty/, docs/pty.md) ---
+
+  /**
+   * Run `cmd` (or the login shell, when none) on a remote pty with a local pty as ssh's
+   * terminal (`ssh -tt` on node-pty, loaded now: the first call that needs it), and resolve
+   * once it runs with `{ pty, pid, resize, kill, done }`. `pty` is a Duplex: write keystrokes,
+   * read the screen. The remote side sees a real terminal (`tty` prints a /dev/pts path).
+   * ssh's own messages go to `done`'s Result (`stderr`). Rejects with a SlaveError
+   * `OSSH_PTY_UNAVAILABLE` when node-pty is not installed. See docs/pty.md.
+   *
+   * ```ts
+   * const s = await ssh.open2pty(['passwd']);
+   * s.pty.on('data', (text) => { if (/password:/i.test(text)) s.pty.write(`${secret}\r`); });
+   * await s.done;
+   * ```
+   */
+  open2pty<O extends PtyOptions | undefined = undefined>(cmd: Command = [], options?: O): Promise<PtySession<Out<O>>> {
+    return this.#track(openPty<Out<O>>(this.#ctx, this.#defaults, 'open2pty', cmd, options));
+  }
+
+  /**
+   * Like {@link OpenSSH.open2pty}, plus `stderr`: a stream of what the local ssh writes to its
+   * stderr (its own diagnostics; the remote command's stderr is on the terminal, as in any
+   * pty session).
+   */
+  open3pty<O extends PtyOptions | undefined = undefined>(cmd: Command = [], options?: O): Promise<Pty3Session<Out<O>>> {
+    return this.#track(openPty<Out<O>>(this.#ctx, this.#defaults, 'open3pty', cmd, options));
   }
 }

@@ -2,8 +2,9 @@ import { accessSync, constants as fsConstants, statSync, writeSync } from 'node:
 import { constants as osConstants } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { describe } from '../options/validate.js';
 import type { Engine, ProcessExit, RunningProcess, SpawnRequest } from '../run/engine.js';
-import { openStderrChannel, type StderrChannel } from './fifo.js';
+import { openFifos } from './fifo.js';
 import { loadPty, type PtyChild } from './load.js';
 import { waitForRawMode } from './raw.js';
 import { PtyStream } from './terminal.js';
@@ -22,6 +23,14 @@ export interface PtyEngineOptions {
    * `'inherit'` or an fd copied there.
    */
   stderrOnPty?: boolean | undefined;
+  /**
+   * `true` (default): what the child writes to its stdout is read from the terminal.
+   * `false`: the child's stdout is a separate pipe, read as the terminal's output, while the
+   * terminal stays its stdin and controlling terminal. Then nothing the local terminal does
+   * to output (newline translation, the echo of what we type before the child makes it raw)
+   * reaches the reader. With `stderrOnPty`, stderr then goes to that pipe too.
+   */
+  stdoutOnPty?: boolean | undefined;
   /**
    * Hold writes to the terminal until the child has put it in raw (non-canonical) mode, as
    * `ssh -tt` does once its session is open (see `raw.ts`). Default false.
@@ -64,8 +73,6 @@ const DRAIN_AFTER_KILL_MS = 100;
 /** A process stopped through the terminal (destroy()) gets SIGKILL after this long. */
 const KILL_GRACE_MS = 2000;
 
-/** The `sh -c` script that puts stderr on `$0` (a FIFO or /dev/null) and runs the program. */
-const STDERR_WRAPPER = 'exec "$@" 2>"$0"';
 
 /**
  * An Engine whose processes run on a new pseudo-terminal each (through node-pty, loaded on
@@ -104,24 +111,27 @@ function spawnOnPty(request: SpawnRequest, o: PtyEngineOptions): PtyProcess {
     return failed(err, cols, rows);
   }
 
-  let channel: StderrChannel | undefined;
+  // Where stdout and stderr go, and the FIFOs that carry those kept off the terminal.
+  const outApart = o.stdoutOnPty === false;
+  const errMode: 'pty' | 'fifo' | 'null' | 'out' = o.stderrOnPty ? (outApart ? 'out' : 'pty') : errSlot === 'ignore' ? 'null' : 'fifo';
+  const names = [...(outApart ? ['stdout'] : []), ...(errMode === 'fifo' ? ['stderr'] : [])];
+  const set = names.length > 0 ? openFifos(names) : undefined;
+  const outFifo = outApart ? set!.fifos[0] : undefined;
+  const errFifo = errMode === 'fifo' ? set!.fifos[names.length - 1] : undefined;
   let file = program;
   let args = [...request.args];
-  if (!o.stderrOnPty) {
-    let target = '/dev/null';
-    if (errSlot !== 'ignore') {
-      channel = openStderrChannel();
-      target = channel.path;
-    }
+  if (outApart || errMode !== 'pty') {
+    const redirections = [outApart ? '>"$o"' : '', { pty: '', fifo: '2>"$e"', null: '2>/dev/null', out: '2>&1' }[errMode]];
+    const script = `o=$1 e=$2; shift 2; exec "$@" ${redirections.join(' ')}`.trimEnd();
     file = '/bin/sh';
-    args = ['-c', STDERR_WRAPPER, target, program, ...args];
+    args = ['-c', script, 'sh', outFifo?.path ?? '', errFifo?.path ?? '', program, ...args];
   }
 
   let child: PtyChild;
   try {
     child = pty.spawn(file, args, { name: o.term ?? DEFAULT_TERM, cols, rows, cwd: process.cwd(), env, encoding: null });
   } catch (err) {
-    channel?.dispose();
+    set?.dispose();
     return failed(err as Error, cols, rows);
   }
 
@@ -141,14 +151,17 @@ function spawnOnPty(request: SpawnRequest, o: PtyEngineOptions): PtyProcess {
   const stop = () => {
     if (kill('SIGTERM') && !killTimer) killTimer = setTimeout(() => kill('SIGKILL'), KILL_GRACE_MS);
   };
-  const terminal = new PtyStream(child, stop, o.encoding);
+  // The terminal's output, or (stdout apart) only its echo of what we type: dropped.
+  const source = outFifo ? outFifo.stream : child;
+  const terminal = new PtyStream({ write: (d) => child.write(d), pause: () => source.pause(), resume: () => source.resume() }, stop, o.encoding);
   const ptsName = child.ptsName;
   if (o.holdInputUntilRaw && ptsName) terminal.holdInput(() => waitForRawMode(ptsName, () => over));
-  const onData = child.onData((d) => terminal.feed(d));
+  const onData = child.onData((d) => {
+    if (!outFifo) terminal.feed(d);
+  });
+  outFifo?.stream.on('data', (d: Buffer) => terminal.feed(d));
 
-  const stderr = channel ? routeStderr(channel.stream, errSlot) : null;
-  let cols$ = cols;
-  let rows$ = rows;
+  const stderr = errFifo ? routeStderr(errFifo.stream, errSlot) : null;
   const exited = new Promise<ProcessExit>((resolve) => {
     const onExit = child.onExit(({ exitCode, signal }) => {
       over = true;
@@ -157,21 +170,28 @@ function spawnOnPty(request: SpawnRequest, o: PtyEngineOptions): PtyProcess {
       onExit.dispose();
       const name = signal ? signalName(signal) : null;
       const exit: ProcessExit = { exitCode: name ? null : exitCode, signal: name };
-      terminal.exited();
-      if (!channel) return resolve(exit);
-      // The FIFO ends once ssh and every process it handed the fd to have closed it.
-      const ch = channel;
-      ch.release();
-      const drain = setTimeout(() => ch.stream.destroy(), killed || name ? DRAIN_AFTER_KILL_MS : DRAIN_AFTER_EXIT_MS);
-      const done = () => {
+      if (!set) {
+        terminal.exited();
+        return resolve(exit);
+      }
+      // A FIFO ends once ssh and every process it handed the fd to (the master) have closed
+      // it: at once after a normal exit; a killed slave's may be held until the remote
+      // command ends, so wait only a little (as the default engine does for its pipes).
+      set.release();
+      const drain = setTimeout(() => {
+        for (const f of set.fifos) f.stream.destroy();
+      }, killed || name ? DRAIN_AFTER_KILL_MS : DRAIN_AFTER_EXIT_MS);
+      const closed = set.fifos.map((f) => (f.stream.closed ? undefined : new Promise((r) => f.stream.once('close', r))));
+      void Promise.all(closed).then(() => {
         clearTimeout(drain);
-        ch.dispose();
+        terminal.exited();
+        set.dispose();
         resolve(exit);
-      };
-      if (ch.stream.closed) done();
-      else ch.stream.once('close', done);
+      });
     });
   });
+  let cols$ = cols;
+  let rows$ = rows;
 
   return {
     pid: child.pid,
@@ -199,7 +219,7 @@ function spawnOnPty(request: SpawnRequest, o: PtyEngineOptions): PtyProcess {
     unref() {
       // node-pty keeps its read handle private; unref it where it is.
       (child as unknown as { _socket?: { unref?: () => void } })._socket?.unref?.();
-      channel?.stream.unref();
+      for (const f of set?.fifos ?? []) f.stream.unref();
     },
   };
 }
@@ -223,7 +243,7 @@ function routeStderr(stream: Readable, slot: SpawnRequest['stdio'][2]): Readable
 /** Terminal sizes are unsigned 16-bit numbers; 0 is refused (node-pty refuses it too). */
 export function checkSize(name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 0xffff) {
-    throw new TypeError(`${name} must be an integer from 1 to 65535, received ${typeof value === 'number' ? value : JSON.stringify(value) ?? String(value)}`);
+    throw new TypeError(`${name} must be an integer from 1 to 65535, received ${describe(value)}`);
   }
   return value;
 }
@@ -254,8 +274,7 @@ function findProgram(file: string, path: string | undefined): string | undefined
 /** A process that never started, reported through `exited` as the default engine does. */
 function failed(error: Error, cols: number, rows: number): PtyProcess {
   const noop = () => {};
-  const stub = { pause: noop, resume: noop, write: noop } as unknown as PtyChild;
-  const terminal = new PtyStream(stub, noop, undefined);
+  const terminal = new PtyStream({ pause: noop, resume: noop, write: noop }, noop, undefined);
   terminal.exited();
   return {
     pid: undefined,

@@ -1,5 +1,11 @@
 import { Duplex } from 'node:stream';
-import type { PtyChild } from './load.js';
+
+/** Where a {@link PtyStream} writes (the terminal) and what it pauses (its output source). */
+export interface PtyEnds {
+  write(data: Buffer): void;
+  pause(): void;
+  resume(): void;
+}
 
 /**
  * The local end of a pseudo-terminal as a Node Duplex: what you write is typed into the
@@ -18,7 +24,7 @@ import type { PtyChild } from './load.js';
  * - Destroying the stream before the process has exited stops the process.
  */
 export class PtyStream extends Duplex {
-  readonly #child: PtyChild;
+  readonly #child: PtyEnds;
   readonly #stop: () => void;
   /** Set by {@link PtyStream.holdInput}: called on the first write; writes wait for it. */
   #whenReady: (() => Promise<void>) | undefined;
@@ -27,9 +33,11 @@ export class PtyStream extends Duplex {
   #exited = false;
   #paused = false;
   #endGate: Promise<unknown> = Promise.resolve();
+  /** `'error'` listeners that are not the caller's (the library's own, already attached). */
+  #ownErrorListeners = 0;
 
   /** @internal Built by the pty engine. */
-  constructor(child: PtyChild, stop: () => void, encoding: BufferEncoding | undefined) {
+  constructor(child: PtyEnds, stop: () => void, encoding: BufferEncoding | undefined) {
     super({ allowHalfOpen: true, decodeStrings: true, ...(encoding ? { defaultEncoding: encoding } : {}) });
     this.#child = child;
     this.#stop = stop;
@@ -61,14 +69,19 @@ export class PtyStream extends Duplex {
       if (!this.readableEnded && !this.destroyed) this.push(null);
     };
     this.#endGate.then(end, (err: Error) => {
-      if (!this.destroyed && this.listenerCount('error') > 0) this.destroy(err);
+      if (!this.destroyed && this.listenerCount('error') > this.#ownErrorListeners) this.destroy(err);
       else end();
     });
   }
 
-  /** End the readable side only once `p` settles (the exit status is known). */
+  /**
+   * End the readable side only once `p` settles (the exit status is known). The `'error'`
+   * listeners already attached are taken as the library's own: only a caller's listener
+   * makes a rejection of `p` destroy the stream with the error.
+   */
   deferEnd(p: Promise<unknown>): void {
     this.#endGate = p;
+    this.#ownErrorListeners = this.listenerCount('error');
   }
 
   override _read(): void {

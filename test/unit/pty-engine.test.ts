@@ -107,6 +107,23 @@ describe('pty engine', () => {
     await p.exited;
   });
 
+  it('stdoutOnPty: false reads stdout from a pipe of its own, untouched by the terminal', async () => {
+    // Typed input is still read from the terminal (which echoes it there, unseen).
+    const p = start("read -r x; printf 'got %s\\nnext' \"$x\"; echo err >&2; test -t 1 || echo ' stdout-not-a-tty'; tty", { stdoutOnPty: false });
+    const [out, err] = [collect(p.terminal), collect(p.stderr)];
+    p.terminal.write('typed\r');
+    expect(await out).toMatch(/^got typed\nnext stdout-not-a-tty\n\/dev\/pts\/\d+\n$/);
+    expect(await err).toBe('err\n');
+    expect(await p.exited).toEqual({ exitCode: 0, signal: null });
+  });
+
+  it('stdoutOnPty: false with stderrOnPty puts stderr on that pipe too', async () => {
+    const p = start('echo out; echo err >&2', { stdoutOnPty: false, stderrOnPty: true });
+    expect(p.stderr).toBeNull();
+    expect(await collect(p.terminal)).toBe('out\nerr\n');
+    await p.exited;
+  });
+
   it('resizes: the program gets SIGWINCH and sees the new size', async () => {
     const p = start('trap "stty size" WINCH; echo ready; while :; do sleep 0.02; done', { cols: 80, rows: 24 });
     await waitFor(p, 'ready');
@@ -122,9 +139,9 @@ describe('pty engine', () => {
   });
 
   it('refuses bad sizes', () => {
-    expectTypeError(() => checkSize('cols', 0), 'cols must be an integer from 1 to 65535, received 0');
-    expectTypeError(() => checkSize('rows', 1.5), 'rows must be an integer from 1 to 65535, received 1.5');
-    expectTypeError(() => checkSize('rows', '24'), 'rows must be an integer from 1 to 65535, received "24"');
+    expectTypeError(() => checkSize('cols', 0), 'cols must be an integer from 1 to 65535, received number 0');
+    expectTypeError(() => checkSize('rows', 1.5), 'rows must be an integer from 1 to 65535, received number 1.5');
+    expectTypeError(() => checkSize('rows', '24'), 'rows must be an integer from 1 to 65535, received string "24"');
   });
 
   it('the terminal is a Duplex: what we write, the program reads', async () => {

@@ -1,0 +1,179 @@
+import { PassThrough, type Readable } from 'node:stream';
+import type { Quoter } from '../quote/types.js';
+import { normalizeCall, type CommandDefaults, type CommandOptions, type NormalizedCall } from '../options/command.js';
+import { badOption, checkKnownKeys, optBoolean, optString } from '../options/validate.js';
+import type { Command } from '../quote/command.js';
+import { remoteCommand, startSlave, type ExecContext } from '../run/execute.js';
+import type { Result } from '../run/result.js';
+import { checkSize, createPtyEngine } from './engine.js';
+import { loadPty } from './load.js';
+import type { PtyStream } from './terminal.js';
+
+/** Options of `open2pty()` and `open3pty()`. */
+export interface PtyOptions {
+  /** Terminal width (default 80). */
+  cols?: number;
+  /** Terminal height (default 24). */
+  rows?: number;
+  /** Terminal type sent to the remote side as `TERM` (default `xterm-256color`). */
+  term?: string;
+  /**
+   * How the terminal's output is decoded (and written strings encoded): a Node encoding gives
+   * strings, `'buffer'` gives Buffers. Also decodes the Result's stderr. Default: the
+   * connection's `encoding`, else `'utf8'`.
+   */
+  encoding?: BufferEncoding | 'buffer';
+  /** Extra ssh options for this call; they replace the constructor's `defaultSshOpts`. */
+  sshOpts?: readonly string[];
+  /** Per-call agent forwarding (`-A`/`-a`). */
+  forwardAgent?: boolean;
+  /** Per-call X11 forwarding (`-X`/`-x`). */
+  forwardX11?: boolean;
+  /** The remote shell's quoting rules (as for every command). */
+  remoteShell?: string | Quoter;
+  /** Force quoting of a string command (`true`) or disable quoting of an array (`false`). */
+  quoteArgs?: boolean;
+  /** Quote every word with its wildcards live. */
+  glob?: boolean;
+  /** Stop the session when the terminal shows no output for this many ms. */
+  idleTimeout?: number;
+  /** Stop the session when it runs longer than this many ms. */
+  timeout?: number;
+  /** Cancel the session. */
+  signal?: AbortSignal;
+  /** false: `done` resolves with the Result (with `failed` and `error`) instead of rejecting. */
+  reject?: boolean;
+  /**
+   * `open2pty()` only: ssh's own messages go to the terminal too, instead of the Result's
+   * `stderr` (the remote command's stderr is on the terminal either way).
+   */
+  stderrToStdout?: boolean;
+}
+
+/** A remote command running on a pseudo-terminal, as `open2pty()` returns it. */
+export interface PtySession<T extends string | Buffer = string> extends AsyncDisposable {
+  /**
+   * The terminal: write keystrokes (`'\r'` is Enter, `'\x03'` Ctrl-C, `'\x04'` Ctrl-D), read
+   * what the remote program shows (strings, or Buffers with `encoding: 'buffer'`). Ends once
+   * the session is over and its status known.
+   */
+  readonly pty: PtyStream;
+  /** pid of the local ssh slave. */
+  readonly pid: number | undefined;
+  /** The local ssh argv. */
+  readonly argv: readonly string[];
+  /** Current terminal size. */
+  readonly cols: number;
+  readonly rows: number;
+  /** Resize the terminal; the remote program gets SIGWINCH. Ignored once the session is over. */
+  resize(cols: number, rows: number): void;
+  /** Stop the session: the signal (default SIGTERM) to ssh, then SIGKILL after 2 s. */
+  kill(signal?: NodeJS.Signals): void;
+  /** Settles when ssh has exited: the Result (exit code, ssh's stderr), or the typed error. */
+  readonly done: Promise<Result<T>>;
+}
+
+/** `open3pty()`: a {@link PtySession} plus ssh's own stderr as a stream. */
+export interface Pty3Session<T extends string | Buffer = string> extends PtySession<T> {
+  /**
+   * What the local ssh writes to its stderr (its own diagnostics). The remote command's
+   * stderr is not here: on a remote terminal it goes to the terminal, as in any ssh session.
+   */
+  readonly stderr: Readable;
+}
+
+/** Options that configure the terminal; the others are command options. */
+const PTY_KEYS = ['cols', 'rows', 'term'] as const;
+const COMMAND_KEYS = [
+  'encoding', 'sshOpts', 'forwardAgent', 'forwardX11', 'remoteShell', 'quoteArgs', 'glob',
+  'idleTimeout', 'timeout', 'signal', 'reject',
+] as const;
+
+/** Which method: they differ only in what happens to ssh's own stderr. */
+export type PtyMethod = 'open2pty' | 'open3pty';
+
+/** Validate a pty call's options (pure): the terminal settings and the command call. */
+export function normalizePtyCall(method: PtyMethod, options: PtyOptions | undefined, defaults: CommandDefaults) {
+  const o = (options ?? {}) as Record<string, unknown>;
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) badOption('options', 'an object', options);
+  const known = new Set<string>([...PTY_KEYS, ...COMMAND_KEYS, ...(method === 'open2pty' ? ['stderrToStdout'] : [])]);
+  checkKnownKeys(o, known, `${method}() (its stdin and stdout are the terminal${method === 'open3pty' ? ', its stderr a stream' : ''})`);
+  const cols = o.cols === undefined ? undefined : checkSize("option 'cols'", o.cols);
+  const rows = o.rows === undefined ? undefined : checkSize("option 'rows'", o.rows);
+  const term = optString('term', o.term);
+  if (term !== undefined && !/^[\w.+-]+$/.test(term)) badOption('term', 'a terminal name such as xterm-256color (letters, digits, . _ + -)', term);
+  const stderrOnPty = optBoolean('stderrToStdout', o.stderrToStdout) === true;
+  const rest: CommandOptions = {};
+  for (const k of COMMAND_KEYS) if (o[k] !== undefined) (rest as Record<string, unknown>)[k] = o[k];
+  const base = normalizeCall(rest, defaults, 'spawn');
+  const call: NormalizedCall = {
+    ...base,
+    stdin: { kind: 'pipe' },
+    stdout: { kind: 'pipe' },
+    // ssh's own stderr is small: collect it into the Result (and its error messages).
+    stderr: stderrOnPty ? { kind: 'stdout' } : { kind: 'capture' },
+    tty: true,
+    buffer: false,
+    // A pty session carries whatever bytes the caller writes: no ~ escapes (a caller's own
+    // EscapeChar, given first, still wins).
+    sshOpts: [...base.sshOpts, '-o', 'EscapeChar=none'],
+  };
+  return { call, cols, rows, term, stderrOnPty };
+}
+
+/**
+ * Start `cmd` on a remote pty over the master, with a local pty as ssh's terminal. Loads
+ * node-pty first: without it, rejects with a SlaveError `OSSH_PTY_UNAVAILABLE` before
+ * anything runs.
+ */
+export async function openPty<T extends string | Buffer = string | Buffer>(
+  ctx: ExecContext,
+  defaults: CommandDefaults,
+  method: PtyMethod,
+  cmd: Command,
+  options: PtyOptions | undefined,
+): Promise<Pty3Session<T>> {
+  const { call, cols, rows, term, stderrOnPty } = normalizePtyCall(method, options, defaults);
+  const command = remoteCommand(cmd, call);
+  loadPty();
+  const encoding = call.encoding === 'buffer' ? undefined : call.encoding;
+  // ssh's stdout is a pipe of its own: the remote terminal already did the output processing,
+  // and the local one (ssh's stdin, in raw mode only once the session is open) must not.
+  const engine = createPtyEngine({ cols, rows, term, stderrOnPty, encoding, stdoutOnPty: false, holdInputUntilRaw: true });
+  const sp = await startSlave({ ...ctx, engine }, command, call);
+  const proc = engine.spawned!;
+  const done = sp.result as Promise<Result<T>>;
+  proc.terminal.deferEnd(done);
+
+  let stderr: Readable | undefined;
+  if (method === 'open3pty') {
+    const tee = new PassThrough();
+    if (encoding) tee.setEncoding(encoding);
+    if (proc.stderr) {
+      proc.stderr.on('data', (c: Buffer) => tee.write(c));
+      proc.stderr.once('close', () => tee.end());
+    } else tee.end();
+    stderr = tee;
+  }
+
+  const session: PtySession<T> = {
+    pty: proc.terminal,
+    pid: sp.pid,
+    argv: sp.argv,
+    get cols() {
+      return proc.cols;
+    },
+    get rows() {
+      return proc.rows;
+    },
+    resize: (c, r) => proc.resize(c, r),
+    kill: (signal) => sp.kill(signal),
+    done,
+    async [Symbol.asyncDispose]() {
+      sp.kill();
+      await done.catch(() => {});
+    },
+  };
+  if (stderr) Object.defineProperty(session, 'stderr', { value: stderr, enumerable: true });
+  return session as Pty3Session<T>;
+}
