@@ -11,6 +11,9 @@ export type { SshProcess } from './run/execute.js';
 export type { RemoteStream, RemoteWritable, RemoteReadable, RemoteDuplex } from './run/streams.js';
 export type { Engine, SpawnRequest, RunningProcess, ProcessExit, StdioSlot } from './run/engine.js';
 export { nodeEngine } from './run/engine.js';
+export type { PtyOptions, PtySession, Pty3Session } from './pty/session.js';
+export type { PtyStream } from './pty/terminal.js';
+export { ptyAvailable } from './pty/load.js';
 export type { MasterState } from './master/master.js';
 export { maxCtlPathLength } from './master/control-dir.js';
 export {

@@ -302,6 +302,14 @@ async function settle(
     error = new TimeoutError(termination.kind, termination.ms, `ssh slave timed out: ${what}; the slave was stopped`, d);
   } else if (termination?.kind === 'abort') {
     error = abortError(termination.reason, d);
+  } else if (exitCode === 255 && call.tunnel && /Stdio forwarding request failed/.test(stderrText)) {
+    // Over the mux ssh does not say why; the server's reason is only in the master's log.
+    error = new CommandError(
+      `tunnel to ${command} failed: the server could not open the connection (refused, unreachable, unknown host or forbidden by the server; see masterLog)`,
+      d,
+    );
+  } else if (exitCode === 255 && call.subsystem && stderrText.trim() === '') {
+    error = new CommandError(`subsystem ${command} failed with exit code 255 and no message: the server probably does not offer it`, d);
   } else if (exitCode === 255 && SESSION_REFUSED.test(stderrText)) {
     error = new SlaveError(
       ErrorCode.SESSION_REFUSED,

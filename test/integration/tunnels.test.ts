@@ -114,7 +114,7 @@ describe('openTunnel', () => {
     expect(e).toBeInstanceOf(CommandError);
     expect(e.code).toBe('OSSH_SLAVE_CMD_FAILED');
     expect(e.exitCode).toBe(255);
-    expect(e.message).toBe(`command failed with exit code 255: 127.0.0.1:${closedPort}\nStdio forwarding request failed: Session open refused by peer`);
+    expect(e.message).toBe(`tunnel to 127.0.0.1:${closedPort} failed: the server could not open the connection (refused, unreachable, unknown host or forbidden by the server; see masterLog)`);
     // The stream hears it too ('error' is emitted on the next tick).
     await new Promise((r) => setImmediate(r));
     expect(errors).toEqual([e]);
@@ -204,7 +204,7 @@ describe('captureTunnel', () => {
     const e = (await settle(ssh.captureTunnel('127.0.0.1', closedPort, { stdinData: 'x' }))) as CommandError;
     expect(e).toBeInstanceOf(CommandError);
     expect(e.code).toBe('OSSH_SLAVE_CMD_FAILED');
-    expect(e.message).toBe(`command failed with exit code 255: 127.0.0.1:${closedPort}\nStdio forwarding request failed: Session open refused by peer`);
+    expect(e.message).toBe(`tunnel to 127.0.0.1:${closedPort} failed: the server could not open the connection (refused, unreachable, unknown host or forbidden by the server; see masterLog)`);
   });
 
   it('an aborted signal rejects with an AbortError', async () => {
@@ -274,7 +274,7 @@ describe('subsystem: true', () => {
     expect(e).toBeInstanceOf(CommandError);
     expect(e.code).toBe('OSSH_SLAVE_CMD_FAILED');
     expect(e.exitCode).toBe(255);
-    expect(e.message).toBe('command failed with exit code 255: no-such-subsystem');
+    expect(e.message).toBe('subsystem no-such-subsystem failed with exit code 255 and no message: the server probably does not offer it');
   });
 
   it('a subsystem name that is not one word is a TypeError', () => {
