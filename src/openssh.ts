@@ -459,8 +459,8 @@ export class OpenSSH implements AsyncDisposable {
    */
   openTunnel<O extends TunnelOptions | undefined = undefined>(host: string, port: number | string, options?: O): RemoteDuplex<Out<O>> {
     const [cmd, o] = tunnelCall('openTunnel()', host, port, options);
-    const { start } = this.#startStream(cmd, o, { method: 'openTunnel()', stdin: true, stdout: true });
-    return remoteDuplex(start) as RemoteDuplex<Out<O>>;
+    const { start, cancel } = this.#startStream(cmd, o, { method: 'openTunnel()', stdin: true, stdout: true });
+    return remoteDuplex(start, cancel) as RemoteDuplex<Out<O>>;
   }
 
   /**

@@ -161,8 +161,8 @@ function attachSource(link: Link, target: Readable, pick: (p: SshProcess) => Rea
   };
 }
 
-/** A writable that feeds the remote stdin (`pipeIn`). */
-export function remoteWritable(start: Promise<SshProcess>, cancel = new AbortController()): RemoteWritable<string | Buffer> {
+/** A writable that feeds the remote stdin (`pipeIn`). `cancel` must be wired to the slave's signal: destroying the stream early aborts it. */
+export function remoteWritable(start: Promise<SshProcess>, cancel: AbortController): RemoteWritable<string | Buffer> {
   let link!: Link;
   const w = new Writable({
     write: (chunk: Buffer, _enc, cb) => writeInto(link, chunk, cb),
@@ -178,7 +178,7 @@ export function remoteWritable(start: Promise<SshProcess>, cancel = new AbortCon
 }
 
 /** A readable of the remote stdout (`pipeOut`, `lines`). */
-export function remoteReadable(start: Promise<SshProcess>, cancel = new AbortController()): RemoteReadable<string | Buffer> {
+export function remoteReadable(start: Promise<SshProcess>, cancel: AbortController): RemoteReadable<string | Buffer> {
   let link!: Link;
   let src!: { resume: () => void };
   const r = new Readable({
@@ -195,7 +195,7 @@ export function remoteReadable(start: Promise<SshProcess>, cancel = new AbortCon
 }
 
 /** Stdin and stdout of the slave as one Duplex (`open2socket`, `openTunnel`). */
-export function remoteDuplex(start: Promise<SshProcess>, cancel = new AbortController()): RemoteDuplex<string | Buffer> {
+export function remoteDuplex(start: Promise<SshProcess>, cancel: AbortController): RemoteDuplex<string | Buffer> {
   let link!: Link;
   let src!: { resume: () => void };
   const d = new Duplex({
