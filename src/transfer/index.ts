@@ -2,7 +2,7 @@
  * File transfer over the master: scp (SFTP or legacy mode) and rsync, with every remote name
  * reaching the remote file system byte for byte. See docs/transfer.md.
  */
-import { checkLegacyNames, normalizePaths, normalizeTransfer, type TransferDefaults, type TransferDirection, type TransferOptions, type TransferTool } from './options.js';
+import { normalizePaths, normalizeTransfer, type TransferDefaults, type TransferDirection, type TransferOptions, type TransferTool } from './options.js';
 import { startTransfer, type Transfer, type TransferContext, type TransferResult } from './run.js';
 
 export type { TransferOptions, TransferOutput, RsyncOptionValue, TransferDefaults } from './options.js';
@@ -27,7 +27,6 @@ export function transfer(
   const method = `${tool}${direction === 'get' ? 'Get' : 'Put'}`;
   const paths = normalizePaths(method, sources, target);
   const call = normalizeTransfer(tool, direction, options, defaults);
-  checkLegacyNames(method, call, paths.sources);
   const started = startTransfer(ctx, { call, ...paths });
   return call.async ? started : started.then((t) => t.result);
 }

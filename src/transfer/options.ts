@@ -240,19 +240,3 @@ export function normalizePaths(method: string, sources: unknown, target: unknown
   }
   return { sources: [...(list as string[])], target: target as string | undefined };
 }
-
-/**
- * Legacy scp sends each file's name on a protocol line and writes a newline in it as `\^J`:
- * refuse such a source at once instead of copying it under another name.
- */
-export function checkLegacyNames(method: string, call: NormalizedTransfer, sources: readonly string[]): void {
-  if (call.tool !== 'scp' || call.scpMode !== 'legacy') return;
-  for (const s of sources) {
-    const base = s.replace(/\/+$/, '').split('/').pop() ?? s;
-    if (base.includes('\n')) {
-      throw new TypeError(
-        `${method}(): source ${JSON.stringify(s)} has a newline in its name, which legacy scp (scpMode 'legacy') cannot carry: it would arrive as '\\^J'; use scpMode 'sftp' or rsync`,
-      );
-    }
-  }
-}

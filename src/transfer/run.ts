@@ -13,7 +13,7 @@ import {
   type ErrorDetails,
 } from '../errors/index.js';
 import { debug } from '../log.js';
-import type { RunningProcess } from '../run/engine.js';
+import type { ProcessExit, RunningProcess } from '../run/engine.js';
 import type { ExecContext } from '../run/execute.js';
 import { buildRsyncArgv, buildScpArgv, type TransferSpec } from './argv.js';
 import { exitMeaning } from './exit-codes.js';
@@ -65,7 +65,11 @@ const KILL_GRACE_MS = 2000;
 const POLL_MS = 250;
 const TAIL_BYTES = 1 << 20;
 
-type Termination = { kind: 'idle'; ms: number } | { kind: 'deadline'; ms: number } | { kind: 'abort'; reason: unknown };
+type Termination =
+  | { kind: 'idle'; ms: number }
+  | { kind: 'deadline'; ms: number }
+  | { kind: 'abort'; reason: unknown }
+  | { kind: 'killed'; signal: NodeJS.Signals };
 
 const rsyncVersions = new Map<string, Promise<boolean>>();
 
@@ -151,10 +155,41 @@ function forward(spec: OutputSpec, chunk: Buffer, state: { broken: boolean }, in
   }
 }
 
+/** One run of the tool: some of the sources and where they go. */
+interface Batch {
+  sources: string[];
+  target: string | undefined;
+}
+
+/**
+ * Legacy scp sends each file's name on a protocol line and the sending side writes a newline
+ * in it as `\^J`. The name only matters when the target is a directory: a source whose name
+ * has a newline gets a run of its own with the full target name spelt out. (A directory
+ * target is known here for gets; for puts when there are several sources, the target is the
+ * home directory or ends with `/`.)
+ */
+export function legacyBatches(call: NormalizedTransfer, sources: string[], target: string | undefined): Batch[] {
+  const base = (p: string) => basename(p.replace(/\/+$/, '')) || p;
+  if (call.tool !== 'scp' || call.scpMode !== 'legacy' || !sources.some((s) => base(s).includes('\n'))) return [{ sources, target }];
+  const intoDir =
+    call.direction === 'get'
+      ? statSync(target ?? '.', { throwIfNoEntry: false })?.isDirectory() === true
+      : sources.length > 1 || target === undefined || target === '' || target.endsWith('/');
+  if (!intoDir) return [{ sources, target }];
+  const plain = sources.filter((s) => !base(s).includes('\n'));
+  const out: Batch[] = plain.length > 0 ? [{ sources: plain, target }] : [];
+  for (const s of sources) {
+    if (!base(s).includes('\n')) continue;
+    const dir = target ?? (call.direction === 'get' ? '.' : '');
+    out.push({ sources: [s], target: dir === '' ? base(s) : `${dir.replace(/\/+$/, '')}/${base(s)}` });
+  }
+  return out;
+}
+
 /**
  * Start one transfer: wait for the master, expand local wildcards, build the argv, spawn the
- * tool in its own process group, watch output, progress, timeouts and the signal, and settle
- * `result` once the tool has exited.
+ * tool in its own process group (one run, or a few for legacy scp: see legacyBatches), watch
+ * output, progress, timeouts and the signal, and settle `result` once the tool has exited.
  */
 export async function startTransfer(ctx: TransferContext, plan: TransferPlan): Promise<Transfer> {
   const { call } = plan;
@@ -176,14 +211,12 @@ export async function startTransfer(ctx: TransferContext, plan: TransferPlan): P
       throw new TransferError(tool, undefined, `no local file matches ${plan.sources.map((s) => JSON.stringify(s)).join(', ')}: nothing to copy`, details);
     }
   }
-  const spec: TransferSpec = {
-    ...ctx.master.spec,
-    hostSquared: ctx.hostSquared,
-    sources,
-    target: plan.target,
-    oldArgs: tool === 'rsync' ? await rsyncWantsOldArgs(call.command ?? 'rsync') : undefined,
-  };
-  const argv = tool === 'scp' ? buildScpArgv(spec, call) : buildRsyncArgv(spec, call);
+  const oldArgs = tool === 'rsync' ? await rsyncWantsOldArgs(call.command ?? 'rsync') : undefined;
+  const argvs = legacyBatches(call, sources, plan.target).map((b) => {
+    const spec: TransferSpec = { ...ctx.master.spec, hostSquared: ctx.hostSquared, sources: b.sources, target: b.target, oldArgs };
+    return tool === 'scp' ? buildScpArgv(spec, call) : buildRsyncArgv(spec, call);
+  });
+  const argv = argvs[0]!;
   details.argv = argv;
   const env = { ...process.env };
   if (tool === 'rsync') {
@@ -191,9 +224,7 @@ export async function startTransfer(ctx: TransferContext, plan: TransferPlan): P
     delete env.RSYNC_OLD_ARGS;
     delete env.RSYNC_PROTECT_ARGS;
   }
-  debug('transfer spawn %j', argv);
   const started = performance.now();
-  const proc: RunningProcess = ctx.engine.spawn({ file: argv[0]!, args: argv.slice(1), stdio: ['ignore', 'pipe', 'pipe'], env, detached: true });
 
   const channel = new ProgressChannel();
   const emit = (p: TransferProgress) => {
@@ -207,25 +238,28 @@ export async function startTransfer(ctx: TransferContext, plan: TransferPlan): P
     channel.push(p);
   };
 
+  let proc: RunningProcess | undefined;
   let termination: Termination | undefined;
   let idleTimer: NodeJS.Timeout | undefined;
   let deadlineTimer: NodeJS.Timeout | undefined;
   let killTimer: NodeJS.Timeout | undefined;
   let pollTimer: NodeJS.Timeout | undefined;
-  let exitedFlag = false;
 
-  /** Signal the whole group: the tool and the ssh it started. */
+  /** Signal the current run's whole group: the tool and the ssh it started. */
   const signalGroup = (sig: NodeJS.Signals): boolean => {
-    if (proc.pid === undefined) return false;
+    const p = proc;
+    if (p?.pid === undefined) return false;
     try {
-      process.kill(-proc.pid, sig);
+      process.kill(-p.pid, sig);
       return true;
     } catch {
-      return proc.kill(sig);
+      return p.kill(sig);
     }
   };
+  let finished = false;
   const kill = (sig: NodeJS.Signals = 'SIGTERM') => {
-    if (exitedFlag) return;
+    if (finished) return;
+    termination ??= { kind: 'killed', signal: sig };
     if (signalGroup(sig) && !killTimer) killTimer = setTimeout(() => signalGroup('SIGKILL'), KILL_GRACE_MS);
   };
   const terminate = (t: Termination) => {
@@ -248,9 +282,10 @@ export async function startTransfer(ctx: TransferContext, plan: TransferPlan): P
   const outTail = new Tail();
   const errTail = new Tail();
   const rsyncParser = tool === 'rsync' && call.progress ? new RsyncProgressParser(emit) : undefined;
-  const wire = (stream: Readable | null, spec: OutputSpec, tail: Tail, parse: boolean, inheritFd: number) => {
+  const outState = { broken: false };
+  const errState = { broken: false };
+  const wire = (stream: Readable | null, spec: OutputSpec, tail: Tail, parse: boolean, inheritFd: number, state: { broken: boolean }) => {
     if (!stream) return;
-    const state = { broken: false };
     const fd = spec.kind === 'stdout' ? 1 : inheritFd;
     const target = spec.kind === 'stdout' ? call.stdout : spec;
     const collectInto = spec.kind === 'stdout' ? outTail : tail;
@@ -261,12 +296,12 @@ export async function startTransfer(ctx: TransferContext, plan: TransferPlan): P
       else forward(target, c, state, fd);
     });
   };
-  wire(proc.stdout, call.stdout, outTail, true, 1);
-  wire(proc.stderr, call.stderr, errTail, call.stderr.kind === 'stdout', 2);
 
   // Activity and scp's progress: the bytes the tool reads and writes (Linux /proc).
   const single = plan.sources.length === 1 && !call.glob ? plan.sources[0] : undefined;
   const total = tool === 'scp' && call.direction === 'put' && call.progress ? localSize(sources, call.recursive) : undefined;
+  /** Bytes of the runs before the current one (legacy scp batches). */
+  let carried = 0;
   let base: number | undefined;
   let lastIo = -1;
   let lastBytes = 0;
@@ -281,10 +316,12 @@ export async function startTransfer(ctx: TransferContext, plan: TransferPlan): P
     const percent = totalBytes ? Math.min(100, Math.round((bytes / totalBytes) * 1000) / 10) : done ? 100 : undefined;
     emit({ file: single, bytes, totalBytes, percent, rate, done });
   };
-  if ((call.progress || call.idleTimeout !== undefined) && proc.pid !== undefined) {
-    const pid = proc.pid;
-    if (tool === 'scp' && call.progress) scpProgress(false, 0);
+  const watching = call.progress || call.idleTimeout !== undefined;
+  if (tool === 'scp' && call.progress) scpProgress(false, 0);
+  if (watching) {
     pollTimer = setInterval(() => {
+      const pid = proc?.pid;
+      if (pid === undefined) return;
       const io = processIo(pid);
       if (!io) return;
       const sum = io.rchar + io.wchar;
@@ -295,35 +332,59 @@ export async function startTransfer(ctx: TransferContext, plan: TransferPlan): P
       if (tool === 'scp' && call.progress) {
         const moved = Math.min(io.rchar, io.wchar);
         base ??= moved;
-        const bytes = Math.max(0, moved - base);
+        const bytes = carried + Math.max(0, moved - base);
         if (bytes !== lastBytes) scpProgress(false, total !== undefined ? Math.min(bytes, total) : bytes);
       }
     }, POLL_MS);
   }
 
-  const result = proc.exited.then(async (exit) => {
-    exitedFlag = true;
+  /** Run the tool once; resolves with how it ended. */
+  const runOnce = (args: string[]): Promise<ProcessExit> => {
+    debug('transfer spawn %j', args);
+    const p = ctx.engine.spawn({ file: args[0]!, args: args.slice(1), stdio: ['ignore', 'pipe', 'pipe'], env, detached: true });
+    proc = p;
+    base = undefined;
+    lastIo = -1;
+    wire(p.stdout, call.stdout, outTail, true, 1, outState);
+    wire(p.stderr, call.stderr, errTail, call.stderr.kind === 'stdout', 2, errState);
+    return p.exited.then((exit) => {
+      // A tool we stopped may leave its ssh behind in the group: make sure it goes too.
+      if (termination && p.pid !== undefined) {
+        try {
+          process.kill(-p.pid, 'SIGKILL');
+        } catch {
+          // the group is gone
+        }
+      }
+      carried = lastBytes;
+      return exit;
+    });
+  };
+
+  const first = runOnce(argv);
+  const firstPid = proc!.pid;
+  const result = (async (): Promise<TransferResult> => {
+    let exit = await first;
+    let ranArgv = argv;
+    for (const next of argvs.slice(1)) {
+      if (termination || exit.exitCode !== 0) break;
+      ranArgv = next;
+      exit = await runOnce(next);
+    }
+    finished = true;
     clearTimeout(idleTimer);
     clearTimeout(deadlineTimer);
     clearTimeout(killTimer);
     clearInterval(pollTimer);
     signal?.removeEventListener('abort', onAbort);
-    // A tool we stopped may leave its ssh behind in the group: make sure it goes too.
-    if (termination && proc.pid !== undefined) {
-      try {
-        process.kill(-proc.pid, 'SIGKILL');
-      } catch {
-        // the group is gone
-      }
-    }
     const durationMs = performance.now() - started;
     const stdout = outTail.text();
     const stderr = errTail.text();
     const exitCode = exit.exitCode ?? undefined;
-    const d: ErrorDetails = { ...details, exitCode, signal: exit.signal ?? undefined, stdout, stderr };
+    const d: ErrorDetails = { ...details, argv: ranArgv, exitCode, signal: exit.signal ?? undefined, stdout, stderr };
     let error: OpenSSHError | undefined;
     if (exit.error && exit.exitCode === null && exit.signal === null) {
-      error = new SlaveError(ErrorCode.SLAVE_FAILED, `unable to run ${argv[0]}: ${exit.error.message}`, { ...d, cause: exit.error });
+      error = new SlaveError(ErrorCode.SLAVE_FAILED, `unable to run ${ranArgv[0]}: ${exit.error.message}`, { ...d, cause: exit.error });
     } else if (termination?.kind === 'idle' || termination?.kind === 'deadline') {
       const what = termination.kind === 'idle' ? `no data moved for ${termination.ms} ms (idleTimeout)` : `still running after ${termination.ms} ms (timeout)`;
       error = new TimeoutError(termination.kind, termination.ms, `${tool} timed out: ${what}; ${tool} was stopped`, d);
@@ -336,18 +397,28 @@ export async function startTransfer(ctx: TransferContext, plan: TransferPlan): P
         const m = ctx.master.error;
         error = new MasterError(m?.reason ?? 'exited', `the master connection is gone: ${m?.message ?? 'master check failed'}`, { ...d, cause: m });
       } else if (exitCode === undefined) {
-        error = new TransferError(tool, undefined, `${tool} was killed by ${exit.signal}${last ? `\n${last}` : ''}`, d);
+        const why = termination?.kind === 'killed' ? ` (kill() sent ${termination.signal})` : '';
+        error = new TransferError(tool, undefined, `${tool} was killed by ${exit.signal}${why}${last ? `\n${last}` : ''}`, d);
       } else {
         const meaning = exitMeaning(tool, exitCode);
-        error = new TransferError(tool, meaning, `${tool} failed with exit code ${exitCode} (${meaning})${last ? `\n${last}` : ''}`, d);
+        const why = termination?.kind === 'killed' ? ` after kill() sent ${termination.signal}` : '';
+        error = new TransferError(tool, meaning, `${tool} failed with exit code ${exitCode} (${meaning})${why}${last ? `\n${last}` : ''}`, d);
       }
     }
-    debug('transfer %d exited %s after %d ms%s', proc.pid, exit.exitCode ?? exit.signal, Math.round(durationMs), error ? `: ${error.code}` : '');
+    debug('transfer %d exited %s after %d ms%s', proc?.pid, exit.exitCode ?? exit.signal, Math.round(durationMs), error ? `: ${error.code}` : '');
     if (!error && tool === 'scp' && call.progress) scpProgress(true, total ?? fetchedSize(plan) ?? lastBytes);
     channel.close();
     if (error) throw error;
     return { tool, argv, exitCode: 0 as const, stdout, stderr, durationMs };
-  });
+  })();
   result.catch(() => {});
-  return { pid: proc.pid, argv, result, progress: channel, kill };
+  return {
+    get pid() {
+      return proc?.pid ?? firstPid;
+    },
+    argv,
+    result,
+    progress: channel,
+    kill,
+  };
 }

@@ -298,8 +298,7 @@ describe('hostile file names', () => {
 
   it.each(METHODS)('$name copies every name both ways, byte for byte', async (m) => {
     const { r, l } = dirs();
-    // legacy scp cannot carry a newline in a name (refused, see the next test)
-    const set = m.name.includes('legacy') ? names.filter((n) => !n.includes('\n')) : names;
+    const set = names;
     const srcR = join(r, 'src');
     mkdirSync(srcR);
     set.forEach((n, i) => rwrite(join(srcR, n), `remote ${i} ${n}`));
@@ -322,22 +321,4 @@ describe('hostile file names', () => {
       expect(sha(join(dstR, `${n}.2`))).toBe(sha(join(l, n)));
     }
   });
-
-  it('legacy scp refuses a newline in a source name at once', () => {
-    const e = expectSyncTypeError(() => ssh.scpGet('/tmp/a\nb', '/tmp', { scpMode: 'legacy' }));
-    expect(e.message).toBe(
-      `scpGet(): source "/tmp/a\\nb" has a newline in its name, which legacy scp (scpMode 'legacy') cannot carry: it would arrive as '\\^J'; use scpMode 'sftp' or rsync`,
-    );
-  });
 });
-
-function expectSyncTypeError(fn: () => unknown): TypeError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(TypeError);
-  return caught as TypeError;
-}

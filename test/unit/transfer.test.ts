@@ -5,10 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { quotePosix, RSYNC_EXIT_CODES } from '../../src/index.js';
 import { buildRsyncArgv, buildScpArgv, rsyncShellWord, sshConfigValue, toolProgram, type TransferSpec } from '../../src/transfer/argv.js';
 import { exitMeaning } from '../../src/transfer/exit-codes.js';
-import { checkLegacyNames, normalizePaths, normalizeTransfer, rsyncExtraArgs, rsyncOptionName, type TransferOptions } from '../../src/transfer/options.js';
+import { normalizePaths, normalizeTransfer, rsyncExtraArgs, rsyncOptionName, type TransferOptions } from '../../src/transfer/options.js';
 import { escapeSftpGlob, expandLocalGlob, guardLocal, guardRemote } from '../../src/transfer/paths.js';
 import { ProgressChannel, RsyncProgressParser, unescapeRsyncName, type TransferProgress } from '../../src/transfer/progress.js';
-import { rsyncWantsOldArgs } from '../../src/transfer/run.js';
+import { legacyBatches, rsyncWantsOldArgs } from '../../src/transfer/run.js';
 import { expectTypeError } from '../helpers/expect-throw.js';
 
 const spec = (over: Partial<TransferSpec> = {}): TransferSpec => ({
@@ -165,12 +165,25 @@ describe('option checks', () => {
     expectTypeError(() => normalizePaths('rsyncPut', ['a', ''], 'x'), /^rsyncPut\(\): sources must be/);
     expectTypeError(() => normalizePaths('rsyncPut', 'a', 5), 'rsyncPut(): target must be a string without NUL bytes (or undefined), received number 5');
   });
+});
 
-  it('legacy scp refuses a newline in a source name, SFTP mode and rsync take it', () => {
-    const legacy = normalizeTransfer('scp', 'put', { scpMode: 'legacy' });
-    expectTypeError(() => checkLegacyNames('scpPut', legacy, ['dir/a\nb']), /^scpPut\(\): source "dir\/a\\nb" has a newline in its name/);
-    expect(() => checkLegacyNames('scpPut', legacy, ['di\nr/ab'])).not.toThrow();
-    expect(() => checkLegacyNames('scpPut', normalizeTransfer('scp', 'put', {}), ['a\nb'])).not.toThrow();
+describe('legacy scp and newlines in names', () => {
+  const legacy = (direction: 'get' | 'put') => normalizeTransfer('scp', direction, { scpMode: 'legacy' });
+  it('a source with a newline in its name gets a run of its own with the target name spelt out', () => {
+    expect(legacyBatches(legacy('put'), ['/l/a', '/l/b\nc', '/l/d'], '/r/dir')).toEqual([
+      { sources: ['/l/a', '/l/d'], target: '/r/dir' },
+      { sources: ['/l/b\nc'], target: '/r/dir/b\nc' },
+    ]);
+    expect(legacyBatches(legacy('put'), ['/l/b\nc/'], undefined)).toEqual([{ sources: ['/l/b\nc/'], target: 'b\nc' }]);
+    expect(legacyBatches(legacy('put'), ['/l/b\nc'], 'dir/')).toEqual([{ sources: ['/l/b\nc'], target: 'dir/b\nc' }]);
+    expect(legacyBatches(legacy('get'), ['/r/x\ny'], tmpdir())).toEqual([{ sources: ['/r/x\ny'], target: `${tmpdir()}/x\ny` }]);
+  });
+  it('nothing to split: a target file name, no newline, SFTP mode or rsync', () => {
+    expect(legacyBatches(legacy('put'), ['/l/b\nc'], '/r/file')).toEqual([{ sources: ['/l/b\nc'], target: '/r/file' }]);
+    expect(legacyBatches(legacy('get'), ['/r/x\ny'], join(tmpdir(), 'no-such-dir-here'))).toEqual([{ sources: ['/r/x\ny'], target: join(tmpdir(), 'no-such-dir-here') }]);
+    expect(legacyBatches(legacy('put'), ['/l/a', '/l/d\n/e'], '/r/dir')).toEqual([{ sources: ['/l/a', '/l/d\n/e'], target: '/r/dir' }]);
+    expect(legacyBatches(normalizeTransfer('scp', 'put', {}), ['/l/b\nc'], '/r/')).toEqual([{ sources: ['/l/b\nc'], target: '/r/' }]);
+    expect(legacyBatches(normalizeTransfer('rsync', 'put', {}), ['/l/b\nc'], '/r/')).toEqual([{ sources: ['/l/b\nc'], target: '/r/' }]);
   });
 });
 
