@@ -4,6 +4,10 @@
  */
 export { OpenSSH, type WaitForMasterOptions, type StreamOptions, type Open2, type Open3 } from './openssh.js';
 export type { OpenSSHOptions } from './options/connection.js';
+export type { LoginContext, LoginHandler } from './auth/login-handler.js';
+export type { HostKeyPolicy } from './auth/host-keys.js';
+export type { PasswordRoute } from './auth/settings.js';
+export type { SshConfiguration } from './auth/ssh-config.js';
 export type { CommandOptions, OutputFile, OutputOption, StdinOption, StreamPipes } from './options/command.js';
 export type { ParsedTarget, TargetDefaults } from './options/target.js';
 export type { Result } from './run/result.js';
@@ -44,7 +48,7 @@ export { chainQuoters } from './quote/chain.js';
 export { getQuoter, remoteShellNames } from './quote/registry.js';
 export { shellQuote, shellQuoteGlob } from './quote/shell-quote.js';
 export { buildRemoteCommand, type BuildCommandOptions, type RedirectionFlags } from './quote/command.js';
-export { buildMasterArgv, type MasterArgvOptions } from './argv/master.js';
+export { buildMasterArgv, buildConfigQueryArgv, type MasterArgvOptions, type MethodPreferences } from './argv/master.js';
 export { buildSlaveArgv, stdioForwardSpec, type SlaveArgvOptions } from './argv/slave.js';
 export { buildControlArgv, buildForwardArgv, forwardSpec, forwardFlag, type ControlCommand, type ForwardSpec, type ForwardType } from './argv/control.js';
 export { ForwardError } from './errors/index.js';

@@ -15,6 +15,7 @@ import { remoteLines } from './run/lines.js';
 import { cancelForward, openForward, type PortForward } from './tunnel/forward.js';
 import { normalizeForward, type ForwardOptions } from './tunnel/options.js';
 import { tunnelCall, type CaptureTunnelOptions, type TunnelOptions } from './tunnel/tunnel.js';
+import type { SshConfiguration } from './auth/ssh-config.js';
 
 /** Options of `waitForMaster()`. */
 export interface WaitForMasterOptions {
@@ -127,7 +128,7 @@ export class OpenSSH implements AsyncDisposable {
     return this.#master.error ?? this.#error;
   }
 
-  /** The master's state: start, awaiting_mux, running, killing, gone or stopped. */
+  /** The master's state: start, login, awaiting_mux, running, killing, gone or stopped. */
   get state(): MasterState {
     return this.#master.state;
   }
@@ -529,5 +530,26 @@ export class OpenSSH implements AsyncDisposable {
    */
   open3pty<O extends PtyOptions | undefined = undefined>(cmd: Command = [], options?: O): Promise<Pty3Session<Out<O>>> {
     return this.#track(openPty<Out<O>>(this.#ctx, this.#defaults, 'open3pty', cmd, options));
+  }
+
+  // --- Login diagnosis and configuration (src/auth/, docs/authentication.md) ---
+
+  /**
+   * The last 4 KiB of what ssh showed on the master's pty (used with a password, passphrase,
+   * loginHandler or masterPtyForce). Kept after a failed login for diagnosis; discarded once
+   * the master is running; '' when the master had no pty.
+   */
+  getMasterPtyLog(): string {
+    return this.#master.ptyLog;
+  }
+
+  /**
+   * The effective OpenSSH client configuration for this target, from `ssh -G` run with the
+   * options the master gets (nothing is connected): keys in lower case as ssh prints them,
+   * repeatable keys (`identityfile`, `sendenv`, `localforward`, ...) and the known-hosts
+   * file lists as arrays. Rejects with a CommandError when ssh refuses the options.
+   */
+  sshConfiguration(): Promise<SshConfiguration> {
+    return this.#master.configuration();
   }
 }

@@ -99,11 +99,17 @@ export class OpenSSHError extends Error {
 Object.defineProperty(OpenSSHError.prototype, BRAND, { value: true });
 Object.defineProperty(OpenSSHError.prototype, 'name', { value: 'OpenSSHError', writable: true });
 
-/** Why a master connection failed, read from ssh's own error output where possible. */
+/**
+ * Why a master connection failed, read from ssh's own error output where possible.
+ * `host-key-unknown` / `host-key-changed`: the server's key is not in known_hosts, or
+ * differs from the one there. `auth`: authentication failed (a wrong password is reported
+ * at once, never retried). `login-handler`: a custom loginHandler threw (see `cause`).
+ */
 export type MasterFailureReason =
   | 'host-key-unknown'
   | 'host-key-changed'
   | 'auth'
+  | 'login-handler'
   | 'connect'
   | 'resolve'
   | 'timeout'

@@ -4,6 +4,10 @@ import { buildMasterArgv, type MasterArgvOptions } from '../argv/master.js';
 import type { ConnectionSpec } from '../argv/common.js';
 import { MasterError, type MasterFailureReason } from '../errors/index.js';
 import type { Engine, RunningProcess } from '../run/engine.js';
+import type { LoginSettings } from '../auth/settings.js';
+import { LoginProblem, startLogin, type Login } from './login.js';
+import { queryConfiguration } from './configuration.js';
+import type { SshConfiguration } from '../auth/ssh-config.js';
 import { killQuietly, registerCleanup, unregisterCleanup, type Cleanup } from './cleanup.js';
 import { CtlPathProblem, prepareCtlPath } from './control-dir.js';
 import { parseCheckPid, runControl } from './control.js';
@@ -11,10 +15,11 @@ import { diagnoseMaster, tail } from './diagnose.js';
 import { debug } from '../log.js';
 
 /**
- * The master's life, as in Net::OpenSSH (reference section 1.4): `start` → `awaiting_mux` →
- * `running`, and from any of them to `killing` → `gone`; `stopped` after `-O stop`.
+ * The master's life, as in Net::OpenSSH (reference section 1.4): `start` → (`login` while a
+ * password is typed or a login handler runs) → `awaiting_mux` → `running`, and from any of
+ * them to `killing` → `gone`; `stopped` after `-O stop`.
  */
-export type MasterState = 'start' | 'awaiting_mux' | 'running' | 'killing' | 'gone' | 'stopped';
+export type MasterState = 'start' | 'login' | 'awaiting_mux' | 'running' | 'killing' | 'gone' | 'stopped';
 
 /** Everything the master needs, already validated. */
 export interface MasterConfig {
@@ -33,6 +38,8 @@ export interface MasterConfig {
   masterStderrDiscard: boolean;
   /** Aborts the login (and makes every later operation fail). */
   signal?: AbortSignal | undefined;
+  /** Password, passphrase, login handler or masterPtyForce: the master runs on a pty or with askpass. */
+  login?: LoginSettings | undefined;
 }
 
 /** Steps of the readiness poll: start at 20 ms, grow by 10% up to 200 ms (Net::OpenSSH's). */
@@ -54,6 +61,8 @@ export class Master {
   readonly #config: MasterConfig;
   #child: RunningProcess | undefined;
   #logPath: string | undefined;
+  /** The login on a pty or through askpass, while it runs (and the pty log after). */
+  #login: Login | undefined;
   #owned: Cleanup | undefined;
   #connecting: Promise<void> | undefined;
   #startedAt = 0;
@@ -121,16 +130,24 @@ export class Master {
       throw err;
     }
     if (!this.external) {
-      this.#spawn();
-      this.state = 'awaiting_mux';
-      await this.#waitForSocket();
+      try {
+        await this.#spawn();
+        if (this.state === 'start') this.state = 'awaiting_mux';
+        await this.#waitForSocket();
+        await this.check();
+      } catch (err) {
+        this.#login?.end(false);
+        throw err;
+      }
+      this.#login?.end(true);
+    } else {
+      await this.check();
     }
-    await this.check();
     this.state = 'running';
     debug('master %s running, pid %d, %s', c.host, this.pid, this.ctlPath);
   }
 
-  #spawn(): void {
+  async #spawn(): Promise<void> {
     const c = this.#config;
     const ctlPath = this.ctlPath!;
     const argv = buildMasterArgv({ ...c.masterArgv, ...this.spec, ctlPath });
@@ -140,15 +157,51 @@ export class Master {
       this.#logPath = `${ctlPath}.log`;
       logFd = openSync(this.#logPath, 'wx', 0o600);
     }
+    let keepLogFd = false;
     try {
-      this.#child = c.engine.spawn({
-        file: argv[0]!,
-        args: argv.slice(1),
-        stdio: ['ignore', c.masterStdoutDiscard ? 'ignore' : logFd!, c.masterStderrDiscard ? 'ignore' : logFd!],
-        detached: true,
-      });
+      if (c.login) {
+        const started = await startLogin({
+          login: c.login,
+          engine: c.engine,
+          sshCmd: c.sshCmd,
+          ctlPath,
+          argv,
+          stdout: c.masterStdoutDiscard ? 'ignore' : logFd!,
+          stderr: c.masterStderrDiscard ? 'ignore' : logFd!,
+          host: c.host,
+          user: c.user,
+          port: c.port,
+          masterPid: () => this.pid,
+          readLog: () => this.readLog(),
+          onAwaiting: () => {
+            if (this.state === 'login') this.state = 'awaiting_mux';
+          },
+          fail: (reason, message, cause) => {
+            void this.fail(reason, message, cause === undefined ? {} : { cause });
+          },
+        });
+        this.#login = started.login;
+        this.#child = started.child;
+        // A pty master's stderr is copied into the log by the pty engine until it exits.
+        keepLogFd = started.login.route === 'pty' && started.child.pid !== undefined && !c.masterStderrDiscard;
+        if (keepLogFd && logFd !== undefined) {
+          const fd = logFd;
+          void started.child.exited.then(() => closeSync(fd));
+        }
+        if (started.typing) this.state = 'login';
+      } else {
+        this.#child = c.engine.spawn({
+          file: argv[0]!,
+          args: argv.slice(1),
+          stdio: ['ignore', c.masterStdoutDiscard ? 'ignore' : logFd!, c.masterStderrDiscard ? 'ignore' : logFd!],
+          detached: true,
+        });
+      }
+    } catch (err) {
+      if (err instanceof LoginProblem) throw await this.fail(err.reason, err.message, { cause: err.cause });
+      throw err;
     } finally {
-      if (logFd !== undefined) closeSync(logFd);
+      if (logFd !== undefined && !keepLogFd) closeSync(logFd);
     }
     const child = this.#child;
     child.unref();
@@ -179,7 +232,14 @@ export class Master {
     const how = error ? `could not be started (${error.message})` : signal ? `was killed by ${signal}` : `exited with code ${code}`;
     const d = diagnoseMaster(log);
     const reason: MasterFailureReason = error ? 'spawn' : (d?.reason ?? 'exited');
-    const message = `${d ? `${d.summary}; ` : ''}the master ssh process ${how}${log ? `: ${tail(log)}` : ''}`;
+    const kind = this.#config.login?.secret?.kind;
+    const summary =
+      d?.reason === 'auth' && kind === 'password'
+        ? 'bad password: the server refused it (it was typed once and is never retried)'
+        : d?.reason === 'auth' && kind === 'passphrase'
+          ? 'bad passphrase, or the server refused the key'
+          : d?.summary;
+    const message = `${summary ? `${summary}; ` : ''}the master ssh process ${how}${log ? `: ${tail(log)}` : ''}`;
     this.#setError(reason, message, { exitCode: code ?? undefined, signal: signal ?? undefined, stderr: log, cause: error });
     this.state = 'gone';
     this.#cleanFiles();
@@ -239,6 +299,14 @@ export class Master {
     return log ? `: ${tail(log)}` : '';
   }
 
+  /**
+   * The last 4 KiB of what ssh showed on the master's pty (password, passphrase, loginHandler
+   * or masterPtyForce): kept after a failed login, discarded once the master runs.
+   */
+  get ptyLog(): string {
+    return this.#login?.ptyLog ?? '';
+  }
+
   /** The tail of what the master printed (its log), or ''. */
   readLog(): string {
     if (!this.#logPath) return '';
@@ -276,6 +344,11 @@ export class Master {
         argv: r.argv,
       });
     }
+  }
+
+  /** `ssh -G` with the master's options: the effective client configuration (nothing is connected). */
+  configuration(): Promise<SshConfiguration> {
+    return queryConfiguration(this.#config.engine, { ...this.#config.masterArgv, ...this.spec }, this.#config.host);
   }
 
   /** Is the master still serving? Used to tell a dead master from a command exiting 255. */
@@ -370,10 +443,17 @@ export class Master {
   /** Shut down (if needed) and start a fresh master on a fresh socket. */
   async restart(signal?: AbortSignal): Promise<void> {
     if (this.external) throw new TypeError('restart() cannot be used on an external master');
+    const secret = this.#config.login?.secret;
+    if (secret && !secret.available) {
+      throw new TypeError(
+        `restart() cannot log in again: the ${secret.kind} was dropped after the first login (it is not kept in memory); create a new OpenSSH with it`,
+      );
+    }
     await this.disconnect();
     this.error = undefined;
     this.state = 'start';
     this.#child = undefined;
+    this.#login = undefined;
     this.#logPath = undefined;
     this.pid = undefined;
     this.ctlPath = undefined;

@@ -1,4 +1,9 @@
 import type { MasterConfig } from '../master/master.js';
+import { HOST_KEY_POLICIES, type HostKeyPolicy } from '../auth/host-keys.js';
+import type { LoginHandler } from '../auth/login-handler.js';
+import { compilePrompt } from '../auth/prompt.js';
+import { Secret } from '../auth/secret.js';
+import type { LoginSettings } from '../auth/settings.js';
 import type { Quoter } from '../quote/types.js';
 import { getQuoter } from '../quote/registry.js';
 import { nodeEngine, type Engine } from '../run/engine.js';
@@ -8,6 +13,7 @@ import {
   badOption,
   checkKnownKeys,
   optBoolean,
+  optEnum,
   optMs,
   optPort,
   optSignal,
@@ -22,16 +28,69 @@ export interface OpenSSHOptions {
   /** Port, when the target has none. */
   port?: number;
   /**
-   * Password login is not available yet (it needs a pty: planned). Giving one throws a
-   * TypeError rather than silently trying something else.
+   * Log in with this password (also accepted in the target, `user:password@host`). It is
+   * typed once at ssh's prompt, on a pty (node-pty) or through a private askpass helper (see
+   * `passwordRoute`), never put in an argv, environment variable, file or log, and dropped
+   * once the login is over. A wrong password is never retried. See docs/authentication.md.
    */
   password?: string;
-  /** Private key file (`-i`); also restricts authentication to public keys. */
+  /** Passphrase of the private key (`keyPath`, or ssh's default keys); the agent is bypassed. */
+  passphrase?: string;
+  /**
+   * The password prompt to wait for: a string (matched literally anywhere in what ssh shows)
+   * or a RegExp. Default `/[:?]/` (Net::OpenSSH's).
+   */
+  passwordPrompt?: string | RegExp;
+  /**
+   * How a password or passphrase reaches ssh: `'pty'` (the master on a node-pty terminal),
+   * `'askpass'` (an `SSH_ASKPASS` helper fed through a private socket; OpenSSH >= 8.4), or
+   * `'auto'` (default: the pty when node-pty loads, else askpass).
+   */
+  passwordRoute?: 'auto' | 'pty' | 'askpass';
+  /**
+   * Drive the login yourself: called with the master's terminal and a scratch state each
+   * time ssh shows something (and every 100 ms) until it returns true. Needs node-pty.
+   */
+  loginHandler?: LoginHandler;
+  /** Run the master on a pty even without a password, for diagnosis (`getMasterPtyLog()`). */
+  masterPtyForce?: boolean;
+  /** Private key file (`-i`); also restricts authentication to public keys (unless a password is given). */
   keyPath?: string;
-  /** `BatchMode=yes`: never prompt (default true, since nothing could answer a prompt). */
+  /**
+   * `BatchMode=yes`: never prompt. Default true, except with a password, passphrase or
+   * loginHandler (then off; true together with one of them is an error).
+   */
   batchMode?: boolean;
+  /**
+   * Host-key policy: `'strict'` (StrictHostKeyChecking yes), `'ask'` (ask), `'tofu'`
+   * (accept-new: trust on first use, then record), `'advisory'` (no). Default: nothing is
+   * passed and your ssh configuration decides. See docs/host-keys.md.
+   */
+  hostKeyPolicy?: HostKeyPolicy;
+  /** `UserKnownHostsFile`: the known_hosts file to check (and record new keys in). */
+  knownHostsFile?: string;
+  /** `KexAlgorithms`: a comma-separated string (`+`, `-`, `^` prefixes allowed) or a list. */
+  kexAlgorithms?: string | readonly string[];
+  /** `Ciphers`, like kexAlgorithms. */
+  ciphers?: string | readonly string[];
+  /** `MACs`, like kexAlgorithms. */
+  macs?: string | readonly string[];
+  /** `HostKeyAlgorithms`, like kexAlgorithms. */
+  hostKeyAlgorithms?: string | readonly string[];
+  /** `Compression=yes|no`. */
+  compression?: boolean;
+  /** `ServerAliveCountMax`: unanswered keepalives before the master gives up (ssh's default 3). */
+  serverAliveCountMax?: number;
   /** `ProxyCommand` for the master. */
   proxyCommand?: string;
+  /**
+   * Jump hosts (`ProxyJump`): `'[user@]host[:port]'`, a comma-separated chain, or a list of
+   * hops in order. Each hop is configured by the ssh config file only (`sshConfig`, which ssh
+   * passes on to the hops, or your own): `-o` options and keyPath apply to the target alone.
+   */
+  proxyJump?: string | readonly string[];
+  /** An ssh_config file for the master (`-F`), instead of ~/.ssh/config and /etc/ssh/ssh_config. */
+  sshConfig?: string;
   /** The ssh program (default `ssh` from PATH). */
   sshCmd?: string;
   /** Extra options for the master only, placed first so they win: `['-o', 'Compression=yes']`. */
@@ -52,8 +111,13 @@ export interface OpenSSHOptions {
   masterStdoutDiscard?: boolean;
   /** Discard the master's stderr; error messages then lose ssh's own words (default false). */
   masterStderrDiscard?: boolean;
-  /** Agent forwarding: sets the master's `-A`/`-a` and the slaves' default. */
-  forwardAgent?: boolean;
+  /**
+   * Agent forwarding (Net::OpenSSH's semantics): `true` lets the master forward (`-A`) and
+   * a command ask for it with its own `forwardAgent: true`; `'always'` also makes every
+   * command ask for it unless it says `forwardAgent: false`; `false` gives the master `-a`.
+   * Cannot be combined with a passphrase.
+   */
+  forwardAgent?: boolean | 'always';
   /** X11 forwarding: sets the master's `-X`/`-x` and the slaves' default. */
   forwardX11?: boolean;
   /** `ServerAliveInterval` in seconds (default: derived from idleTimeout, else 30). */
@@ -83,7 +147,10 @@ export interface NormalizedConnection {
 }
 
 const KNOWN = new Set([
-  'user', 'port', 'password', 'keyPath', 'batchMode', 'proxyCommand', 'sshCmd', 'masterOpts',
+  'user', 'port', 'password', 'passphrase', 'passwordPrompt', 'passwordRoute', 'loginHandler', 'masterPtyForce',
+  'hostKeyPolicy', 'knownHostsFile', 'kexAlgorithms', 'ciphers', 'macs', 'hostKeyAlgorithms', 'compression',
+  'serverAliveCountMax', 'proxyJump', 'sshConfig',
+  'keyPath', 'batchMode', 'proxyCommand', 'sshCmd', 'masterOpts',
   'ctlDir', 'ctlPath', 'externalMaster', 'strictMode', 'connect', 'connectTimeout',
   'masterStdoutDiscard', 'masterStderrDiscard', 'forwardAgent', 'forwardX11', 'serverAliveInterval',
   'defaultSshOpts', 'remoteShell', 'encoding', 'idleTimeout', 'timeout', 'signal', 'engine',
@@ -105,12 +172,7 @@ export function normalizeConnection(targetText: string | undefined, options: Ope
     port: optPort('port', o.port),
     password: optString('password', o.password, { nonEmpty: false }),
   });
-  if (target.password !== undefined) {
-    throw new TypeError(
-      "option 'password' (or a password in the target): password login needs a pty and is not available in this version; " +
-        'log in with keys or an ssh-agent (keyPath, or your ssh config)',
-    );
-  }
+  const login = normalizeLogin(o, target.password, externalMaster);
 
   const idleTimeout = optMs('idleTimeout', o.idleTimeout);
   const alive = o.serverAliveInterval;
@@ -122,11 +184,35 @@ export function normalizeConnection(targetText: string | undefined, options: Ope
   if (typeof engine !== 'object' || engine === null || typeof engine.spawn !== 'function') badOption('engine', 'an object with a spawn() method', o.engine);
   const remoteShell = o.remoteShell as string | Quoter | undefined;
   if (remoteShell !== undefined) getQuoter(remoteShell as string | Quoter);
-  const forwardAgent = optBoolean('forwardAgent', o.forwardAgent);
+  const forwardAgentOpt = o.forwardAgent as boolean | 'always' | undefined;
+  if (forwardAgentOpt !== undefined && forwardAgentOpt !== 'always' && typeof forwardAgentOpt !== 'boolean') {
+    badOption('forwardAgent', "a boolean or 'always'", forwardAgentOpt);
+  }
+  const forwardAgent = forwardAgentOpt === undefined ? undefined : forwardAgentOpt !== false;
+  if (forwardAgent && login.secret?.kind === 'passphrase') {
+    throw new TypeError("options 'forwardAgent' and 'passphrase' cannot be used together: the agent is bypassed to make ssh use the key");
+  }
+  const proxyCommand = optString('proxyCommand', o.proxyCommand);
+  const proxyJump = optProxyJump(o.proxyJump);
+  if (proxyCommand !== undefined && proxyJump !== undefined) {
+    throw new TypeError("options 'proxyCommand' and 'proxyJump' cannot be used together: ssh uses only one way to reach the host");
+  }
+  const batchMode = optBoolean('batchMode', o.batchMode);
+  const interactive = login.secret !== undefined || login.handler !== undefined;
+  if (batchMode === true && interactive) {
+    throw new TypeError(
+      `option 'batchMode' cannot be true together with '${login.secret ? (login.secret.kind === 'password' ? 'password' : 'passphrase') : 'loginHandler'}': batch mode forbids every prompt`,
+    );
+  }
+  const countMax = o.serverAliveCountMax;
+  if (countMax !== undefined && (typeof countMax !== 'number' || !Number.isInteger(countMax) || countMax < 1)) {
+    badOption('serverAliveCountMax', 'a whole number >= 1', countMax);
+  }
   const forwardX11 = optBoolean('forwardX11', o.forwardX11);
 
   return {
-    target,
+    // The password lives in login.secret only; the object keeps no plain copy of it.
+    target: { ...target, password: undefined },
     connect: optBoolean('connect', o.connect) ?? true,
     master: {
       engine,
@@ -142,16 +228,32 @@ export function normalizeConnection(targetText: string | undefined, options: Ope
       masterStdoutDiscard: optBoolean('masterStdoutDiscard', o.masterStdoutDiscard) ?? false,
       masterStderrDiscard: optBoolean('masterStderrDiscard', o.masterStderrDiscard) ?? false,
       signal: optSignal('signal', o.signal),
+      ...(login.secret || login.handler || login.ptyForce
+        ? { login: { ...login, jumps: proxyJump ?? [] } }
+        : {}),
       masterArgv: {
         masterOpts: optStringArray('masterOpts', o.masterOpts),
         // Net::OpenSSH: int((timeout || 90) + 2) / 3), with its timeout in seconds.
         serverAliveInterval: (alive as number | undefined) ?? Math.max(1, Math.floor(((idleTimeout ?? 90_000) / 1000 + 2) / 3)),
         connectTimeout: connectTimeout === undefined ? undefined : Math.max(1, Math.ceil(connectTimeout / 1000)),
-        batchMode: optBoolean('batchMode', o.batchMode) ?? true,
+        batchMode: batchMode ?? !interactive,
         keyPath: optString('keyPath', o.keyPath),
-        proxyCommand: optString('proxyCommand', o.proxyCommand),
+        proxyCommand,
         forwardAgent,
         forwardX11,
+        ...defined({
+          sshConfig: optString('sshConfig', o.sshConfig),
+          hostKeyPolicy: optEnum('hostKeyPolicy', o.hostKeyPolicy, HOST_KEY_POLICIES),
+          knownHostsFile: optKnownHostsFile(o.knownHostsFile),
+          kexAlgorithms: optAlgorithms('kexAlgorithms', o.kexAlgorithms),
+          ciphers: optAlgorithms('ciphers', o.ciphers),
+          macs: optAlgorithms('macs', o.macs),
+          hostKeyAlgorithms: optAlgorithms('hostKeyAlgorithms', o.hostKeyAlgorithms),
+          compression: optBoolean('compression', o.compression),
+          serverAliveCountMax: countMax as number | undefined,
+          secret: login.secret?.kind,
+          proxyJump,
+        }),
       },
     },
     defaults: {
@@ -161,8 +263,69 @@ export function normalizeConnection(targetText: string | undefined, options: Ope
       idleTimeout,
       timeout: optMs('timeout', o.timeout),
       signal: optSignal('signal', o.signal),
-      forwardAgent,
+      // Net::OpenSSH: only 'always' makes commands ask for the agent by default.
+      forwardAgent: forwardAgentOpt === 'always' ? true : undefined,
       forwardX11,
     },
   };
+}
+
+/** The login part of the options, checked. The password moves out of the target into a Secret. */
+function normalizeLogin(o: Record<string, unknown>, targetPassword: string | undefined, externalMaster: boolean): Omit<LoginSettings, 'jumps'> {
+  const password = targetPassword;
+  const passphrase = optString('passphrase', o.passphrase, { nonEmpty: false });
+  const handler = o.loginHandler;
+  if (handler !== undefined && typeof handler !== 'function') badOption('loginHandler', 'a function (ctx) => boolean | Promise<boolean>', handler);
+  const prompt = o.passwordPrompt;
+  if (prompt !== undefined && !(prompt instanceof RegExp) && (typeof prompt !== 'string' || prompt === '')) {
+    badOption('passwordPrompt', 'a non-empty string or a RegExp', prompt);
+  }
+  const route = optEnum('passwordRoute', o.passwordRoute, ['auto', 'pty', 'askpass'] as const) ?? 'auto';
+  const ptyForce = optBoolean('masterPtyForce', o.masterPtyForce) ?? false;
+  if (password !== undefined && passphrase !== undefined) {
+    throw new TypeError("options 'password' and 'passphrase' cannot be used together: give the password for a password login, the passphrase for a key");
+  }
+  const secretName = password !== undefined ? 'password' : passphrase !== undefined ? 'passphrase' : undefined;
+  if (handler !== undefined && secretName !== undefined) {
+    throw new TypeError(`options 'loginHandler' and '${secretName}' cannot be used together: a login handler answers every prompt itself`);
+  }
+  if (externalMaster && (secretName !== undefined || handler !== undefined || ptyForce)) {
+    throw new TypeError(`option '${secretName ?? (handler !== undefined ? 'loginHandler' : 'masterPtyForce')}' cannot be used with externalMaster: that master is already logged in`);
+  }
+  return {
+    secret: password !== undefined ? new Secret('password', password) : passphrase !== undefined ? new Secret('passphrase', passphrase) : undefined,
+    prompt: compilePrompt(prompt as string | RegExp | undefined),
+    route,
+    handler: handler as LoginHandler | undefined,
+    ptyForce,
+  };
+}
+
+/** `proxyJump`: a list of hops (a string may hold several, comma-separated). */
+function optProxyJump(value: unknown): string[] | undefined {
+  if (value === undefined) return undefined;
+  const hops = typeof value === 'string' ? value.split(',') : Array.isArray(value) ? [...(value as unknown[])] : undefined;
+  if (!hops || hops.length === 0 || !hops.every((h) => typeof h === 'string' && /^[^\s,\0]+$/.test(h))) {
+    badOption('proxyJump', "a jump host '[user@]host[:port]' (no spaces), a comma-separated chain of them, or a non-empty array of them", value);
+  }
+  return hops as string[];
+}
+
+/** An algorithm list: a string without white space, or an array of names joined with commas. */
+function optAlgorithms(name: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string' && /^[^\s\0]+$/.test(value)) return value;
+  if (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string' && /^[^\s,\0]+$/.test(v))) return value.join(',');
+  badOption(name, "a comma-separated list of algorithm names (optionally starting with '+', '-' or '^') or a non-empty array of names", value);
+}
+
+function optKnownHostsFile(value: unknown): string | undefined {
+  const path = optString('knownHostsFile', value);
+  if (path !== undefined && /[\s"']/.test(path)) badOption('knownHostsFile', 'a path without white space or quotes (ssh splits this value on white space)', value);
+  return path;
+}
+
+/** The entries of `o` whose value is not undefined (so absent options leave no keys behind). */
+function defined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

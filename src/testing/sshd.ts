@@ -1,4 +1,4 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
@@ -13,6 +13,12 @@ export interface TestUser {
   name: string;
   /** Its login shell. */
   shell: string;
+  /**
+   * A password for password and keyboard-interactive logins (root only). An account with a
+   * password is deleted again by `stop()` (or when the process exits), so that no account
+   * with a known password outlives the test; pick a name no other server uses.
+   */
+  password?: string;
 }
 
 /** Options of {@link startSshd}. */
@@ -34,6 +40,15 @@ export interface SshdOptions {
   config?: string[];
   /** The sshd program (default /usr/sbin/sshd). */
   sshdCmd?: string;
+  /** `PasswordAuthentication yes` (default no: key-only). */
+  passwordAuthentication?: boolean;
+  /**
+   * `UsePAM yes` and `KbdInteractiveAuthentication yes`: keyboard-interactive logins through
+   * the system's PAM `sshd` service (pam_unix asks `Password:`). Default false.
+   */
+  pam?: boolean;
+  /** Text sent to clients before authentication (sshd's `Banner`), written to a file in the temp dir. */
+  banner?: string;
 }
 
 /** A running throwaway sshd on 127.0.0.1, and everything a client needs to reach it. */
@@ -53,6 +68,8 @@ export interface TestServer {
   readonly hostKey: string;
   /** A private directory for ControlPath sockets (inside `dir`). */
   readonly ctlDir: string;
+  /** sshd's log file (LogLevel VERBOSE): one `Failed password` line per failed attempt. */
+  readonly logPath: string;
   /** Client options that trust exactly this server's key and ignore the user's ssh config. */
   readonly clientOpts: readonly string[];
   /** `user@127.0.0.1:port`. */
@@ -123,7 +140,20 @@ async function descendants(root: number): Promise<number[]> {
   return out;
 }
 
-/** Create a key-only account with an empty home, if it does not exist yet (root only). */
+/** Delete an account made for a server with a password (root only, best effort, synchronous). */
+function deleteUserSync(name: string): void {
+  try {
+    execFileSync('userdel', [name], { stdio: 'ignore' });
+  } catch {
+    // already gone
+  }
+  rmSync(join(HOME_ROOT, name), { recursive: true, force: true });
+}
+
+/**
+ * Create an account with an empty home, if it does not exist yet (root only): key-only, or
+ * with `user.password` set through chpasswd's stdin (never on a command line).
+ */
 async function ensureUser(user: TestUser): Promise<void> {
   const home = join(HOME_ROOT, user.name);
   mkdirSync(HOME_ROOT, { recursive: true, mode: 0o755 });
@@ -135,6 +165,7 @@ async function ensureUser(user: TestUser): Promise<void> {
   }
   // A locked account ('!') cannot log in even with keys when UsePAM is off.
   await run('usermod', ['-p', '*', user.name]);
+  if (user.password !== undefined) execFileSync('chpasswd', [], { input: `${user.name}:${user.password}\n`, stdio: ['pipe', 'ignore', 'pipe'] });
   if (!existsSync(home)) mkdirSync(home, { mode: 0o755 });
   const { stdout } = await run('id', ['-u', user.name]);
   const { stdout: gid } = await run('id', ['-g', user.name]);
@@ -151,12 +182,19 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestServer> 
   if (!root && users.some((u) => u.name !== userInfo().username)) {
     throw new Error('startSshd: only root can create test users; leave the users option out');
   }
-  if (root) {
-    for (const u of users) await ensureUser(u);
-    mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+  if (!root && users.some((u) => u.password !== undefined)) {
+    throw new Error('startSshd: only root can give test users a password');
   }
+  // Accounts with a password never outlive the server (nor this process).
+  const withPassword = users.filter((u) => u.password !== undefined).map((u) => u.name);
+  const dropUsers = () => withPassword.forEach(deleteUserSync);
+  const userCleanup = withPassword.length > 0 ? registerCleanup({ run: dropUsers }) : undefined;
   const dir = mkdtempSync(join(tmpdir(), 'openssh-mux-sshd-'));
   try {
+    if (root) {
+      for (const u of users) await ensureUser(u);
+      mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+    }
     chmodSync(dir, 0o755); // sshd reads authorized keys as the target user
     const hostKeyPath = join(dir, 'host_ed25519');
     const keyPath = join(dir, 'client_ed25519');
@@ -172,6 +210,8 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestServer> 
     const ctlDir = join(dir, 'ctl');
     mkdirSync(ctlDir, { mode: 0o700 });
     const sshdCmd = options.sshdCmd ?? '/usr/sbin/sshd';
+    const bannerPath = join(dir, 'banner');
+    if (options.banner !== undefined) writeFileSync(bannerPath, options.banner, { mode: 0o644 });
     const hasSetEnv = (options.config ?? []).some((line) => /^\s*SetEnv\b/i.test(line));
 
     for (let attempt = 0; ; attempt++) {
@@ -186,9 +226,10 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestServer> 
           `PidFile ${join(dir, 'sshd.pid')}`,
           `AuthorizedKeysFile ${keysDir}/%u`,
           'StrictModes no',
-          'UsePAM no',
-          'PasswordAuthentication no',
-          'KbdInteractiveAuthentication no',
+          `UsePAM ${options.pam ? 'yes' : 'no'}`,
+          `PasswordAuthentication ${options.passwordAuthentication ? 'yes' : 'no'}`,
+          `KbdInteractiveAuthentication ${options.pam ? 'yes' : 'no'}`,
+          ...(options.banner !== undefined ? [`Banner ${bannerPath}`] : []),
           `AllowUsers ${users.map((u) => u.name).join(' ')}`,
           `MaxSessions ${options.maxSessions ?? 10}`,
           'MaxStartups 100:30:200',
@@ -235,6 +276,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestServer> 
         knownHostsPath,
         hostKey,
         ctlDir,
+        logPath,
         clientOpts,
         target: (user = users[0]!.name) => `${user}@127.0.0.1:${port}`,
         connectOptions: () => ({ keyPath, masterOpts: [...clientOpts], ctlDir }),
@@ -252,12 +294,16 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestServer> 
           killQuietly(-child.pid!, 'SIGKILL');
           unregisterCleanup(lastChance);
           rmSync(dir, { recursive: true, force: true });
+          dropUsers();
+          unregisterCleanup(userCleanup);
         },
       };
       return server;
     }
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
+    dropUsers();
+    unregisterCleanup(userCleanup);
     throw err;
   }
 }

@@ -16,9 +16,10 @@ const CALL_KNOWN =
   'stdinoutDpipe, stdout, stdoutDiscard, stdoutFile, subsystem, timeout, tty, tunnel';
 
 const CONN_KNOWN =
-  'batchMode, connect, connectTimeout, ctlDir, ctlPath, defaultSshOpts, encoding, engine, externalMaster, ' +
-  'forwardAgent, forwardX11, idleTimeout, keyPath, masterOpts, masterStderrDiscard, masterStdoutDiscard, password, ' +
-  'port, proxyCommand, remoteShell, serverAliveInterval, signal, sshCmd, strictMode, timeout, user';
+  'batchMode, ciphers, compression, connect, connectTimeout, ctlDir, ctlPath, defaultSshOpts, encoding, engine, externalMaster, ' +
+  'forwardAgent, forwardX11, hostKeyAlgorithms, hostKeyPolicy, idleTimeout, kexAlgorithms, keyPath, knownHostsFile, loginHandler, ' +
+  'macs, masterOpts, masterPtyForce, masterStderrDiscard, masterStdoutDiscard, passphrase, password, passwordPrompt, passwordRoute, ' +
+  'port, proxyCommand, proxyJump, remoteShell, serverAliveCountMax, serverAliveInterval, signal, sshCmd, sshConfig, strictMode, timeout, user';
 
 describe('normalizeCall: defaults per mode', () => {
   it('run captures stdout and stderr, ignores stdin', () => {
@@ -509,7 +510,8 @@ describe('normalizeConnection', () => {
       idleTimeout: 60_000,
       timeout: 120_000,
       signal,
-      forwardAgent: true,
+      // forwardAgent: true lets the master forward; commands ask for it themselves ('always' asks by default).
+      forwardAgent: undefined,
       forwardX11: false,
     });
   });
@@ -573,20 +575,13 @@ describe('normalizeConnection', () => {
     expectTypeError(() => conn('h', ['-v']), "option 'options' must be an object, received an array of length 1");
   });
 
-  it('rejects a password in the target', () => {
-    expectTypeError(
-      () => conn('me:secret@h'),
-      "option 'password' (or a password in the target): password login needs a pty and is not available in this version; " +
-        'log in with keys or an ssh-agent (keyPath, or your ssh config)',
-    );
-  });
-
-  it('rejects a password option, even an empty one', () => {
-    const msg =
-      "option 'password' (or a password in the target): password login needs a pty and is not available in this version; " +
-      'log in with keys or an ssh-agent (keyPath, or your ssh config)';
-    expectTypeError(() => conn('h', { password: 'secret' }), msg);
-    expectTypeError(() => conn('h', { password: '' }), msg);
+  it('takes a password from the target into the login, not into the target', () => {
+    const n = conn('me:secret@h');
+    expect(n.target.password).toBeUndefined();
+    expect(n.master.login?.secret?.kind).toBe('password');
+    expect(n.master.masterArgv.batchMode).toBe(false);
+    expect(n.master.masterArgv.secret).toBe('password');
+    // Password and passphrase tests: test/unit/auth-options.test.ts.
   });
 
   it('rejects externalMaster without ctlPath', () => {
