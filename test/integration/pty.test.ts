@@ -1,4 +1,5 @@
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -20,7 +21,11 @@ afterAll(async () => {
   await ssh.disconnect();
 });
 
-const ptyDirs = () => readdirSync(tmpdir()).filter((n) => n.startsWith('openssh-mux-pty-'));
+// A TMPDIR of this file's own, so that the check below sees only this process's FIFO dirs.
+const privateTmp = mkdtempSync(join(tmpdir(), 'osmux-pty-test-'));
+process.env.TMPDIR = privateTmp;
+afterAll(() => rmSync(privateTmp, { recursive: true, force: true }));
+const ptyDirs = () => readdirSync(privateTmp).filter((n) => n.startsWith('openssh-mux-pty-'));
 const openFds = () => readdirSync('/proc/self/fd').length;
 let fdsBefore = 0;
 beforeEach(() => {

@@ -1,7 +1,8 @@
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode, SlaveError } from '../../src/errors/index.js';
 import { checkSize, createPtyEngine, type PtyEngineOptions, type PtyProcess } from '../../src/pty/engine.js';
 import { loadPty, ptyAvailable } from '../../src/pty/load.js';
@@ -50,7 +51,11 @@ function waitFor(p: PtyProcess, text: string): Promise<string> {
   });
 }
 
-const ptyDirs = () => readdirSync(tmpdir()).filter((n) => n.startsWith('openssh-mux-pty-'));
+// A TMPDIR of this file's own, so that the check below sees only this process's FIFO dirs.
+const privateTmp = mkdtempSync(join(tmpdir(), 'osmux-pty-test-'));
+process.env.TMPDIR = privateTmp;
+afterAll(() => rmSync(privateTmp, { recursive: true, force: true }));
+const ptyDirs = () => readdirSync(privateTmp).filter((n) => n.startsWith('openssh-mux-pty-'));
 const openFds = () => readdirSync('/proc/self/fd').length;
 
 let fdsBefore = 0;
