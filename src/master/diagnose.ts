@@ -26,6 +26,11 @@ const RULES: ReadonlyArray<readonly [RegExp, MasterFailureReason, string]> = [
     'the connection to the server failed',
   ],
   [/too long for Unix domain socket/, 'ctl-path', 'the ControlPath is too long for a Unix socket'],
+  [
+    /Unable to negotiate|no matching (?:cipher|key exchange method|MAC|host key type) found/,
+    'connect',
+    'the client and the server have no algorithm in common (check kexAlgorithms, ciphers, macs and hostKeyAlgorithms)',
+  ],
 ];
 
 /** Read a failed master's output and say why it failed. */
