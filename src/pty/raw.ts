@@ -7,12 +7,14 @@ import { execFile } from 'node:child_process';
  * turn `\r` into `\n` and act on Ctrl-C/Ctrl-D itself. So writes are held until this
  * resolves.
  *
- * Node cannot read a terminal's settings, so this asks `stty -a` about the slave device,
- * every {@link POLL_MS} ms. It resolves (never rejects) when the terminal is raw, when
+ * Node cannot read a terminal's settings, so this asks `stty -a` about the slave device:
+ * after {@link POLL_MS} ms, then twice as long each time, up to {@link MAX_POLL_MS} ms
+ * between asks. It resolves (never rejects) when the terminal is raw, when
  * `isOver()` says the process is gone, when `stty` cannot answer (then holding would not
  * help), or after {@link GIVE_UP_MS}.
  */
 export const POLL_MS = 10;
+export const MAX_POLL_MS = 100;
 export const GIVE_UP_MS = 10_000;
 
 const CANONICAL_OFF = /(^|[\s;])-icanon([\s;]|$)/;
@@ -30,9 +32,11 @@ function ask(ptsName: string): Promise<boolean | undefined> {
 /** Resolve once the terminal `ptsName` is in non-canonical (raw) mode; see the module doc. */
 export async function waitForRawMode(ptsName: string, isOver: () => boolean): Promise<void> {
   const deadline = performance.now() + GIVE_UP_MS;
+  let delay = POLL_MS;
   while (!isOver() && performance.now() < deadline) {
     const raw = await ask(ptsName);
     if (raw !== false) return;
-    await new Promise((r) => setTimeout(r, POLL_MS));
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, MAX_POLL_MS);
   }
 }

@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode, SlaveError } from '../../src/errors/index.js';
 import { checkSize, createPtyEngine, type PtyEngineOptions, type PtyProcess } from '../../src/pty/engine.js';
 import { loadPty, ptyAvailable } from '../../src/pty/load.js';
+import { waitForRawMode } from '../../src/pty/raw.js';
 import type { SpawnRequest } from '../../src/run/engine.js';
 import { expectThrow, expectTypeError } from '../helpers/expect-throw.js';
 import { alive, waitGone } from '../helpers/processes.js';
@@ -213,6 +214,28 @@ describe('pty engine', () => {
     await new Promise((r) => setTimeout(r, 10));
     expect(errors.map((e) => e.message)).toEqual(['it failed']);
     expect(alive(p.pid!)).toBe(false);
+  });
+});
+
+describe('waitForRawMode', () => {
+  it('resolves at once when stty cannot tell (holding would not help)', async () => {
+    const t = performance.now();
+    await waitForRawMode('/dev/pts/no-such-terminal', () => false);
+    expect(performance.now() - t).toBeLessThan(2000);
+  });
+
+  it('stops asking once the process is over, and waits while the terminal is cooked', async () => {
+    const p = start('echo ready; sleep 30');
+    await waitFor(p, 'ready');
+    let over = false;
+    let settled = false;
+    const wait = waitForRawMode(p.ptsName!, () => over).then(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(settled).toBe(false);
+    over = true;
+    await wait;
+    p.kill();
+    await p.exited;
   });
 });
 
