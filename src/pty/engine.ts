@@ -76,10 +76,14 @@ const KILL_GRACE_MS = 2000;
 
 /**
  * An Engine whose processes run on a new pseudo-terminal each (through node-pty, loaded on
- * the first spawn). The terminal is the child's controlling terminal and its stdin and stdout;
- * the request's first two stdio slots must be `'pipe'`. A child that cannot be started (not
- * found in PATH, fork failure) is reported like the default engine does: `exited` resolves
- * with `error` set.
+ * the first spawn). The terminal is the child's controlling terminal and its stdin, and its
+ * stdout unless `stdoutOnPty: false`; the request's first two stdio slots must be `'pipe'`.
+ * A child that cannot be started (not found in PATH, fork failure) is reported like the
+ * default engine does: `exited` resolves with `error` set.
+ *
+ * Differences from the default engine: every child is a session leader (`detached` is
+ * implied, the request's is ignored); `unref()` unrefs the read handles, but node-pty's own
+ * exit watcher keeps the event loop alive until the child exits.
  *
  * Throws a SlaveError `OSSH_PTY_UNAVAILABLE` from `spawn()` when node-pty cannot be loaded.
  */
