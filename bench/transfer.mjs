@@ -6,9 +6,10 @@
 //                       bash -c 'rsync -q -e "ssh -S <ctl>" -- src user@host:dst'
 //
 // The ratio is throughput(L) / throughput(h) = time(h) / time(L), medians over the runs.
-// Target: at least 0.95. The destination is removed before every run (rsync would otherwise
-// find it up to date and copy nothing). The sshd is on this machine, so the "remote" side is
-// a local directory the benchmark user may write.
+// Target: at least 0.95. The destination is removed after every run (rsync would otherwise
+// find it up to date and copy nothing), followed by an untimed `sync`. The sshd is on this
+// machine, so the "remote" side is a local directory the benchmark user may write. On a busy
+// machine (other test runs) the ratios scatter by +-20%: look at the load average printed.
 //
 // Usage: npm run bench   (runs the other benchmarks, then this file)
 //   BENCH_XFER_MIB=512  size of the file in MiB (default 512)
@@ -165,6 +166,9 @@ async function main() {
     }
     const size = statSync(dst).size;
     if (size !== SIZE) throw new Error(`${method} ${dir} ${variant} copied ${size} bytes, expected ${SIZE}`);
+    // Write the copy back now, untimed, so its dirty pages do not slow the next run down.
+    rmSync(dst, { force: true });
+    spawnSync('sync');
     return ms;
   };
 
