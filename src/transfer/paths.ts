@@ -23,8 +23,8 @@ export function guardRemote(path: string): string {
  * read as `host:path`, and a leading `-` never as an option.
  */
 export function guardLocal(path: string): string {
-  if (path === '') return '.';
-  return path.startsWith('/') || path.startsWith('./') ? path : `./${path}`;
+  if (path === '' || path === '.' || path === '..') return path || '.';
+  return /^(\/|\.\.?\/)/.test(path) ? path : `./${path}`;
 }
 
 /**

@@ -192,6 +192,29 @@ describe('progress, async, kill, idleTimeout, output routing, rsync options', ()
     expect(() => ssh.rsyncPut(src, d, { no_protect_args: true })).toThrow("rsync option 'no_protect_args' (--no-protect-args) is forbidden");
   });
 
+  it('with no target, puts go to the remote home directory (relative remote paths too)', async () => {
+    const d = dir();
+    const home = (await ssh.capture('pwd')).trim();
+    const name = `~osmux-xfer-home-${process.pid}`; // a leading ~ is a name, not a home directory
+    writeFileSync(join(d, name), 'home');
+    try {
+      for (const put of [
+        () => ssh.scpPut(join(d, name), undefined),
+        () => ssh.scpPut(join(d, name), undefined, { scpMode: 'legacy' }),
+        () => ssh.rsyncPut(join(d, name), undefined),
+      ]) {
+        await put();
+        expect(readFileSync(join(home, name), 'utf8')).toBe('home');
+        await ssh.scpGet(name, join(d, 'back'));
+        await ssh.rsyncGet(name, join(d, 'back2'));
+        expect(readFileSync(join(d, 'back'), 'utf8') + readFileSync(join(d, 'back2'), 'utf8')).toBe('homehome');
+        rmSync(join(home, name));
+      }
+    } finally {
+      rmSync(join(home, name), { force: true });
+    }
+  });
+
   it('a transfer on a closed connection fails with the MasterError', async () => {
     const c = await connect();
     await c.disconnect();

@@ -196,6 +196,10 @@ describe('paths', () => {
     expect(guardLocal('a:b')).toBe('./a:b');
     expect(guardLocal('./a')).toBe('./a');
     expect(guardLocal('')).toBe('.');
+    expect(guardLocal('.')).toBe('.');
+    expect(guardLocal('..')).toBe('..');
+    expect(guardLocal('../a:b')).toBe('../a:b');
+    expect(guardLocal('-x')).toBe('./-x');
     expect(escapeSftpGlob('a*b?c[d]e\\f{g}')).toBe('a\\*b\\?c\\[d]e\\\\f{g}');
   });
 
