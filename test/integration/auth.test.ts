@@ -279,7 +279,7 @@ async function watchEverything(secret: string, ctlDir: string, during: Promise<u
     }
     for (const [path, content] of filesUnder(ctlDir)) if (content.includes(needle)) hits.push(path);
     // Often enough to catch an askpass helper (it lives for tens of ms), without hogging a core.
-    await new Promise((r) => setTimeout(r, 3));
+    await new Promise((r) => setTimeout(r, 1));
   }
   await during;
   return { hits, seen: [...seen], rounds };
