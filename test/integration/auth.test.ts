@@ -22,10 +22,13 @@ const PASSPHRASE = 'key passphrase 42';
 const BANNER = 'openssh-mux test appliance\nType the access code at the prompt.\n';
 const PW_USER = 'osmux-auth-pw';
 const KBD_USER = 'osmux-auth-kbd';
+const BOTH_USER = 'osmux-auth-both';
 const NO_PTY = 'openssh-mux-test-no-such-pty-module';
 
 let pw: TestServer;
 let kbd: TestServer;
+/** PAM with both keyboard-interactive and password: a wrong password is asked for twice. */
+let both: TestServer;
 let work: string;
 let encryptedKey: string;
 
@@ -35,9 +38,10 @@ const failedAttempts = (s: TestServer) => s.log().split('\n').filter((l) => /Fai
 beforeAll(async () => {
   if (!root) return;
   work = mkdtempSync(join(tmpdir(), 'openssh-mux-auth-'));
-  [pw, kbd] = await Promise.all([
+  [pw, kbd, both] = await Promise.all([
     startSshd({ users: [{ name: PW_USER, shell: '/bin/sh', password: PW }], passwordAuthentication: true }),
     startSshd({ users: [{ name: KBD_USER, shell: '/bin/sh', password: KBD_PW }], pam: true, banner: BANNER }),
+    startSshd({ users: [{ name: BOTH_USER, shell: '/bin/sh', password: PW }], pam: true, passwordAuthentication: true }),
   ]);
   // A passphrase-protected key the pw server accepts for its user.
   encryptedKey = join(work, 'id_encrypted');
@@ -46,7 +50,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([pw?.stop(), kbd?.stop()]);
+  await Promise.all([pw?.stop(), kbd?.stop(), both?.stop()]);
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
@@ -172,6 +176,26 @@ describe.skipIf(!root)('keyboard-interactive login (PAM)', () => {
     for (let i = 0; i < 50 && failedAttempts(kbd) === before; i++) await new Promise((r) => setTimeout(r, 20));
     expect(failedAttempts(kbd) - before).toBe(1);
   });
+
+  it.each(['pty', 'askpass'] as const)(
+    'a second prompt (the password method after keyboard-interactive) fails at once, unanswered (%s)',
+    async (route) => {
+      const before = both.log().split('\n').filter((l) => /Failed (password|keyboard-interactive)/.test(l));
+      const ssh = open(both, BOTH_USER, { password: 'wrong', passwordRoute: route });
+      expect(await ssh.waitForMaster()).toBe(false);
+      const err = ssh.error as MasterError;
+      expect(err.reason).toBe('auth');
+      expect(err.message).toBe(
+        route === 'pty'
+          ? `unable to establish or keep the master SSH connection to 127.0.0.1: password authentication failed: the server asked again ("${BOTH_USER}@127.0.0.1's password:"); a password is typed once and never retried`
+          : `unable to establish or keep the master SSH connection to 127.0.0.1: password authentication failed: the server asked again ("${BOTH_USER}@127.0.0.1's password:"); a password is given once and never retried`,
+      );
+      await new Promise((r) => setTimeout(r, 100));
+      const after = both.log().split('\n').filter((l) => /Failed (password|keyboard-interactive)/.test(l));
+      // One attempt (keyboard-interactive); the password method never got an answer.
+      expect(after.slice(before.length)).toEqual([expect.stringMatching(new RegExp(`Failed keyboard-interactive/pam for ${BOTH_USER}`))]);
+    },
+  );
 
   it('lets a login handler read the banner and answer the prompt', async () => {
     const calls: string[] = [];
