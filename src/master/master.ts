@@ -363,6 +363,8 @@ export class Master {
   }
 
   #setError(reason: MasterFailureReason, message: string, details: ConstructorParameters<typeof MasterError>[2] = {}): MasterError {
+    // No login follows a sticky failure: forget the password now (restart() then refuses).
+    this.#config.login?.secret?.drop();
     if (!this.error) {
       this.error = new MasterError(reason, `unable to establish or keep the master SSH connection to ${this.#config.host}: ${message}`, {
         host: this.#config.host,
