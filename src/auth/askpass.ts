@@ -1,6 +1,7 @@
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { registerCleanup, unregisterCleanup } from '../master/cleanup.js';
 
 /**
  * The askpass route: ssh runs `SSH_ASKPASS` (forced by `SSH_ASKPASS_REQUIRE=force`, OpenSSH
@@ -64,11 +65,14 @@ export async function startAskpass(dir: string, answer: (request: AskpassRequest
   chmodSync(dir, 0o700);
   let server: Server | undefined;
   let closed = false;
+  // Also removed if this process ends during the login.
+  const lastChance = registerCleanup({ run: () => rmSync(dir, { recursive: true, force: true }) });
   const close = () => {
     if (closed) return;
     closed = true;
     server?.close();
     rmSync(dir, { recursive: true, force: true });
+    unregisterCleanup(lastChance);
   };
   try {
     writeFileSync(join(dir, 'askpass.cjs'), HELPER, { mode: 0o600 });
