@@ -55,8 +55,6 @@ export interface LoginStart {
 export interface StartedLogin {
   child: RunningProcess;
   login: Login;
-  /** True when something is typed or answered before the master can be ready (state `login`). */
-  typing: boolean;
 }
 
 /** Which route a login takes: a handler or masterPtyForce needs the pty; a secret follows passwordRoute. */
@@ -123,7 +121,6 @@ function startOnPty(o: LoginStart, env: NodeJS.ProcessEnv): StartedLogin {
   });
   return {
     child,
-    typing: login.secret !== undefined || login.handler !== undefined,
     login: {
       route: 'pty',
       get ptyLog() {
@@ -196,7 +193,6 @@ async function startWithAskpass(o: LoginStart, env: NodeJS.ProcessEnv): Promise<
   }
   return {
     child,
-    typing: true,
     login: {
       route: 'askpass',
       ptyLog: '',

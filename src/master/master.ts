@@ -160,6 +160,7 @@ export class Master {
     let keepLogFd = false;
     try {
       if (c.login) {
+        if (c.login.secret || c.login.handler) this.state = 'login';
         const started = await startLogin({
           login: c.login,
           engine: c.engine,
@@ -188,7 +189,6 @@ export class Master {
           const fd = logFd;
           void started.child.exited.then(() => closeSync(fd));
         }
-        if (started.typing) this.state = 'login';
       } else {
         this.#child = c.engine.spawn({
           file: argv[0]!,
@@ -199,6 +199,7 @@ export class Master {
       }
     } catch (err) {
       if (err instanceof LoginProblem) throw await this.fail(err.reason, err.message, { cause: err.cause });
+      if (c.login) throw await this.fail('spawn', `the login could not be prepared: ${(err as Error).message}`, { cause: err });
       throw err;
     } finally {
       if (logFd !== undefined && !keepLogFd) closeSync(logFd);

@@ -261,15 +261,24 @@ describe.skipIf(!root)('passphrase-protected key', () => {
   });
 });
 
-/** Every file below `dir` (not sockets), with its content. */
+/** Every file below `dir` (not sockets), with its content; files may vanish while we look. */
 function filesUnder(dir: string): Array<[string, Buffer]> {
   const out: Array<[string, Buffer]> = [];
-  for (const name of readdirSync(dir)) {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const name of names) {
     const p = join(dir, name);
-    const st = statSync(p, { throwIfNoEntry: false });
-    if (!st) continue;
-    if (st.isDirectory()) out.push(...filesUnder(p));
-    else if (st.isFile()) out.push([p, readFileSync(p)]);
+    try {
+      const st = statSync(p);
+      if (st.isDirectory()) out.push(...filesUnder(p));
+      else if (st.isFile()) out.push([p, readFileSync(p)]);
+    } catch {
+      // removed meanwhile
+    }
   }
   return out;
 }
