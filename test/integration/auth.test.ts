@@ -80,7 +80,9 @@ function recordingEngine(): Engine & { argvs: string[][] } {
 describe.skipIf(!root)('password login', () => {
   it.each(['pty', 'askpass'] as const)('logs in with a password through the %s route', async (route) => {
     const ssh = open(pw, PW_USER, { password: PW, passwordRoute: route });
+    expect(ssh.state).toBe('login');
     expect(await ssh.waitForMaster()).toBe(true);
+    expect(ssh.state).toBe('running');
     expect(await ssh.capture('id -un')).toBe(`${PW_USER}\n`);
     expect(ssh.getMasterPtyLog()).toBe('');
     expect(pw.log()).toMatch(new RegExp(`Accepted password for ${PW_USER}`));
