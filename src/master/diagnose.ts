@@ -21,16 +21,16 @@ const RULES: ReadonlyArray<readonly [RegExp, MasterFailureReason, string]> = [
   [/Could not resolve hostname|Name or service not known|nodename nor servname/, 'resolve', 'the host name could not be resolved'],
   [/Connection timed out|Operation timed out/, 'timeout', 'the TCP connection timed out'],
   [
+    /Unable to negotiate|no matching (?:cipher|key exchange method|MAC|host key type) found/,
+    'connect',
+    'the client and the server have no algorithm in common (check kexAlgorithms, ciphers, macs and hostKeyAlgorithms)',
+  ],
+  [
     /Connection refused|No route to host|Network is unreachable|Connection reset|Connection closed by|kex_exchange_identification|Bad stdio forwarding|ssh_exchange_identification/,
     'connect',
     'the connection to the server failed',
   ],
   [/too long for Unix domain socket/, 'ctl-path', 'the ControlPath is too long for a Unix socket'],
-  [
-    /Unable to negotiate|no matching (?:cipher|key exchange method|MAC|host key type) found/,
-    'connect',
-    'the client and the server have no algorithm in common (check kexAlgorithms, ciphers, macs and hostKeyAlgorithms)',
-  ],
 ];
 
 /** Read a failed master's output and say why it failed. */
