@@ -5,7 +5,7 @@ import type { LoginSettings } from '../auth/settings.js';
 import { ASKPASS_REQUIRE_SINCE, atLeast, sshVersion } from '../auth/ssh-version.js';
 import type { MasterFailureReason } from '../errors/index.js';
 import { debug } from '../log.js';
-import { createPtyEngine } from '../pty/engine.js';
+import { createPtyEngine, type PtyProcess } from '../pty/engine.js';
 import { loadPty } from '../pty/load.js';
 import type { Engine, RunningProcess, StdioSlot } from '../run/engine.js';
 
@@ -106,6 +106,7 @@ function startOnPty(o: LoginStart, env: NodeJS.ProcessEnv): StartedLogin {
   const engine = createPtyEngine({ stderrOnPty: false });
   const child = engine.spawn({ file: o.argv[0]!, args: o.argv.slice(1), stdio: ['pipe', 'pipe', o.stderr], env });
   child.unref();
+  endWhenAlone(child, o.host);
   const pty = new PtyLogin({
     terminal: child.terminal,
     secret: login.secret,
@@ -129,6 +130,51 @@ function startOnPty(o: LoginStart, env: NodeJS.ProcessEnv): StartedLogin {
       end: (success) => (success ? pty.succeeded() : pty.stopped()),
     },
   };
+}
+
+/** How often a master on a pty checks whether it alone keeps this process alive. */
+export const ALONE_CHECK_MS = 250;
+
+/**
+ * node-pty watches its child's exit from a native handle that cannot be unref'd, so a master
+ * on a pty would keep Node running for as long as it lives (a plain master is unref'd, and
+ * the process-exit cleanup stops it). To behave the same, an unref'd timer looks at what else
+ * keeps the process alive; when nothing does (twice in a row), the program is done: the
+ * master is stopped, as the exit cleanup would have done, and the process can end.
+ */
+function endWhenAlone(child: PtyProcess, host: string): void {
+  if (typeof process.getActiveResourcesInfo !== 'function' || child.pid === undefined) return;
+  let idle = 0;
+  const timer = setInterval(() => {
+    idle = nothingElseAlive() ? idle + 1 : 0;
+    if (idle < 2) return;
+    clearInterval(timer);
+    debug('master %s: nothing but its pty keeps the process alive: stopping it', host);
+    child.kill('SIGTERM');
+  }, ALONE_CHECK_MS);
+  timer.unref();
+  void child.exited.then(() => clearInterval(timer));
+}
+
+/**
+ * True when nothing that keeps the event loop alive is left but stdout and stderr (which Node
+ * lists as ref'd handles when they are pipes, though an idle one holds nothing). A ref'd
+ * timer, immediate, socket, server, child process, worker or stdin still in use counts.
+ * Native handles of other addons cannot be seen: a program waiting only on one of those
+ * would look done (documented).
+ */
+export function nothingElseAlive(
+  resources: () => string[] = () => process.getActiveResourcesInfo(),
+  handles: () => unknown[] = () => (process as unknown as { _getActiveHandles?: () => unknown[] })._getActiveHandles?.() ?? [],
+): boolean {
+  const info = resources();
+  if (info.length === 0) return true;
+  const stdio = handles().filter((h) => {
+    const o = h as { fd?: unknown; _handle?: { fd?: unknown } } | null;
+    const fd = o?.fd ?? o?._handle?.fd;
+    return fd === 1 || fd === 2;
+  }).length;
+  return info.length <= stdio && info.every((r) => r === 'PipeWrap' || r === 'TTYWrap');
 }
 
 async function startWithAskpass(o: LoginStart, env: NodeJS.ProcessEnv): Promise<StartedLogin> {

@@ -143,7 +143,8 @@ async function descendants(root: number): Promise<number[]> {
 /** Delete an account made for a server with a password (root only, best effort, synchronous). */
 function deleteUserSync(name: string): void {
   try {
-    execFileSync('userdel', [name], { stdio: 'ignore' });
+    // -f: even while a session of that user is still ending (its sshd is not in our process group).
+    execFileSync('userdel', ['-f', name], { stdio: 'ignore' });
   } catch {
     // already gone
   }

@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MasterError, nodeEngine, OpenSSH, SlaveError, type Engine, type OpenSSHOptions } from '../../src/index.js';
 import { setPtyModuleForTests } from '../../src/pty/load.js';
 import { startSshd, type TestServer } from '../../src/testing/index.js';
+import { waitGone } from '../helpers/processes.js';
 import { sshd, track } from '../helpers/server.js';
 
 /**
@@ -232,6 +233,46 @@ describe.skipIf(!root)('keyboard-interactive login (PAM)', () => {
     );
     expect(err.cause).toBe(boom);
     expect(ssh.getMasterPtyLog()).toMatch(/\(osmux-auth-kbd@127\.0\.0\.1\) Password: $/);
+  });
+});
+
+describe.skipIf(!root)('a master on a pty', () => {
+  it('does not keep Node running: a script that never disconnects still ends, and the master with it', async () => {
+    // The script, bundled from the sources (node runs no TypeScript); node-pty is found
+    // through NODE_PATH. Its stdout and stderr are pipes, as under a supervisor.
+    const { build } = await import('esbuild');
+    const entry = join(work, 'forgetful.ts');
+    const input = join(work, 'forgetful.json');
+    writeFileSync(
+      entry,
+      `import { readFileSync } from 'node:fs';
+import { OpenSSH } from ${JSON.stringify(resolve('src/index.ts'))};
+const { target, options, password } = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const ssh = await OpenSSH.connect(target, { ...options, password, passwordRoute: 'pty' });
+console.log(JSON.stringify({ pid: ssh.masterPid, out: await ssh.capture('echo hi') }));
+`,
+    );
+    writeFileSync(input, JSON.stringify({ target: pw.target(PW_USER), options: opts(pw), password: PW }), { mode: 0o600 });
+    const outfile = join(work, 'forgetful.mjs');
+    await build({ entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', external: ['node-pty'], logLevel: 'silent' });
+    const t0 = performance.now();
+    const child = spawn(process.execPath, [outfile, input], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_PATH: resolve('node_modules') },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    const code = await new Promise<number | null>((r) => child.once('close', r));
+    clearTimeout(timer);
+    expect(code, stderr).toBe(0);
+    expect(performance.now() - t0).toBeLessThan(10_000);
+    const { pid, out } = JSON.parse(stdout) as { pid: number; out: string };
+    expect(out).toBe('hi\n');
+    expect(await waitGone(pid)).toBe(true);
+    expect(readdirSync(pw.ctlDir)).toEqual([]);
   });
 });
 

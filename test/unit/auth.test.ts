@@ -18,7 +18,7 @@ import type { LoginSettings } from '../../src/auth/settings.js';
 import { parseSshG } from '../../src/auth/ssh-config.js';
 import { atLeast, parseSshVersion } from '../../src/auth/ssh-version.js';
 import type { MasterFailureReason } from '../../src/errors/index.js';
-import { chooseRoute, loginEnv } from '../../src/master/login.js';
+import { chooseRoute, loginEnv, nothingElseAlive } from '../../src/master/login.js';
 
 const PW_PROMPT = "\rosmux@127.0.0.1's password: ";
 const KBD_PROMPT = '\r(osmux@127.0.0.1) Password: ';
@@ -363,5 +363,23 @@ describe('PtyLogin', () => {
     await new Promise((r) => setTimeout(r, 60));
     expect(calls).toBe(1);
     expect(f.failures[0]!.message).toBe('custom login handler failed: late');
+  });
+});
+
+describe('nothingElseAlive (does a pty master alone keep the process running?)', () => {
+  const stdout = { fd: 1 };
+  const stderrPipe = { _handle: { fd: 2 } };
+  it.each([
+    [[], [], true],
+    [['PipeWrap', 'PipeWrap'], [stdout, stderrPipe], true],
+    [['TTYWrap'], [stdout], true],
+    [['PipeWrap', 'PipeWrap', 'Timeout'], [stdout, stderrPipe], false],
+    [['TTYWrap'], [{ fd: 0 }], false],
+    [['PipeWrap', 'TCPWrap'], [stdout, {}], false],
+    [['ProcessWrap'], [], false],
+    [['FSReqPromise'], [], false],
+    [['Immediate'], [], false],
+  ] as const)('%j with handles %j: %s', (resources, handles, expected) => {
+    expect(nothingElseAlive(() => [...resources], () => [...handles])).toBe(expected);
   });
 });
