@@ -2,6 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MasterError, nodeEngine, OpenSSH, SlaveError, type Engine, type OpenSSHOptions } from '../../src/index.js';
 import { setPtyModuleForTests } from '../../src/pty/load.js';
@@ -238,27 +239,23 @@ describe.skipIf(!root)('keyboard-interactive login (PAM)', () => {
 
 describe.skipIf(!root)('a master on a pty', () => {
   it('does not keep Node running: a script that never disconnects still ends, and the master with it', async () => {
-    // The script, bundled from the sources (node runs no TypeScript); node-pty is found
-    // through NODE_PATH. Its stdout and stderr are pipes, as under a supervisor.
-    const { build } = await import('esbuild');
-    const entry = join(work, 'forgetful.ts');
+    // A plain Node script on the built package (npm test builds first, as for the
+    // process-exit fixture). Its stdout and stderr are pipes, as under a supervisor.
+    const outfile = join(work, 'forgetful.mjs');
     const input = join(work, 'forgetful.json');
     writeFileSync(
-      entry,
+      outfile,
       `import { readFileSync } from 'node:fs';
-import { OpenSSH } from ${JSON.stringify(resolve('src/index.ts'))};
+import { OpenSSH } from ${JSON.stringify(pathToFileURL(resolve('dist/index.js')).href)};
 const { target, options, password } = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const ssh = await OpenSSH.connect(target, { ...options, password, passwordRoute: 'pty' });
 console.log(JSON.stringify({ pid: ssh.masterPid, out: await ssh.capture('echo hi') }));
 `,
     );
     writeFileSync(input, JSON.stringify({ target: pw.target(PW_USER), options: opts(pw), password: PW }), { mode: 0o600 });
-    const outfile = join(work, 'forgetful.mjs');
-    await build({ entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', external: ['node-pty'], logLevel: 'silent' });
     const t0 = performance.now();
     const child = spawn(process.execPath, [outfile, input], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NODE_PATH: resolve('node_modules') },
     });
     let stdout = '';
     let stderr = '';
@@ -363,17 +360,18 @@ async function watchEverything(secret: string, ctlDir: string, during: Promise<u
 
 /** The login, in a child Node process with NODE_DEBUG=openssh-mux (the password comes on stdin). */
 function childLogin(server: TestServer, user: string, password: string, route: 'pty' | 'askpass') {
-  const script = join(work, `login-${route}.ts`);
-  const index = resolve('src/index.ts');
-  const load = resolve('src/pty/load.ts');
+  // A plain Node script on the built package (npm test builds first).
+  const script = join(work, `login-${route}.mjs`);
+  const index = pathToFileURL(resolve('dist/index.js')).href;
+  const load = pathToFileURL(resolve('dist/pty/load.js')).href;
   writeFileSync(
     script,
     `import { OpenSSH } from ${JSON.stringify(index)};
 import { setPtyModuleForTests } from ${JSON.stringify(load)};
-// One line on stdin; stdin stays open (vite-node exits when its stdin ends).
-const line = await new Promise<string>((resolve) => {
+// One line on stdin.
+const line = await new Promise((resolve) => {
   let text = '';
-  process.stdin.on('data', (c: Buffer) => {
+  process.stdin.on('data', (c) => {
     text += c.toString('utf8');
     if (text.includes('\\n')) resolve(text.slice(0, text.indexOf('\\n')));
   });
@@ -391,7 +389,7 @@ for (const pw of [password, password + '-wrong']) {
 process.exit(0);
 `,
   );
-  const child = spawn(resolve('node_modules/.bin/vite-node'), [script], {
+  const child = spawn(process.execPath, [script], {
     env: { ...process.env, NODE_DEBUG: 'openssh-mux' },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
