@@ -20,24 +20,14 @@ import { cpus, loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import { OpenSSH } from '../dist/index.js';
 import { startSshd } from '../dist/testing/index.js';
+import { BENCH_USER, envInt, median } from './common.mjs';
 
 const N = envInt('BENCH_N', 300);
 const WARMUP = 20;
 const ROUNDS = Math.min(envInt('BENCH_ROUNDS', 30), N);
 const TARGET_RATIO = 1.05;
 const COMMAND = 'true';
-const BENCH_USER = 'osmux-bench';
 
-function envInt(name, dflt) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return dflt;
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v < 1) {
-    console.error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
-    process.exit(2);
-  }
-  return v;
-}
 
 // ---------------------------------------------------------------------------------------
 // statistics
@@ -45,12 +35,6 @@ function envInt(name, dflt) {
 function quantileSorted(sorted, q) {
   // nearest-rank: the smallest value with at least q of the samples at or below it
   return sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)];
-}
-
-function median(xs) {
-  const s = [...xs].sort((x, y) => x - y);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 function stats(xs) {

@@ -16,75 +16,18 @@
 // The run starts its own throwaway sshd (dist/testing) and always disconnects, stops the
 // sshd and removes its temp dir, also on SIGINT/SIGTERM/SIGHUP.
 
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { OpenSSH } from '../dist/index.js';
-import { startSshd } from '../dist/testing/index.js';
+import { benchRun, envInt, median, MiB } from './common.mjs';
 
-const MiB = 1024 * 1024;
 const SIZE_MIB = envInt('BENCH_MIB', 512);
 const SIZE = SIZE_MIB * MiB;
 const REPS = envInt('BENCH_REPS', 5);
 const TARGET = 0.9;
-const BENCH_USER = 'osmux-bench';
 
-function envInt(name, dflt) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return dflt;
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v < 1) {
-    console.error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
-    process.exit(2);
-  }
-  return v;
-}
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
-let server;
-let ssh;
-let starting;
-let cleaning;
-let interrupted;
-
-function cleanup() {
-  cleaning ??= (async () => {
-    const keepAlive = setInterval(() => {}, 1000);
-    const problems = [];
-    try {
-      await starting?.catch(() => {});
-      await ssh?.disconnect().catch((e) => problems.push(`disconnect: ${e.message}`));
-      if (server) {
-        const dir = server.dir;
-        await server.stop().catch((e) => problems.push(`sshd stop: ${e.message}`));
-        if (existsSync(dir)) problems.push(`temp dir left behind: ${dir}`);
-      }
-    } finally {
-      clearInterval(keepAlive);
-    }
-    return problems;
-  })();
-  return cleaning;
-}
-
-for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(s, (sig) => {
-    if (interrupted) return;
-    interrupted = sig;
-    console.error(`\n${sig}: stopping, cleaning up...`);
-    cleanup().then((problems) => {
-      for (const p of problems) console.error(`cleanup: ${p}`);
-      process.exit(128 + ({ SIGINT: 2, SIGTERM: 15, SIGHUP: 1 }[sig] ?? 0));
-    });
-  });
-}
+const bench = benchRun();
 
 /** Peak RSS above the value at the start, sampled every 20 ms while `fn` runs. */
 async function withPeakRss(fn) {
@@ -97,18 +40,6 @@ async function withPeakRss(fn) {
   } finally {
     clearInterval(t);
   }
-}
-
-/** Run bash with a script, argv words as $1..; resolves with the wall time in ms. */
-function bashTimed(script, words) {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const child = spawn('bash', ['-c', script, 'bash', ...words], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (c) => (err += c));
-    child.once('error', reject);
-    child.once('close', (code) => (code === 0 ? resolve(performance.now() - t0) : reject(new Error(`bash floor failed (${code}): ${err}`))));
-  });
 }
 
 /** A Readable of `size` zero bytes in 1 MiB chunks (the same buffer, as `head -c` reads /dev/zero). */
@@ -139,10 +70,9 @@ function counter() {
 
 async function main() {
   const started = performance.now();
-  await (starting = startSshd({ users: [{ name: BENCH_USER, shell: '/bin/sh' }] }).then((s) => (server = s)));
-  if (interrupted) return;
-  await (starting = OpenSSH.connect(server.target(), server.connectOptions()).then((c) => (ssh = c)));
-  if (interrupted) return;
+  const session = await bench.start();
+  if (!session) return undefined;
+  const { ssh } = session;
 
   const down = `head -c ${SIZE} /dev/zero`;
   const up = 'cat >/dev/null';
@@ -159,7 +89,7 @@ async function main() {
       if (sink.bytes() !== SIZE) throw new Error(`download got ${sink.bytes()} bytes, expected ${SIZE}`);
       return performance.now() - t0;
     },
-    'download b': () => bashTimed('exec "$@" >/dev/null', downArgv),
+    'download b': () => bench.timeBash('exec "$@" >/dev/null', downArgv),
     'upload L': async () => {
       const t0 = performance.now();
       const w = ssh.pipeIn(up);
@@ -167,7 +97,7 @@ async function main() {
       await w.done;
       return performance.now() - t0;
     },
-    'upload b': () => bashTimed(`head -c ${SIZE} /dev/zero | "$@"`, upArgv),
+    'upload b': () => bench.timeBash(`head -c ${SIZE} /dev/zero | "$@"`, upArgv),
   };
   const times = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
   const rss = { download: 0, upload: 0 };
@@ -217,15 +147,4 @@ async function main() {
   return ok;
 }
 
-let status = 0;
-try {
-  if ((await main()) === false) status = 1;
-} catch (e) {
-  console.error(e);
-  status = 1;
-} finally {
-  const problems = await cleanup();
-  for (const p of problems) console.error(`cleanup: ${p}`);
-  if (problems.length) status = 1;
-}
-process.exitCode = status;
+await bench.finish(main);

@@ -18,102 +18,25 @@
 // The run starts its own throwaway sshd (dist/testing) and always disconnects, stops the
 // sshd and removes its temp dirs, also on SIGINT/SIGTERM/SIGHUP.
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OpenSSH } from '../dist/index.js';
-import { startSshd } from '../dist/testing/index.js';
+import { BENCH_USER, benchRun, envInt, median, MiB } from './common.mjs';
 
-const MiB = 1024 * 1024;
 const SIZE_MIB = envInt('BENCH_XFER_MIB', 512);
 const SIZE = SIZE_MIB * MiB;
 const REPS = envInt('BENCH_XFER_REPS', 3);
 const TARGET = 0.95;
-const BENCH_USER = 'osmux-bench';
 
-function envInt(name, dflt) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return dflt;
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v < 1) {
-    console.error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
-    process.exit(2);
-  }
-  return v;
-}
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
-let server;
-let ssh;
+const bench = benchRun();
 let work;
-let starting;
-let cleaning;
-let interrupted;
-/** The bash of a "by hand" run in progress, so an interrupt can stop it. */
-let handChild;
-
-function cleanup() {
-  cleaning ??= (async () => {
-    const keepAlive = setInterval(() => {}, 1000);
-    const problems = [];
-    try {
-      if (handChild && handChild.exitCode === null) {
-        try {
-          process.kill(-handChild.pid, 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }
-      await starting?.catch(() => {});
-      await ssh?.disconnect().catch((e) => problems.push(`disconnect: ${e.message}`));
-      if (server) {
-        const dir = server.dir;
-        await server.stop().catch((e) => problems.push(`sshd stop: ${e.message}`));
-        if (existsSync(dir)) problems.push(`temp dir left behind: ${dir}`);
-      }
-      if (work) {
-        rmSync(work, { recursive: true, force: true });
-        if (existsSync(work)) problems.push(`temp dir left behind: ${work}`);
-      }
-    } finally {
-      clearInterval(keepAlive);
-    }
-    return problems;
-  })();
-  return cleaning;
-}
-
-for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(s, (sig) => {
-    if (interrupted) return;
-    interrupted = sig;
-    console.error(`\n${sig}: stopping, cleaning up...`);
-    cleanup().then((problems) => {
-      for (const p of problems) console.error(`cleanup: ${p}`);
-      process.exit(128 + ({ SIGINT: 2, SIGTERM: 15, SIGHUP: 1 }[sig] ?? 0));
-    });
-  });
-}
-
-/** Run a bash script with $1.. = words; resolves with the wall time in ms. */
-function bashTimed(script, words) {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const child = spawn('bash', ['-c', script, 'bash', ...words], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
-    handChild = child;
-    let err = '';
-    child.stderr.on('data', (c) => (err += c));
-    child.once('error', reject);
-    child.once('close', (code) => (code === 0 ? resolve(performance.now() - t0) : reject(new Error(`by-hand run failed (${code}): ${err}`))));
-  });
-}
+bench.onCleanup(() => {
+  if (!work) return undefined;
+  rmSync(work, { recursive: true, force: true });
+  return existsSync(work) ? `temp dir left behind: ${work}` : undefined;
+});
 
 /** SIZE bytes of incompressible data: a 16 MiB random block, repeated. */
 function makeSource(path) {
@@ -128,10 +51,9 @@ function makeSource(path) {
 
 async function main() {
   const started = performance.now();
-  await (starting = startSshd({ users: [{ name: BENCH_USER, shell: '/bin/sh' }] }).then((s) => (server = s)));
-  if (interrupted) return;
-  await (starting = OpenSSH.connect(server.target(), server.connectOptions()).then((c) => (ssh = c)));
-  if (interrupted) return;
+  const up = await bench.start();
+  if (!up) return undefined;
+  const { server, ssh } = up;
 
   work = mkdtempSync(join(tmpdir(), 'openssh-mux-bench-xfer-'));
   chmodSync(work, 0o777); // the benchmark user writes its copies here
@@ -162,7 +84,7 @@ async function main() {
       ms = performance.now() - t0;
     } else {
       const [from, to] = dir === 'get' ? [remote(src), dst] : [src, remote(dst)];
-      ms = await bashTimed(byHand[method], [ctl, port, from, to]);
+      ms = await bench.timeBash(byHand[method], [ctl, port, from, to]);
     }
     const size = statSync(dst).size;
     if (size !== SIZE) throw new Error(`${method} ${dir} ${variant} copied ${size} bytes, expected ${SIZE}`);
@@ -182,7 +104,7 @@ async function main() {
     for (const m of methods) {
       for (const d of ['get', 'put']) {
         for (const v of i % 2 ? ['h', 'L'] : ['L', 'h']) {
-          if (interrupted) return;
+          if (bench.interrupted) return undefined;
           times[`${m} ${d} ${v}`].push(await run(m, d, v));
         }
       }
@@ -219,20 +141,4 @@ async function main() {
   return ok;
 }
 
-let status = 0;
-try {
-  if ((await main()) === false) status = 1;
-} catch (e) {
-  if (!interrupted) {
-    console.error(e);
-    status = 1;
-  }
-} finally {
-  if (!interrupted) {
-    const problems = await cleanup();
-    for (const p of problems) console.error(`cleanup: ${p}`);
-    if (problems.length) status = 1;
-  }
-}
-if (interrupted) await new Promise(() => setInterval(() => {}, 1000));
-process.exitCode = status;
+await bench.finish(main);
