@@ -85,9 +85,26 @@ export function slaveArgv(ctx: ExecContext, command: string, call: NormalizedCal
   });
 }
 
-function abortError(reason: unknown, details: ErrorDetails): AbortError {
+/** The AbortError for a signal's `reason`: "the <what> was aborted: <why>". */
+export function abortError(reason: unknown, details: ErrorDetails, what = 'command'): AbortError {
   const why = reason instanceof Error ? reason.message : reason === undefined ? 'aborted' : String(reason);
-  return new AbortError(`the command was aborted: ${why}`, { ...details, cause: reason });
+  return new AbortError(`the ${what} was aborted: ${why}`, { ...details, cause: reason });
+}
+
+/**
+ * Wait for the master before starting something on it. An aborted `signal` wins, also when
+ * it fires while the master is awaited (ready() may resolve first, and the abort event has
+ * then passed before the caller listens for it).
+ */
+export async function masterReady(master: Master, signal: AbortSignal | undefined, details: ErrorDetails, what = 'command'): Promise<void> {
+  if (signal?.aborted) throw abortError(signal.reason, details, what);
+  try {
+    await master.ready(signal);
+  } catch (err) {
+    if (signal?.aborted && !(err instanceof OpenSSHError)) throw abortError(signal.reason, details, what);
+    throw err;
+  }
+  if (signal?.aborted) throw abortError(signal.reason, details, what);
 }
 
 /**
@@ -97,15 +114,7 @@ function abortError(reason: unknown, details: ErrorDetails): AbortError {
 export async function startSlave(ctx: ExecContext, command: string, call: NormalizedCall): Promise<SshProcess> {
   const details: ErrorDetails = { host: ctx.host, command };
   const signal = call.signal;
-  if (signal?.aborted) throw abortError(signal.reason, details);
-  try {
-    await ctx.master.ready(signal);
-  } catch (err) {
-    if (signal?.aborted && !(err instanceof OpenSSHError)) throw abortError(signal.reason, details);
-    throw err;
-  }
-  // Aborted while the master was being waited for (ready() may have resolved first).
-  if (signal?.aborted) throw abortError(signal.reason, details);
+  await masterReady(ctx.master, signal, details);
   // The socket is only known once the master is up.
   const argv = slaveArgv(ctx, command, call);
   details.argv = argv;

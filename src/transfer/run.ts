@@ -3,7 +3,6 @@ import { readdirSync, statSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import {
-  AbortError,
   ErrorCode,
   MasterError,
   OpenSSHError,
@@ -14,7 +13,7 @@ import {
 } from '../errors/index.js';
 import { debug } from '../log.js';
 import type { ProcessExit, RunningProcess } from '../run/engine.js';
-import type { ExecContext } from '../run/execute.js';
+import { abortError, masterReady, type ExecContext } from '../run/execute.js';
 import { buildRsyncArgv, buildScpArgv, type TransferSpec } from './argv.js';
 import { exitMeaning } from './exit-codes.js';
 import type { NormalizedTransfer, OutputSpec } from './options.js';
@@ -95,10 +94,6 @@ export function rsyncWantsOldArgs(program: string): Promise<boolean> {
   return p;
 }
 
-function abortError(reason: unknown, details: ErrorDetails): AbortError {
-  const why = reason instanceof Error ? reason.message : reason === undefined ? 'aborted' : String(reason);
-  return new AbortError(`the transfer was aborted: ${why}`, { ...details, cause: reason });
-}
 
 /** Local bytes a put will read (scp progress total): files, and directories when recursive. */
 function localSize(paths: readonly string[], recursive: boolean): number | undefined {
@@ -196,13 +191,7 @@ export async function startTransfer(ctx: TransferContext, plan: TransferPlan): P
   const tool = call.tool;
   const details: ErrorDetails = { host: ctx.host };
   const signal = call.signal;
-  if (signal?.aborted) throw abortError(signal.reason, details);
-  try {
-    await ctx.master.ready(signal);
-  } catch (err) {
-    if (signal?.aborted && !(err instanceof OpenSSHError)) throw abortError(signal.reason, details);
-    throw err;
-  }
+  await masterReady(ctx.master, signal, details, 'transfer');
 
   let sources = plan.sources;
   if (call.direction === 'put' && call.glob) {
@@ -389,7 +378,7 @@ export async function startTransfer(ctx: TransferContext, plan: TransferPlan): P
       const what = termination.kind === 'idle' ? `no data moved for ${termination.ms} ms (idleTimeout)` : `still running after ${termination.ms} ms (timeout)`;
       error = new TimeoutError(termination.kind, termination.ms, `${tool} timed out: ${what}; ${tool} was stopped`, d);
     } else if (termination?.kind === 'abort') {
-      error = abortError(termination.reason, d);
+      error = abortError(termination.reason, d, 'transfer');
     } else if (exitCode !== 0) {
       const last = stderr.trim().split('\n').slice(-3).join('\n');
       const transport = exitCode === 255 || (tool === 'rsync' && exitCode === 12);
