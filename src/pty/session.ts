@@ -1,5 +1,4 @@
 import { PassThrough, type Readable } from 'node:stream';
-import type { Quoter } from '../quote/types.js';
 import { normalizeCall, type CommandDefaults, type CommandOptions, type NormalizedCall } from '../options/command.js';
 import { badOption, checkKnownKeys, optBoolean, optString } from '../options/validate.js';
 import type { Command } from '../quote/command.js';
@@ -9,40 +8,22 @@ import { checkSize, createPtyEngine } from './engine.js';
 import { loadPty } from './load.js';
 import type { PtyStream } from './terminal.js';
 
-/** Options of `open2pty()` and `open3pty()`. */
-export interface PtyOptions {
+/**
+ * Options of `open2pty()` and `open3pty()`: the terminal's size and type, and the command
+ * options that apply to a terminal session (the stream options do not: the terminal is the
+ * stream). `idleTimeout` counts the terminal's output.
+ */
+export interface PtyOptions
+  extends Pick<
+    CommandOptions,
+    'encoding' | 'sshOpts' | 'forwardAgent' | 'forwardX11' | 'remoteShell' | 'quoteArgs' | 'glob' | 'idleTimeout' | 'timeout' | 'signal' | 'reject'
+  > {
   /** Terminal width (default 80). */
   cols?: number;
   /** Terminal height (default 24). */
   rows?: number;
   /** Terminal type sent to the remote side as `TERM` (default `xterm-256color`). */
   term?: string;
-  /**
-   * How the terminal's output is decoded (and written strings encoded): a Node encoding gives
-   * strings, `'buffer'` gives Buffers. Also decodes the Result's stderr. Default: the
-   * connection's `encoding`, else `'utf8'`.
-   */
-  encoding?: BufferEncoding | 'buffer';
-  /** Extra ssh options for this call; they replace the constructor's `defaultSshOpts`. */
-  sshOpts?: readonly string[];
-  /** Per-call agent forwarding (`-A`/`-a`). */
-  forwardAgent?: boolean;
-  /** Per-call X11 forwarding (`-X`/`-x`). */
-  forwardX11?: boolean;
-  /** The remote shell's quoting rules (as for every command). */
-  remoteShell?: string | Quoter;
-  /** Force quoting of a string command (`true`) or disable quoting of an array (`false`). */
-  quoteArgs?: boolean;
-  /** Quote every word with its wildcards live. */
-  glob?: boolean;
-  /** Stop the session when the terminal shows no output for this many ms. */
-  idleTimeout?: number;
-  /** Stop the session when it runs longer than this many ms. */
-  timeout?: number;
-  /** Cancel the session. */
-  signal?: AbortSignal;
-  /** false: `done` resolves with the Result (with `failed` and `error`) instead of rejecting. */
-  reject?: boolean;
   /**
    * `open2pty()` only: ssh's own messages go to the terminal too, instead of the Result's
    * `stderr` (the remote command's stderr is on the terminal either way).
