@@ -15,6 +15,14 @@ describe('normalizeConnection: login options', () => {
     expect(JSON.stringify(n)).not.toContain('"pw"');
   });
 
+  it('never shows a password from the target in the error about a bad target', () => {
+    const rest = 'expected [user[:password]@]host[:port], with IPv6 literals bare (fe80::1) or in brackets ([fe80::1%eth0]:22)';
+    expectTypeError(() => conn('me:hun:ter@2@host:abc'), `bad target "me:***@host:abc": the port "abc" is not a number; ${rest}`);
+    expectTypeError(() => conn(':s3cret@host'), `bad target ":***@host": the user part is empty; ${rest}`);
+    expectTypeError(() => conn('me:s3cret@[zz]'), `bad target "me:***@[zz]": zz in brackets is not an IPv6 address; ${rest}`);
+    expectTypeError(() => conn('me@host:abc'), `bad target "me@host:abc": the port "abc" is not a number; ${rest}`);
+  });
+
   it('accepts an empty password (a server may have one)', () => {
     expect(conn('u:@h').master.login!.secret!.kind).toBe('password');
     expect(conn('h', { password: '' }).master.login!.secret!.kind).toBe('password');
