@@ -193,7 +193,7 @@ async function startWithAskpass(o: LoginStart, env: NodeJS.ProcessEnv): Promise<
     const asked = lastLine(req.prompt);
     const master = o.masterPid();
     if (master === undefined || req.ppid !== master) {
-      o.fail('auth', `a process other than the master ssh (pid ${req.ppid}'s child, not pid ${master}) asked for the ${kind} through askpass ("${asked}"); it is only given to the master (a jump host? configure its login in your ssh config)`);
+      o.fail('auth', `a process other than the master ssh (pid ${req.ppid}, not pid ${master}) asked for the ${kind} through askpass ("${asked}"); it is only given to the master (a jump host? configure its login in your ssh config)`);
       return undefined;
     }
     const hk = hostKeyProblem(req.prompt);

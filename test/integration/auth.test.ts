@@ -159,6 +159,76 @@ describe.skipIf(!root)('password login', () => {
   });
 });
 
+describe.skipIf(!root)('what the password is never given to', () => {
+  it.each(['pty', 'askpass'] as const)('a host-key question (%s): fails with host-key-unknown, nothing answered', async (route) => {
+    const file = join(work, `known_hosts.ask-${route}`);
+    writeFileSync(file, '');
+    const before = failedAttempts(pw);
+    const ssh = track(
+      new OpenSSH(pw.target(PW_USER), {
+        ctlDir: pw.ctlDir,
+        password: PW,
+        passwordRoute: route,
+        hostKeyPolicy: 'ask',
+        knownHostsFile: file,
+        masterOpts: ['-F', '/dev/null', '-o', 'GlobalKnownHostsFile=/dev/null'],
+      }),
+    );
+    expect(await ssh.waitForMaster()).toBe(false);
+    const err = ssh.error as MasterError;
+    expect(err).toBeInstanceOf(MasterError);
+    expect(err.code).toBe('OSSH_MASTER_FAILED');
+    expect(err.reason).toBe('host-key-unknown');
+    expect(err.message).toBe(
+      "unable to establish or keep the master SSH connection to 127.0.0.1: the server's host key is not in known_hosts and ssh asked " +
+        "whether to trust it; nothing answers that question for you: add the key to known_hosts, use hostKeyPolicy 'tofu', or answer " +
+        'it from a loginHandler: Are you sure you want to continue connecting (yes/no/[fingerprint])?',
+    );
+    expect(readFileSync(file, 'utf8')).toBe('');
+    expect(failedAttempts(pw)).toBe(before);
+  });
+
+  it('another process asking through askpass (a ProxyCommand ssh): refused, and it sends nothing', async () => {
+    const before = failedAttempts(pw);
+    const hop = [
+      'ssh -F /dev/null',
+      `-o UserKnownHostsFile=${pw.knownHostsPath} -o GlobalKnownHostsFile=/dev/null`,
+      `-o PreferredAuthentications=password -o NumberOfPasswordPrompts=1 -p ${pw.port} -W %h:%p ${PW_USER}@127.0.0.1`,
+    ].join(' ');
+    const ssh = open(pw, PW_USER, { password: PW, passwordRoute: 'askpass', proxyCommand: hop });
+    expect(await ssh.waitForMaster()).toBe(false);
+    const err = ssh.error as MasterError;
+    expect(err).toBeInstanceOf(MasterError);
+    expect(err.code).toBe('OSSH_MASTER_FAILED');
+    expect(err.reason).toBe('auth');
+    expect(err.message).toMatch(
+      new RegExp(
+        '^unable to establish or keep the master SSH connection to 127\\.0\\.0\\.1: a process other than the master ssh \\(pid \\d+, not pid \\d+\\) ' +
+          `asked for the password through askpass \\("${PW_USER}@127\\.0\\.0\\.1's password:"\\); it is only given to the master ` +
+          '\\(a jump host\\? configure its login in your ssh config\\)$',
+      ),
+    );
+    // The hop got no password, so it sent none: no failed attempt on its server.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(failedAttempts(pw)).toBe(before);
+  });
+
+  it('a prompt that does not match passwordPrompt (askpass): refused, nothing sent', async () => {
+    const before = failedAttempts(pw);
+    const ssh = open(pw, PW_USER, { password: PW, passwordRoute: 'askpass', passwordPrompt: 'PIN>' });
+    expect(await ssh.waitForMaster()).toBe(false);
+    const err = ssh.error as MasterError;
+    expect(err).toBeInstanceOf(MasterError);
+    expect(err.code).toBe('OSSH_MASTER_FAILED');
+    expect(err.reason).toBe('auth');
+    expect(err.message).toBe(
+      `unable to establish or keep the master SSH connection to 127.0.0.1: ssh asked "${PW_USER}@127.0.0.1's password:", which does not match passwordPrompt /PIN>/; nothing was answered`,
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    expect(failedAttempts(pw)).toBe(before);
+  });
+});
+
 describe.skipIf(!root)('keyboard-interactive login (PAM)', () => {
   it.each(['pty', 'askpass'] as const)('answers the PAM prompt through the %s route', async (route) => {
     const ssh = open(kbd, KBD_USER, { password: KBD_PW, passwordRoute: route });
@@ -290,14 +360,20 @@ describe.skipIf(!root)('passphrase-protected key', () => {
     }
   });
 
-  it('fails at once on a wrong passphrase', async () => {
+  it.each(['pty', 'askpass'] as const)('fails at once on a wrong passphrase (%s), typed once', async (route) => {
     const t0 = performance.now();
-    const ssh = open(pw, PW_USER, { keyPath: encryptedKey, passphrase: 'wrong', masterOpts: ['-o', 'IdentitiesOnly=yes'] });
+    const ssh = open(pw, PW_USER, { keyPath: encryptedKey, passphrase: 'wrong', passwordRoute: route, masterOpts: ['-o', 'IdentitiesOnly=yes'] });
     expect(await ssh.waitForMaster()).toBe(false);
     expect(performance.now() - t0).toBeLessThan(2000);
     const err = ssh.error as MasterError;
+    expect(err).toBeInstanceOf(MasterError);
+    expect(err.code).toBe('OSSH_MASTER_FAILED');
     expect(err.reason).toBe('auth');
-    expect(err.message).toMatch(/bad passphrase/);
+    expect(err.message).toMatch(
+      /^unable to establish or keep the master SSH connection to 127\.0\.0\.1: bad passphrase, or the server refused the key; the master ssh process exited with code 255: .*Permission denied \(publickey,password\)\.$/s,
+    );
+    expect(err.message).not.toContain('wrong');
+    if (route === 'pty') expect(ssh.getMasterPtyLog().match(/Enter passphrase for key/g)).toHaveLength(1);
   });
 });
 
