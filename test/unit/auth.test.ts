@@ -1,6 +1,11 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { startAskpass, type AskpassRequest } from '../../src/auth/askpass.js';
 import { hostKeyArgs, strictHostKeyChecking } from '../../src/auth/host-keys.js';
 import {
   compilePrompt,
@@ -381,5 +386,61 @@ describe('nothingElseAlive (does a pty master alone keep the process running?)',
     [['Immediate'], [], false],
   ] as const)('%j with handles %j: %s', (resources, handles, expected) => {
     expect(nothingElseAlive(() => [...resources], () => [...handles])).toBe(expected);
+  });
+});
+
+describe('the askpass channel', () => {
+  /** Run the helper as ssh would (`$SSH_ASKPASS prompt`), from a shell whose pid we know. */
+  function ask(script: string, prompt: string): Promise<{ code: number | null; stdout: string; shell: number }> {
+    return new Promise((done) => {
+      const child = spawn('/bin/sh', ['-c', '"$0" "$1"; exit $?', script, prompt], { stdio: ['ignore', 'pipe', 'ignore'] });
+      let stdout = '';
+      child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      child.once('close', (code) => {
+        clearTimeout(timer);
+        done({ code, stdout, shell: child.pid! });
+      });
+    });
+  }
+
+  it('lives in a private directory, answers what the callback gives once, refuses otherwise, and is removed by close()', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'openssh-mux-askpass-'));
+    const requests: AskpassRequest[] = [];
+    let secret: Buffer | undefined = Buffer.from('s3cret: with spaces');
+    const askpass = await startAskpass(join(base, 'ctl.askpass'), (req) => {
+      requests.push(req);
+      const answer = secret;
+      secret = undefined;
+      return answer;
+    });
+    try {
+      expect(askpass.dir).toBe(join(base, 'ctl.askpass'));
+      expect(statSync(askpass.dir).mode & 0o777).toBe(0o700);
+      expect(statSync(join(askpass.dir, 'sock')).mode & 0o777).toBe(0o600);
+      expect(askpass.env).toEqual({ SSH_ASKPASS: join(askpass.dir, 'askpass'), SSH_ASKPASS_REQUIRE: 'force' });
+      const first = await ask(askpass.env.SSH_ASKPASS!, "me@host's password: ");
+      expect(first).toMatchObject({ code: 0, stdout: 's3cret: with spaces' });
+      // The helper reports its parent (the shell here; ssh in real use).
+      expect(requests).toEqual([{ prompt: "me@host's password: ", ppid: first.shell }]);
+      const second = await ask(askpass.env.SSH_ASKPASS!, "me@host's password: ");
+      expect(second).toMatchObject({ code: 1, stdout: '' });
+      expect(requests).toHaveLength(2);
+    } finally {
+      askpass.close();
+      askpass.close();
+    }
+    expect(existsSync(askpass.dir)).toBe(false);
+    rmSync(base, { recursive: true, force: true });
+  });
+
+  it('refuses to reuse an existing directory', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'openssh-mux-askpass-'));
+    try {
+      mkdirSync(join(base, 'ctl.askpass'), { mode: 0o777 });
+      await expect(startAskpass(join(base, 'ctl.askpass'), () => undefined)).rejects.toMatchObject({ code: 'EEXIST' });
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
   });
 });
