@@ -1,5 +1,5 @@
 import { startAskpass } from '../auth/askpass.js';
-import { hostKeyProblem, lastLine, promptForJumpHost } from '../auth/prompt.js';
+import { hostKeyProblem, lastLine } from '../auth/prompt.js';
 import { PtyLogin } from '../auth/pty-login.js';
 import type { LoginSettings } from '../auth/settings.js';
 import { ASKPASS_REQUIRE_SINCE, atLeast, sshVersion } from '../auth/ssh-version.js';
@@ -192,6 +192,7 @@ async function startWithAskpass(o: LoginStart, env: NodeJS.ProcessEnv): Promise<
   const askpass = await startAskpass(`${o.ctlPath}.askpass`, (req) => {
     const asked = lastLine(req.prompt);
     const master = o.masterPid();
+    // A jump host's ssh (ProxyJump, ProxyCommand) is a process of its own: it is refused here.
     if (master === undefined || req.ppid !== master) {
       o.fail('auth', `a process other than the master ssh (pid ${req.ppid}, not pid ${master}) asked for the ${kind} through askpass ("${asked}"); it is only given to the master (a jump host? configure its login in your ssh config)`);
       return undefined;
@@ -199,10 +200,6 @@ async function startWithAskpass(o: LoginStart, env: NodeJS.ProcessEnv): Promise<
     const hk = hostKeyProblem(req.prompt);
     if (hk) {
       o.fail(hk.reason, `${hk.summary}: ${asked}`);
-      return undefined;
-    }
-    if (promptForJumpHost(asked, o.host, o.login.jumps)) {
-      o.fail('auth', `a jump host asked for a ${kind} ("${asked}"); it is only ever given to ${o.host}: configure the jump host's login in your ssh config`);
       return undefined;
     }
     if (!o.login.prompt.test(req.prompt)) {

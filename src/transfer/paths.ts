@@ -8,14 +8,14 @@ import type { Quoter } from '../quote/types.js';
  */
 
 /**
- * A remote path relative to the home directory that starts with `~` or `-` gets `./`, so
- * neither scp's SFTP client (which expands `~` itself) nor a remote `scp`/`rsync` (which
- * would read `-x` as an option) sees it as anything but a name. The empty path is the home
- * directory (`.`).
+ * A remote path relative to the home directory that starts with `~`, `-` or `:` gets `./`,
+ * so neither scp's SFTP client (which expands `~` itself) nor a remote `scp`/`rsync` (which
+ * would read `-x` as an option) sees it as anything but a name, and rsync never reads
+ * `host::name` as a daemon module. The empty path is the home directory (`.`).
  */
 export function guardRemote(path: string): string {
   if (path === '') return '.';
-  return path.startsWith('~') || path.startsWith('-') ? `./${path}` : path;
+  return /^[~:-]/.test(path) ? `./${path}` : path;
 }
 
 /**
@@ -108,9 +108,18 @@ function join(base: string, name: string): string {
 
 function exists(p: string): boolean {
   // lstat: a dangling symlink is still a name the tool can copy.
-  return lstatSync(p, { throwIfNoEntry: false }) !== undefined;
+  try {
+    return lstatSync(p, { throwIfNoEntry: false }) !== undefined;
+  } catch {
+    return false; // ENOTDIR (a file taken as a directory), EACCES...: no match, as in a shell
+  }
 }
 
-function isDir(p: string): boolean {
-  return statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
+/** Whether `p` is a directory (following links); false for anything unreadable. */
+export function isDir(p: string): boolean {
+  try {
+    return statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
+  } catch {
+    return false;
+  }
 }

@@ -17,7 +17,7 @@ import { abortError, masterReady, type ExecContext } from '../run/execute.js';
 import { buildRsyncArgv, buildScpArgv, type TransferSpec } from './argv.js';
 import { exitMeaning } from './exit-codes.js';
 import type { NormalizedTransfer, OutputSpec } from './options.js';
-import { expandLocalGlob } from './paths.js';
+import { expandLocalGlob, isDir } from './paths.js';
 import { ProgressChannel, RsyncProgressParser, processIo, type TransferProgress } from './progress.js';
 
 /** What a transfer needs from its OpenSSH object. */
@@ -119,8 +119,7 @@ function fetchedSize(plan: TransferPlan): number | undefined {
   const { call, sources, target } = plan;
   if (call.direction !== 'get' || call.recursive || call.glob || sources.length !== 1) return undefined;
   const dest = target ?? '.';
-  const st = statSync(dest, { throwIfNoEntry: false });
-  const file = st?.isDirectory() ? join(dest, basename(sources[0]!)) : dest;
+  const file = isDir(dest) ? join(dest, basename(sources[0]!)) : dest;
   const size = statSync(file, { throwIfNoEntry: false })?.size;
   return size;
 }
@@ -168,7 +167,7 @@ export function legacyBatches(call: NormalizedTransfer, sources: string[], targe
   if (call.tool !== 'scp' || call.scpMode !== 'legacy' || !sources.some((s) => base(s).includes('\n'))) return [{ sources, target }];
   const intoDir =
     call.direction === 'get'
-      ? statSync(target ?? '.', { throwIfNoEntry: false })?.isDirectory() === true
+      ? isDir(target ?? '.')
       : sources.length > 1 || target === undefined || target === '' || target.endsWith('/');
   if (!intoDir) return [{ sources, target }];
   const plain = sources.filter((s) => !base(s).includes('\n'));

@@ -192,23 +192,27 @@ describe('progress, async, kill, idleTimeout, output routing, rsync options', ()
     expect(() => ssh.rsyncPut(src, d, { no_protect_args: true })).toThrow("rsync option 'no_protect_args' (--no-protect-args) is forbidden");
   });
 
-  it('with no target, puts go to the remote home directory (relative remote paths too)', async () => {
+  it.each(['~', ':'])('with no target, puts go to the remote home directory (relative remote paths starting with %s too)', async (lead) => {
     const d = dir();
     const home = (await ssh.capture('pwd')).trim();
-    const name = `~osmux-xfer-home-${process.pid}`; // a leading ~ is a name, not a home directory
+    // a leading ~ is a name, not a home directory; a leading : is a name, not rsync's host::module
+    const name = `${lead}osmux-xfer-home-${process.pid}`;
     writeFileSync(join(d, name), 'home');
     try {
       for (const put of [
         () => ssh.scpPut(join(d, name), undefined),
         () => ssh.scpPut(join(d, name), undefined, { scpMode: 'legacy' }),
         () => ssh.rsyncPut(join(d, name), undefined),
+        () => ssh.rsyncPut(join(d, name), name),
       ]) {
         await put();
         expect(readFileSync(join(home, name), 'utf8')).toBe('home');
         await ssh.scpGet(name, join(d, 'back'));
+        await ssh.scpGet(name, join(d, 'back1'), { scpMode: 'legacy' });
         await ssh.rsyncGet(name, join(d, 'back2'));
-        expect(readFileSync(join(d, 'back'), 'utf8') + readFileSync(join(d, 'back2'), 'utf8')).toBe('homehome');
+        expect(['back', 'back1', 'back2'].map((f) => readFileSync(join(d, f), 'utf8'))).toEqual(['home', 'home', 'home']);
         rmSync(join(home, name));
+        for (const f of ['back', 'back1', 'back2']) rmSync(join(d, f));
       }
     } finally {
       rmSync(join(home, name), { force: true });

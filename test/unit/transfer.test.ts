@@ -181,6 +181,7 @@ describe('legacy scp and newlines in names', () => {
   it('nothing to split: a target file name, no newline, SFTP mode or rsync', () => {
     expect(legacyBatches(legacy('put'), ['/l/b\nc'], '/r/file')).toEqual([{ sources: ['/l/b\nc'], target: '/r/file' }]);
     expect(legacyBatches(legacy('get'), ['/r/x\ny'], join(tmpdir(), 'no-such-dir-here'))).toEqual([{ sources: ['/r/x\ny'], target: join(tmpdir(), 'no-such-dir-here') }]);
+    expect(legacyBatches(legacy('get'), ['/r/x\ny'], '/etc/hostname/x')).toEqual([{ sources: ['/r/x\ny'], target: '/etc/hostname/x' }]);
     expect(legacyBatches(legacy('put'), ['/l/a', '/l/d\n/e'], '/r/dir')).toEqual([{ sources: ['/l/a', '/l/d\n/e'], target: '/r/dir' }]);
     expect(legacyBatches(normalizeTransfer('scp', 'put', {}), ['/l/b\nc'], '/r/')).toEqual([{ sources: ['/l/b\nc'], target: '/r/' }]);
     expect(legacyBatches(normalizeTransfer('rsync', 'put', {}), ['/l/b\nc'], '/r/')).toEqual([{ sources: ['/l/b\nc'], target: '/r/' }]);
@@ -192,6 +193,8 @@ describe('paths', () => {
     expect(guardRemote('')).toBe('.');
     expect(guardRemote('~')).toBe('./~');
     expect(guardRemote('-r')).toBe('./-r');
+    expect(guardRemote(':module')).toBe('./:module'); // never rsync's host::module
+    expect(guardRemote('a:b')).toBe('a:b');
     expect(guardRemote('/x')).toBe('/x');
     expect(guardLocal('a:b')).toBe('./a:b');
     expect(guardLocal('./a')).toBe('./a');
@@ -210,6 +213,7 @@ describe('paths', () => {
       mkdirSync(join(d, 'sub', 'deep'), { recursive: true });
       for (const f of ['a1.txt', 'a2.txt', 'b.log', '.hidden.txt', 'sub/c.txt', 'sub/deep/d.txt', 'star*.txt', 'sp ace.txt']) writeFileSync(join(d, f), f);
       symlinkSync('nowhere', join(d, 'dangling.txt'));
+      symlinkSync('loop', join(d, 'loop'));
       chmodSync(d, 0o755);
     });
     afterAll(() => rmSync(d, { recursive: true, force: true }));
@@ -225,6 +229,8 @@ describe('paths', () => {
       expect(expandLocalGlob(`${d}/sp ace.txt`)).toEqual([`${d}/sp ace.txt`]);
       expect(expandLocalGlob(`${d}/nothing*`)).toEqual([]);
       expect(expandLocalGlob(`${d}/missing/*.txt`)).toEqual([]);
+      // a symlink loop (ELOOP when followed) is no directory, not an error
+      expect(expandLocalGlob(`${d}/loop/*.txt`)).toEqual([]);
     });
 
     it('relative patterns stay relative', () => {
