@@ -200,6 +200,8 @@ export async function startTransfer(ctx: TransferContext, plan: TransferPlan): P
     }
   }
   const oldArgs = tool === 'rsync' ? await rsyncWantsOldArgs(call.command ?? 'rsync') : undefined;
+  // An abort while rsync's version was asked has fired before anyone listened for it.
+  if (signal?.aborted) throw abortError(signal.reason, details, 'transfer');
   const argvs = legacyBatches(call, sources, plan.target).map((b) => {
     const spec: TransferSpec = { ...ctx.master.spec, hostSquared: ctx.hostSquared, sources: b.sources, target: b.target, oldArgs };
     return tool === 'scp' ? buildScpArgv(spec, call) : buildRsyncArgv(spec, call);
@@ -380,7 +382,8 @@ export async function startTransfer(ctx: TransferContext, plan: TransferPlan): P
       error = abortError(termination.reason, d, 'transfer');
     } else if (exitCode !== 0) {
       const last = stderr.trim().split('\n').slice(-3).join('\n');
-      const transport = exitCode === 255 || (tool === 'rsync' && exitCode === 12);
+      // scp exits 1 for a lost connection as for any other failure: ask the master each time.
+      const transport = tool === 'scp' || exitCode === 255 || exitCode === 12;
       if (transport && !(await ctx.master.alive())) {
         const m = ctx.master.error;
         error = new MasterError(m?.reason ?? 'exited', `the master connection is gone: ${m?.message ?? 'master check failed'}`, { ...d, cause: m });

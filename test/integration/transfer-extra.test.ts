@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MasterError, OpenSSH, TimeoutError, TransferError, type TransferProgress } from '../../src/index.js';
+import { AbortError, MasterError, OpenSSH, SlaveError, TimeoutError, TransferError, type TransferProgress } from '../../src/index.js';
 import { startSshd, type TestServer } from '../../src/testing/index.js';
 import { connect, connectForFile, sshd } from '../helpers/server.js';
 
@@ -127,6 +127,9 @@ describe('progress, async, kill, idleTimeout, output routing, rsync options', ()
       const e = (await t.result.catch((x: unknown) => x)) as TransferError;
       expect(e).toBeInstanceOf(TransferError);
       expect(e.code).toBe('OSSH_TRANSFER_FAILED');
+      // scp exits 1 on SIGTERM; rsync 20 (its code for a signal), or 255 when its ssh went first
+      expect(e.tool === 'scp' ? [1] : [20, 255]).toContain(e.exitCode);
+      expect(e.message.split('\n')[0]).toBe(`${e.tool} failed with exit code ${e.exitCode} (${e.meaning}) after kill() sent SIGTERM`);
       expect(gone(t.pid)).toBe(true);
     }
   });
@@ -219,11 +222,55 @@ describe('progress, async, kill, idleTimeout, output routing, rsync options', ()
     }
   });
 
+  it('a tool that cannot be started is a SlaveError', async () => {
+    const d = dir();
+    for (const [run, program] of [
+      [() => ssh.scpGet(join(d, 'x'), d, { command: '/nonexistent/osmux-scp' }), '/nonexistent/osmux-scp'],
+      [() => ssh.rsyncPut(join(d, 'x'), d, { command: '/nonexistent/osmux-rsync' }), '/nonexistent/osmux-rsync'],
+    ] as const) {
+      const e = (await run().catch((x: unknown) => x)) as SlaveError;
+      expect(e).toBeInstanceOf(SlaveError);
+      expect(e.code).toBe('OSSH_SLAVE_FAILED');
+      expect(e.message).toBe(`unable to run ${program}: spawn ${program} ENOENT`);
+    }
+  });
+
+  it('an abort while the rsync version is asked stops the transfer before it starts', async () => {
+    const d = dir();
+    writeFileSync(join(d, 'src.txt'), 'payload');
+    // a program path never seen before, whose --version takes a while
+    const slow = join(d, 'slow-rsync');
+    writeFileSync(slow, '#!/bin/sh\n[ "$1" = --version ] && sleep 1\nexec rsync "$@"\n', { mode: 0o755 });
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(new Error('not now')), 200);
+    const e = (await ssh.rsyncPut(join(d, 'src.txt'), join(d, 'dst.txt'), { command: slow, signal: ac.signal }).catch((x: unknown) => x)) as AbortError;
+    expect(e).toBeInstanceOf(AbortError);
+    expect(e.code).toBe('OSSH_ABORTED');
+    expect(e.message).toBe('the transfer was aborted: not now');
+    expect(existsSync(join(d, 'dst.txt'))).toBe(false);
+  });
+
+  it.each(['sftp', 'legacy', 'rsync'] as const)('the master dying mid-transfer is a MasterError (%s)', async (how) => {
+    const d = dir();
+    writeFileSync(join(d, 'big.bin'), Buffer.alloc(1 << 20, 8));
+    const c = await connect();
+    const o = { async: true, bwlimit: 400 } as const;
+    const t = how === 'rsync' ? await c.rsyncPut(join(d, 'big.bin'), join(d, 'out.bin'), o) : await c.scpPut(join(d, 'big.bin'), join(d, 'out.bin'), { ...o, scpMode: how });
+    await new Promise((r) => setTimeout(r, 300));
+    process.kill(c.masterPid!, 'SIGKILL');
+    const e = (await t.result.catch((x: unknown) => x)) as MasterError;
+    expect(e).toBeInstanceOf(MasterError);
+    expect(e.code).toBe('OSSH_MASTER_FAILED');
+    expect(e.message).toBe(`the master connection is gone: unable to establish or keep the master SSH connection to ${sshd().host}: the master ssh process was killed by SIGKILL`);
+    expect(gone(t.pid)).toBe(true);
+  });
+
   it('a transfer on a closed connection fails with the MasterError', async () => {
     const c = await connect();
     await c.disconnect();
     const e = (await c.rsyncGet('/etc/hostname', local).catch((x: unknown) => x)) as MasterError;
     expect(e).toBeInstanceOf(MasterError);
     expect(e.code).toBe('OSSH_MASTER_FAILED');
+    expect(e.message).toBe(`unable to establish or keep the master SSH connection to ${sshd().host}: the connection was closed by disconnect()`);
   });
 });
