@@ -46,6 +46,7 @@ function open(extra: OpenSSHOptions): OpenSSH {
 async function failure(ssh: OpenSSH): Promise<MasterError> {
   expect(await ssh.waitForMaster()).toBe(false);
   expect(ssh.error).toBeInstanceOf(MasterError);
+  expect((ssh.error as MasterError).code).toBe('OSSH_MASTER_FAILED');
   return ssh.error as MasterError;
 }
 
@@ -100,6 +101,9 @@ describe('host-key policies', () => {
     const t0 = performance.now();
     const err = await failure(open({ hostKeyPolicy: 'ask', knownHostsFile: knownHosts() }));
     expect(err.reason).toBe('host-key-unknown');
+    expect(err.message).toMatch(
+      /^unable to establish or keep the master SSH connection to 127\.0\.0\.1: the server's host key is not in known_hosts and StrictHostKeyChecking refuses unknown keys \(add it to known_hosts first\); the master ssh process exited with code 255: .*Host key verification failed\.$/s,
+    );
     expect(performance.now() - t0).toBeLessThan(5000);
   });
 

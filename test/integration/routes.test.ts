@@ -75,8 +75,12 @@ describe('routes', () => {
     const ssh = track(new OpenSSH(target(), viaConfig({ proxyJump: `nobody@127.0.0.1:${jump.port}` })));
     expect(await ssh.waitForMaster()).toBe(false);
     const err = ssh.error as MasterError;
+    expect(err).toBeInstanceOf(MasterError);
+    expect(err.code).toBe('OSSH_MASTER_FAILED');
     expect(err.reason).toBe('auth');
-    expect(err.message).toMatch(/nobody@127\.0\.0\.1: Permission denied/);
+    expect(err.message).toMatch(
+      /^unable to establish or keep the master SSH connection to 127\.0\.0\.1: authentication failed; the master ssh process exited with code 255: .*nobody@127\.0\.0\.1: Permission denied/s,
+    );
   });
 
   it('proxyCommand: ssh -W through the jump host', async () => {
@@ -111,6 +115,8 @@ describe('method preferences and keepalive', () => {
     const ssh = open({ ciphers: '3des-cbc' });
     expect(await ssh.waitForMaster()).toBe(false);
     const err = ssh.error as MasterError;
+    expect(err).toBeInstanceOf(MasterError);
+    expect(err.code).toBe('OSSH_MASTER_FAILED');
     expect(err.reason).toBe('connect');
     expect(err.message).toMatch(
       /the client and the server have no algorithm in common \(check kexAlgorithms, ciphers, macs and hostKeyAlgorithms\); .*no matching cipher found/s,
