@@ -1,9 +1,9 @@
 import { lstatSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { forwardFlag, forwardSpec, type ForwardSpec, type ForwardType } from '../argv/control.js';
-import { AbortError, ErrorCode, ForwardError, MasterError, OpenSSHError, SlaveError, TimeoutError, type ErrorDetails } from '../errors/index.js';
+import { ErrorCode, ForwardError, MasterError, SlaveError, TimeoutError, type ErrorDetails, type OpenSSHError } from '../errors/index.js';
 import type { Master } from '../master/master.js';
-import type { ExecContext } from '../run/execute.js';
+import { abortError, masterReady, type ExecContext } from '../run/execute.js';
 import { debug } from '../log.js';
 import { forwardRequest, logSince, refusalReason, requestFailed, type ControlOutcome } from './control.js';
 import type { NormalizedForward } from './options.js';
@@ -75,10 +75,6 @@ function describeForward(f: ForwardSpec): string {
   return `${f.type} forward ${forwardFlag(f.type)} ${forwardSpec(f)}`;
 }
 
-function why(reason: unknown): string {
-  return reason instanceof Error ? reason.message : reason === undefined ? 'aborted' : String(reason);
-}
-
 /** A free TCP port on `host` (`*`: every address), found by binding port 0 and letting it go. */
 function freePort(host: string | undefined): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -95,9 +91,7 @@ function freePort(host: string | undefined): Promise<number> {
 /** Turn a failed request into the typed error (MasterError when the master is gone). */
 async function requestError(ctx: ExecContext, command: 'forward' | 'cancel', f: ForwardSpec, r: ControlOutcome, masterLog: string): Promise<OpenSSHError> {
   const d: ErrorDetails = { host: ctx.host, argv: r.argv, exitCode: r.exitCode ?? undefined, signal: r.signal ?? undefined, stdout: r.stdout, stderr: r.stderr };
-  if (r.stopped?.kind === 'abort') {
-    return new AbortError(`the ${command} request for the ${describeForward(f)} was aborted: ${why(r.stopped.reason)}`, { ...d, cause: r.stopped.reason });
-  }
+  if (r.stopped?.kind === 'abort') return abortError(r.stopped.reason, d, requestName(command, f));
   if (r.stopped?.kind === 'deadline') {
     return new TimeoutError('deadline', r.stopped.ms, `ssh -O ${command} got no answer from the master within ${r.stopped.ms} ms (timeout) for the ${describeForward(f)}; the request was stopped`, d);
   }
@@ -114,16 +108,9 @@ async function requestError(ctx: ExecContext, command: 'forward' | 'cancel', f: 
   return new ForwardError(ErrorCode.FORWARD_CANCEL_FAILED, f.type, forwardSpec(f), `the master could not cancel the ${describeForward(f)}: ${reason}`, d);
 }
 
-/** Wait for the master; an abort becomes an AbortError. */
-async function masterReady(ctx: ExecContext, f: ForwardSpec, command: 'forward' | 'cancel', signal: AbortSignal | undefined): Promise<void> {
-  const abort = () => new AbortError(`the ${command} request for the ${describeForward(f)} was aborted: ${why(signal!.reason)}`, { host: ctx.host, cause: signal!.reason });
-  if (signal?.aborted) throw abort();
-  try {
-    await ctx.master.ready(signal);
-  } catch (err) {
-    if (signal?.aborted && !(err instanceof OpenSSHError)) throw abort();
-    throw err;
-  }
+/** What an AbortError calls a request: `forward request for the local forward -L ...`. */
+function requestName(command: 'forward' | 'cancel', f: ForwardSpec): string {
+  return `${command} request for the ${describeForward(f)}`;
 }
 
 /** Attempts at a free local port before giving up (another process may take it first). */
@@ -131,7 +118,7 @@ const PICK_ATTEMPTS = 5;
 
 /** `forward()`: set up a forwarding on the running master and return its handle. */
 export async function openForward(ctx: ExecContext, n: NormalizedForward): Promise<PortForward> {
-  await masterReady(ctx, n.spec, 'forward', n.signal);
+  await masterReady(ctx.master, n.signal, { host: ctx.host }, requestName('forward', n.spec));
   for (let attempt = 1; ; attempt++) {
     let f = n.spec;
     if (n.pickPort) {
@@ -171,7 +158,7 @@ export async function openForward(ctx: ExecContext, n: NormalizedForward): Promi
 
 /** `cancelForward()`: cancel a forwarding set up some other way (e.g. `-L` in `masterOpts`). */
 export async function cancelForward(ctx: ExecContext, n: NormalizedForward): Promise<void> {
-  await masterReady(ctx, n.spec, 'cancel', n.signal);
+  await masterReady(ctx.master, n.signal, { host: ctx.host }, requestName('cancel', n.spec));
   const r = await forwardRequest(ctx, 'cancel', n.spec, n.timeoutMs, n.signal);
   if (requestFailed(r)) throw await requestError(ctx, 'cancel', n.spec, r, '');
 }
