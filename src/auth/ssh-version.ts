@@ -1,3 +1,4 @@
+import { runBounded } from '../master/run-bounded.js';
 import type { Engine } from '../run/engine.js';
 
 /** An OpenSSH version as `ssh -V` reports it. */
@@ -29,16 +30,7 @@ const cache = new Map<string, Promise<SshVersion | undefined>>();
 export function sshVersion(engine: Engine, sshCmd: string): Promise<SshVersion | undefined> {
   let p = cache.get(sshCmd);
   if (!p) {
-    p = (async () => {
-      const proc = engine.spawn({ file: sshCmd, args: ['-V'], stdio: ['ignore', 'pipe', 'pipe'] });
-      const chunks: Buffer[] = [];
-      proc.stdout?.on('data', (c: Buffer) => chunks.push(c));
-      proc.stderr?.on('data', (c: Buffer) => chunks.push(c));
-      const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-      await proc.exited;
-      clearTimeout(timer);
-      return parseSshVersion(Buffer.concat(chunks).toString('utf8'));
-    })();
+    p = runBounded(engine, [sshCmd, '-V'], 10_000).then((run) => parseSshVersion(run.output));
     cache.set(sshCmd, p);
     // A failed run is not remembered: the next login tries again.
     void p.then((v) => {

@@ -2,6 +2,7 @@ import { buildControlArgv, type ControlCommand } from '../argv/control.js';
 import type { ConnectionSpec } from '../argv/common.js';
 import type { Engine } from '../run/engine.js';
 import { debug } from '../log.js';
+import { runBounded } from './run-bounded.js';
 
 /** What an `ssh -O` call printed and how it ended. */
 export interface ControlResult {
@@ -23,19 +24,8 @@ export async function runControl(
   { timeoutMs = 10_000, extra = [] as readonly string[] } = {},
 ): Promise<ControlResult> {
   const argv = buildControlArgv(spec, command, extra);
-  const proc = engine.spawn({ file: argv[0]!, args: argv.slice(1), stdio: ['ignore', 'pipe', 'pipe'] });
-  const chunks: Buffer[] = [];
-  proc.stdout?.on('data', (c: Buffer) => chunks.push(c));
-  proc.stderr?.on('data', (c: Buffer) => chunks.push(c));
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    proc.kill('SIGKILL');
-  }, timeoutMs);
-  const exit = await proc.exited;
-  clearTimeout(timer);
-  let output = Buffer.concat(chunks).toString('utf8');
-  if (exit.error) output += exit.error.message;
+  const { exit, output: printed, timedOut } = await runBounded(engine, argv, timeoutMs);
+  const output = printed + (exit.error ? exit.error.message : '');
   debug('control %j exited %s: %s', argv, exit.exitCode ?? exit.signal, output.trim());
   return { argv, exitCode: exit.exitCode, output: output.trim(), timedOut };
 }
