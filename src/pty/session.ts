@@ -103,19 +103,29 @@ export function normalizePtyCall(method: PtyMethod, options: PtyOptions | undefi
 }
 
 /**
- * Start `cmd` on a remote pty over the master, with a local pty as ssh's terminal. Loads
- * node-pty first: without it, rejects with a SlaveError `OSSH_PTY_UNAVAILABLE` before
- * anything runs.
+ * Start `cmd` on a remote pty over the master, with a local pty as ssh's terminal. Bad
+ * options or a command that cannot be quoted throw at once, like every method's; then
+ * node-pty is loaded: without it, the promise rejects with a SlaveError
+ * `OSSH_PTY_UNAVAILABLE` before anything runs.
  */
-export async function openPty<T extends string | Buffer = string | Buffer>(
+export function openPty<T extends string | Buffer = string | Buffer>(
   ctx: ExecContext,
   defaults: CommandDefaults,
   method: PtyMethod,
   cmd: Command,
   options: PtyOptions | undefined,
 ): Promise<Pty3Session<T>> {
-  const { call, cols, rows, term, stderrOnPty } = normalizePtyCall(method, options, defaults);
-  const command = remoteCommand(cmd, call);
+  const n = normalizePtyCall(method, options, defaults);
+  const command = remoteCommand(cmd, n.call);
+  return startPty<T>(ctx, method, command, n);
+}
+
+async function startPty<T extends string | Buffer>(
+  ctx: ExecContext,
+  method: PtyMethod,
+  command: string,
+  { call, cols, rows, term, stderrOnPty }: ReturnType<typeof normalizePtyCall>,
+): Promise<Pty3Session<T>> {
   loadPty();
   const encoding = call.encoding === 'buffer' ? undefined : call.encoding;
   // ssh's stdout is a pipe of its own: the remote terminal already did the output processing,

@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { AbortError, CommandError, ErrorCode, SlaveError, TimeoutError, type OpenSSH } from '../../src/index.js';
 import { setPtyModuleForTests } from '../../src/pty/load.js';
 import { alive, waitGone } from '../helpers/processes.js';
+import { expectTypeError } from '../helpers/expect-throw.js';
 import { connectForFile } from '../helpers/server.js';
 
 /**
@@ -200,8 +201,13 @@ describe('open3pty', () => {
     expect(e.stderr).toBe(err);
   });
 
-  it('stderrToStdout is refused: open3pty hands stderr over itself', async () => {
-    await expect(ssh.open3pty('true', { stderrToStdout: true } as never)).rejects.toThrow(/^unknown option 'stderrToStdout' for open3pty\(\)/);
+  it('stderrToStdout is refused: open3pty hands stderr over itself', () => {
+    expectTypeError(() => ssh.open3pty('true', { stderrToStdout: true } as never), /^unknown option 'stderrToStdout' for open3pty\(\)/);
+  });
+
+  it('bad options and commands are TypeErrors thrown at once, as for every method', () => {
+    expectTypeError(() => ssh.open2pty('true', { cols: 0 }), "option 'cols' must be an integer from 1 to 65535, received number 0");
+    expectTypeError(() => ssh.open3pty(['echo', {} as never]), 'command word 1 must be a string, a number, raw() or glob(), received an object (Object)');
   });
 });
 
