@@ -51,6 +51,11 @@ const GRACE_MS = 1000;
 const TERM_WAIT_MS = 2000;
 const LOG_TAIL_BYTES = 8192;
 
+/**
+ * One `ssh -M` master on a private ControlPath (or an external one): starts it (on a pty or
+ * with the askpass helper when a login needs one), waits for its socket, checks it, and shuts
+ * it down. A failure is kept in {@link Master.error} and fails every later operation.
+ */
 export class Master {
   state: MasterState = 'start';
   /** Sticky failure: once set, every later operation fails with it. */
