@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AbortError, ForwardError, MasterError, OpenSSH, TimeoutError, type PortForward } from '../../src/index.js';
 import { expectTypeError } from '../helpers/expect-throw.js';
-import { connect, connectForFile } from '../helpers/server.js';
+import { connect, connectForFile, open } from '../helpers/server.js';
 
 let ssh: OpenSSH;
 let http: HttpServer;
@@ -324,6 +324,15 @@ describe('forwards and the master', () => {
     expect(e).toBeInstanceOf(AbortError);
     expect(e.code).toBe('OSSH_ABORTED');
     expect(e.message).toMatch(/^the forward request for the dynamic forward -D 127\.0\.0\.1:\d+ was aborted: changed my mind$/);
+    // aborted while the master is still coming up: nothing is asked of it
+    const starting = open();
+    const ac3 = new AbortController();
+    const p3 = settle(starting.forward({ type: 'local', port: 1, targetHost: 'h', targetPort: 2, signal: ac3.signal }));
+    ac3.abort('too slow');
+    const e3 = (await p3) as AbortError;
+    expect(e3).toBeInstanceOf(AbortError);
+    expect(e3.code).toBe('OSSH_ABORTED');
+    expect(e3.message).toBe('the forward request for the local forward -L 127.0.0.1:1:h:2 was aborted: too slow');
     const e2 = (await settle(ssh.forward({ type: 'dynamic', signal: AbortSignal.abort('no') }))) as AbortError;
     expect(e2).toBeInstanceOf(AbortError);
     expect(e2.message).toBe('the forward request for the dynamic forward -D 127.0.0.1:0 was aborted: no');
