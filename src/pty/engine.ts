@@ -62,9 +62,11 @@ export interface PtyEngine extends Engine {
   readonly spawned: PtyProcess | undefined;
 }
 
-/** Default terminal size and type. */
+/** Default terminal width. */
 export const DEFAULT_COLS = 80;
+/** Default terminal height. */
 export const DEFAULT_ROWS = 24;
+/** Default terminal type (the child's `TERM`). */
 export const DEFAULT_TERM = 'xterm-256color';
 
 /** As in the default engine: how long stderr may stay open after the process has exited. */

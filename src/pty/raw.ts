@@ -13,8 +13,12 @@ import { execFile } from 'node:child_process';
  * `isOver()` says the process is gone, when `stty` cannot answer (then holding would not
  * help), or after {@link GIVE_UP_MS}.
  */
+
+/** The first pause (ms) before asking `stty` again. */
 export const POLL_MS = 10;
+/** The longest pause (ms) between two asks. */
 export const MAX_POLL_MS = 100;
+/** After this long (ms) without a raw terminal, held writes are let through. */
 export const GIVE_UP_MS = 10_000;
 
 const CANONICAL_OFF = /(^|[\s;])-icanon([\s;]|$)/;

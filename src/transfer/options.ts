@@ -70,10 +70,12 @@ export interface TransferDefaults {
   signal?: AbortSignal | undefined;
 }
 
-/** The tool and direction of a transfer. */
+/** The tool of a transfer. */
 export type TransferTool = 'scp' | 'rsync';
+/** The direction of a transfer: `get` copies remote → here, `put` here → remote. */
 export type TransferDirection = 'get' | 'put';
 
+/** Where a tool's output goes, validated (`stdout`: wherever stdout goes). */
 export type OutputSpec = { kind: 'collect' } | { kind: 'ignore' } | { kind: 'inherit' } | { kind: 'fd'; fd: number } | { kind: 'stream'; stream: Writable } | { kind: 'stdout' };
 
 /** Options validated and defaulted. */
