@@ -38,7 +38,8 @@ export interface MasterArgvOptions extends ConnectionSpec, MethodPreferences {
   /**
    * What the login answers: `password` adds `NumberOfPasswordPrompts=1` and
    * `PreferredAuthentications=keyboard-interactive,password` (with `publickey` first when a
-   * keyPath is given); `passphrase` adds `NumberOfPasswordPrompts=1` and `publickey`.
+   * keyPath is given); `passphrase` adds `NumberOfPasswordPrompts=1`, `IdentityAgent=none`
+   * (no agent answers instead of the key) and `publickey`.
    */
   secret?: 'password' | 'passphrase' | undefined;
   /** `-o ProxyCommand=...`. */
@@ -78,6 +79,8 @@ function optionWords(o: MasterArgvOptions): { before: string[]; after: string[] 
   if (o.compression !== undefined) after.push('-o', `Compression=${o.compression ? 'yes' : 'no'}`);
   if (o.keyPath !== undefined) after.push('-i', o.keyPath);
   if (o.secret !== undefined) after.push('-o', 'NumberOfPasswordPrompts=1');
+  // An agent named in ssh_config (IdentityAgent) would answer instead of the key, as SSH_AUTH_SOCK would.
+  if (o.secret === 'passphrase') after.push('-o', 'IdentityAgent=none');
   const preferred = preferredAuthentications(o);
   if (preferred !== undefined) after.push('-o', `PreferredAuthentications=${preferred}`);
   if (o.proxyCommand !== undefined) after.push('-o', `ProxyCommand=${o.proxyCommand}`);

@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -357,6 +357,41 @@ describe.skipIf(!root)('passphrase-protected key', () => {
     } finally {
       if (saved === undefined) delete process.env.SSH_AUTH_SOCK;
       else process.env.SSH_AUTH_SOCK = saved;
+    }
+  });
+
+  it('bypasses an agent named by IdentityAgent in the ssh config too (it holds the key: a wrong passphrase still fails)', async () => {
+    const sock = join(work, 'config-agent.sock');
+    const plainKey = join(work, 'id_decrypted');
+    execFileSync('cp', [encryptedKey, plainKey]);
+    execFileSync('ssh-keygen', ['-q', '-p', '-P', PASSPHRASE, '-N', '', '-f', plainKey]);
+    const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
+    const agentGone = new Promise((r) => agent.once('close', r));
+    try {
+      for (let i = 0; i < 100 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 20));
+      execFileSync('ssh-add', ['-q', plainKey], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
+      const config = join(work, 'agent_config');
+      writeFileSync(config, `IdentityAgent ${sock}\n`);
+      const common = {
+        ctlDir: pw.ctlDir,
+        keyPath: encryptedKey,
+        sshConfig: config,
+        masterOpts: ['-o', `UserKnownHostsFile=${pw.knownHostsPath}`, '-o', 'GlobalKnownHostsFile=/dev/null', '-o', 'IdentitiesOnly=yes'],
+      };
+      // The agent works: without a passphrase ssh logs in with it.
+      const viaAgent = track(new OpenSSH(pw.target(PW_USER), common));
+      expect(await viaAgent.waitForMaster()).toBe(true);
+      await viaAgent.disconnect();
+      const ssh = track(new OpenSSH(pw.target(PW_USER), { ...common, passphrase: 'wrong' }));
+      expect(await ssh.waitForMaster()).toBe(false);
+      const err = ssh.error as MasterError;
+      expect(err).toBeInstanceOf(MasterError);
+      expect(err.code).toBe('OSSH_MASTER_FAILED');
+      expect(err.reason).toBe('auth');
+      expect(err.message).toMatch(/^unable to establish or keep the master SSH connection to 127\.0\.0\.1: bad passphrase, or the server refused the key; /);
+    } finally {
+      agent.kill();
+      await agentGone;
     }
   });
 

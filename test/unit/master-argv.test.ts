@@ -20,12 +20,15 @@ describe('buildMasterArgv: login, host keys, methods, routes', () => {
     [{ compression: true }, ['-o', 'Compression=yes']],
     [{ compression: false }, ['-o', 'Compression=no']],
     [{ secret: 'password' }, ['-o', 'NumberOfPasswordPrompts=1', '-o', 'PreferredAuthentications=keyboard-interactive,password']],
-    [{ secret: 'passphrase' }, ['-o', 'NumberOfPasswordPrompts=1', '-o', 'PreferredAuthentications=publickey']],
+    [{ secret: 'passphrase' }, ['-o', 'NumberOfPasswordPrompts=1', '-o', 'IdentityAgent=none', '-o', 'PreferredAuthentications=publickey']],
     [
       { secret: 'password', keyPath: '/k' },
       ['-i', '/k', '-o', 'NumberOfPasswordPrompts=1', '-o', 'PreferredAuthentications=publickey,keyboard-interactive,password'],
     ],
-    [{ secret: 'passphrase', keyPath: '/k' }, ['-i', '/k', '-o', 'NumberOfPasswordPrompts=1', '-o', 'PreferredAuthentications=publickey']],
+    [
+      { secret: 'passphrase', keyPath: '/k' },
+      ['-i', '/k', '-o', 'NumberOfPasswordPrompts=1', '-o', 'IdentityAgent=none', '-o', 'PreferredAuthentications=publickey'],
+    ],
     [{ proxyJump: ['a'] }, ['-o', 'ProxyJump=a']],
     [{ proxyJump: ['u@a:2222', 'b', '[::1]:22'] }, ['-o', 'ProxyJump=u@a:2222,b,[::1]:22']],
     [{ proxyJump: [] }, []],
