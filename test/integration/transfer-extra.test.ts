@@ -134,6 +134,21 @@ describe('progress, async, kill, idleTimeout, output routing, rsync options', ()
     }
   });
 
+  it('kill(SIGKILL): the tool killed by the signal, said so', async () => {
+    const d = dir();
+    writeFileSync(join(d, 'big.bin'), Buffer.alloc(1 << 20, 5));
+    const t = await ssh.rsyncPut(join(d, 'big.bin'), join(d, 'k'), { async: true, bwlimit: 400 });
+    await new Promise((r) => setTimeout(r, 300));
+    t.kill('SIGKILL');
+    const e = (await t.result.catch((x: unknown) => x)) as TransferError;
+    expect(e).toBeInstanceOf(TransferError);
+    expect(e.code).toBe('OSSH_TRANSFER_FAILED');
+    expect(e.exitCode).toBeUndefined();
+    expect(e.signal).toBe('SIGKILL');
+    expect(e.message.split('\n')[0]).toBe('rsync was killed by SIGKILL (kill() sent SIGKILL)');
+    expect(gone(t.pid)).toBe(true);
+  });
+
   it('idleTimeout stops a transfer that stalls', async () => {
     const d = dir();
     writeFileSync(join(d, 'big.bin'), Buffer.alloc(1 << 20, 6));
