@@ -60,6 +60,14 @@ export function hostKeyProblem(text: string): HostKeyProblem | undefined {
 }
 
 /**
+ * True when the last line of `text` is ssh asking for a private key's passphrase
+ * (`Enter passphrase for key '/path': `): a password is never typed there.
+ */
+export function isKeyPassphrasePrompt(text: string): boolean {
+  return /^Enter passphrase for key\b/.test(lastLine(text));
+}
+
+/**
  * The `user@host` a prompt names, if it names one: OpenSSH's password prompt is
  * `user@host's password: ` and its keyboard-interactive prompts start with `(user@host) `.
  */

@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream';
 import type { MasterFailureReason } from '../errors/index.js';
 import type { LoginContext, LoginHandler } from './login-handler.js';
-import { endsWithPrompt, hostKeyProblem, lastLine, promptForJumpHost } from './prompt.js';
+import { endsWithPrompt, hostKeyProblem, isKeyPassphrasePrompt, lastLine, promptForJumpHost } from './prompt.js';
 import type { Secret } from './secret.js';
 
 /** How much terminal output `getMasterPtyLog()` keeps (Net::OpenSSH's 4096 bytes). */
@@ -33,9 +33,10 @@ export interface PtyLoginOptions {
  * The login on the master's terminal, Net::OpenSSH's LOGIN and AWAITING_MUX pty rules
  * (reference section 1.4):
  *
- * - `login` (a secret or a handler to run): host-key questions fail at once; otherwise the
- *   secret is typed at the first prompt seen anywhere in the output, or the handler is
- *   called until it reports done.
+ * - `login` (a secret or a handler to run): host-key questions fail at once; a key's
+ *   passphrase prompt gets an empty answer when the secret is a password (ssh skips the
+ *   key); otherwise the secret is typed at the first prompt seen anywhere in the output, or
+ *   the handler is called until it reports done.
  * - `awaiting` (secret typed, handler done, or only `masterPtyForce`): a host-key question,
  *   or output that ends with a prompt, fails the login at once ("asked again").
  * - `done` once the master is running (the log is discarded) or the login failed.
@@ -118,6 +119,13 @@ export class PtyLogin {
     }
     const hk = hostKeyProblem(this.#buffer);
     if (hk) return this.#fail(hk.reason, `${hk.summary}: ${lastLine(this.#buffer)}`);
+    if (this.#phase === 'login' && o.secret?.kind === 'password' && isKeyPassphrasePrompt(this.#buffer)) {
+      // A key of keyPath wants its passphrase: an empty answer makes ssh skip the key and go
+      // on to the password methods (PreferredAuthentications).
+      o.terminal.write('\n');
+      this.#buffer = '';
+      return;
+    }
     if (this.#phase === 'login' && o.secret && o.prompt.test(this.#buffer)) {
       const asked = lastLine(this.#buffer);
       if (promptForJumpHost(asked, o.host, o.jumps)) {

@@ -1,5 +1,5 @@
 import { startAskpass } from '../auth/askpass.js';
-import { hostKeyProblem, lastLine } from '../auth/prompt.js';
+import { hostKeyProblem, isKeyPassphrasePrompt, lastLine } from '../auth/prompt.js';
 import { PtyLogin } from '../auth/pty-login.js';
 import type { LoginSettings } from '../auth/settings.js';
 import { ASKPASS_REQUIRE_SINCE, atLeast, sshVersion } from '../auth/ssh-version.js';
@@ -202,6 +202,9 @@ async function startWithAskpass(o: LoginStart, env: NodeJS.ProcessEnv): Promise<
       o.fail(hk.reason, `${hk.summary}: ${asked}`);
       return undefined;
     }
+    // A key of keyPath wants its passphrase: refused without failing, ssh skips the key and
+    // goes on to the password methods.
+    if (kind === 'password' && isKeyPassphrasePrompt(req.prompt)) return undefined;
     if (!o.login.prompt.test(req.prompt)) {
       o.fail('auth', `ssh asked "${asked}", which does not match passwordPrompt ${String(o.login.prompt)}; nothing was answered`);
       return undefined;

@@ -90,6 +90,16 @@ describe.skipIf(!root)('password login', () => {
     expect(pw.log()).toMatch(new RegExp(`Accepted password for ${PW_USER}`));
   });
 
+  it.each(['pty', 'askpass'] as const)(
+    'with a keyPath whose key has a passphrase (%s): the passphrase prompt is skipped, never given the password',
+    async (route) => {
+      const ssh = open(pw, PW_USER, { password: PW, keyPath: encryptedKey, passwordRoute: route });
+      expect(await ssh.waitForMaster()).toBe(true);
+      expect(await ssh.capture('echo ok')).toBe('ok\n');
+      expect(pw.log()).toMatch(new RegExp(`Accepted password for ${PW_USER}`));
+    },
+  );
+
   it('takes the password from the target string', async () => {
     const ssh = track(new OpenSSH(`${PW_USER}:${PW}@127.0.0.1:${pw.port}`, opts(pw)));
     expect(await ssh.waitForMaster()).toBe(true);

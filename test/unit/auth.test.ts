@@ -13,6 +13,7 @@ import {
   endsWithPrompt,
   hopHost,
   hostKeyProblem,
+  isKeyPassphrasePrompt,
   lastLine,
   promptForJumpHost,
   promptTarget,
@@ -297,6 +298,21 @@ describe('PtyLogin', () => {
     f.show('(j@bastion) Password: ');
     expect(f.written).toEqual([]);
     expect(f.failures[0]).toMatchObject({ reason: 'auth', message: expect.stringMatching(/^a jump host asked for a password/) });
+  });
+
+  it("skips a key's passphrase prompt with an empty answer when the secret is a password", () => {
+    const f = fakeLogin({ secret: new Secret('password', 's3cr3t') });
+    f.show("\rEnter passphrase for key '/home/me/.ssh/id_ed25519': ");
+    expect(f.written).toEqual(['\n']);
+    expect(f.failures).toEqual([]);
+    f.show(`\r\n${PW_PROMPT}`);
+    expect(f.written).toEqual(['\n', 's3cr3t\n']);
+    // A passphrase is typed there, of course.
+    const p = fakeLogin({ secret: new Secret('passphrase', 'pp') });
+    p.show("Enter passphrase for key '/k': ");
+    expect(p.written).toEqual(['pp\n']);
+    expect(isKeyPassphrasePrompt("\r\nEnter passphrase for key '/k': ")).toBe(true);
+    expect(isKeyPassphrasePrompt(PW_PROMPT)).toBe(false);
   });
 
   it('waits for a custom prompt', () => {
