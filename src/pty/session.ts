@@ -8,16 +8,20 @@ import { checkSize, createPtyEngine } from './engine.js';
 import { loadPty } from './load.js';
 import type { PtyStream } from './terminal.js';
 
+/** Options that configure the terminal. */
+const PTY_KEYS = ['cols', 'rows', 'term'] as const;
+/** The command options a terminal session takes (the stream options do not apply). */
+const COMMAND_KEYS = [
+  'encoding', 'sshOpts', 'forwardAgent', 'forwardX11', 'remoteShell', 'quoteArgs', 'glob',
+  'idleTimeout', 'timeout', 'signal', 'reject',
+] as const;
+
 /**
  * Options of `open2pty()` and `open3pty()`: the terminal's size and type, and the command
  * options that apply to a terminal session (the stream options do not: the terminal is the
  * stream). `idleTimeout` counts the terminal's output.
  */
-export interface PtyOptions
-  extends Pick<
-    CommandOptions,
-    'encoding' | 'sshOpts' | 'forwardAgent' | 'forwardX11' | 'remoteShell' | 'quoteArgs' | 'glob' | 'idleTimeout' | 'timeout' | 'signal' | 'reject'
-  > {
+export interface PtyOptions extends Pick<CommandOptions, (typeof COMMAND_KEYS)[number]> {
   /** Terminal width (default 80). */
   cols?: number;
   /** Terminal height (default 24). */
@@ -62,13 +66,6 @@ export interface Pty3Session<T extends string | Buffer = string> extends PtySess
    */
   readonly stderr: Readable;
 }
-
-/** Options that configure the terminal; the others are command options. */
-const PTY_KEYS = ['cols', 'rows', 'term'] as const;
-const COMMAND_KEYS = [
-  'encoding', 'sshOpts', 'forwardAgent', 'forwardX11', 'remoteShell', 'quoteArgs', 'glob',
-  'idleTimeout', 'timeout', 'signal', 'reject',
-] as const;
 
 /** Which method: they differ only in what happens to ssh's own stderr. */
 export type PtyMethod = 'open2pty' | 'open3pty';
