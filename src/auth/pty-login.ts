@@ -63,7 +63,10 @@ export class PtyLogin {
     if (o.handler) {
       this.#tick = setInterval(() => this.#step(), HANDLER_TICK_MS);
       this.#tick.unref();
-      queueMicrotask(() => this.#step());
+      // A first call at once, but not in a microtask: one that fails the login must come after
+      // the master has recorded its child (in the microtasks that follow the spawn), or the
+      // child would be left running.
+      setImmediate(() => this.#step()).unref();
     }
   }
 

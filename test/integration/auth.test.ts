@@ -298,6 +298,25 @@ describe.skipIf(!root)('keyboard-interactive login (PAM)', () => {
     expect(calls.some((o) => o.includes(`(${KBD_USER}@127.0.0.1) Password: `))).toBe(true);
   });
 
+  it('stops the master when the login handler throws on its very first call', async () => {
+    const boom = new Error('not this appliance');
+    const ssh = open(kbd, KBD_USER, {
+      loginHandler: () => {
+        throw boom;
+      },
+    });
+    expect(await ssh.waitForMaster()).toBe(false);
+    const err = ssh.error as MasterError;
+    expect(err).toBeInstanceOf(MasterError);
+    expect(err.code).toBe('OSSH_MASTER_FAILED');
+    expect(err.reason).toBe('login-handler');
+    expect(err.message).toBe('unable to establish or keep the master SSH connection to 127.0.0.1: custom login handler failed: not this appliance');
+    expect(err.cause).toBe(boom);
+    expect(ssh.masterPid).toBeDefined();
+    expect(await waitGone(ssh.masterPid!)).toBe(true);
+    expect(readdirSync(kbd.ctlDir)).toEqual([]);
+  });
+
   it('fails with the cause when the login handler throws', async () => {
     const boom = new Error('unexpected prompt from the appliance');
     const ssh = open(kbd, KBD_USER, {
