@@ -1,4 +1,5 @@
 import type { MasterFailureReason } from '../errors/index.js';
+import type { SecretKind } from './secret.js';
 
 /**
  * Reading what ssh shows on the master's terminal during a login (Net::OpenSSH's rules,
@@ -57,6 +58,17 @@ export function hostKeyProblem(text: string): HostKeyProblem | undefined {
     };
   }
   return undefined;
+}
+
+/**
+ * The message of a login that failed because ssh asked for the secret a second time
+ * (`asked`: the prompt's last line); `how` it was handed over: typed on the pty or given to
+ * the askpass helper.
+ */
+export function askedAgain(kind: SecretKind, asked: string, how: 'typed' | 'given'): string {
+  return kind === 'password'
+    ? `password authentication failed: the server asked again ("${asked}"); a password is ${how} once and never retried`
+    : `bad passphrase: ssh asked again ("${asked}"); a passphrase is ${how} once and never retried`;
 }
 
 /**

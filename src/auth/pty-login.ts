@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream';
 import type { MasterFailureReason } from '../errors/index.js';
 import type { LoginContext, LoginHandler } from './login-handler.js';
-import { endsWithPrompt, hostKeyProblem, isKeyPassphrasePrompt, lastLine, promptForJumpHost } from './prompt.js';
+import { askedAgain, endsWithPrompt, hostKeyProblem, isKeyPassphrasePrompt, lastLine, promptForJumpHost } from './prompt.js';
 import type { Secret } from './secret.js';
 
 /** How much terminal output `getMasterPtyLog()` keeps (Net::OpenSSH's 4096 bytes). */
@@ -145,15 +145,11 @@ export class PtyLogin {
     }
     if (this.#phase === 'awaiting' && endsWithPrompt(this.#buffer, o.prompt)) {
       const asked = lastLine(this.#buffer);
-      const kind = o.secret?.kind;
-      const message =
-        kind === 'password'
-          ? `password authentication failed: the server asked again ("${asked}"); a password is typed once and never retried`
-          : kind === 'passphrase'
-            ? `bad passphrase: ssh asked again ("${asked}"); a passphrase is typed once and never retried`
-            : o.handler
-              ? `the login handler reported done, but ssh asks again ("${asked}")`
-              : `ssh is waiting for an answer on the terminal ("${asked}") and nothing answers it`;
+      const message = o.secret
+        ? askedAgain(o.secret.kind, asked, 'typed')
+        : o.handler
+          ? `the login handler reported done, but ssh asks again ("${asked}")`
+          : `ssh is waiting for an answer on the terminal ("${asked}") and nothing answers it`;
       this.#fail('auth', message);
     }
   }

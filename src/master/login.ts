@@ -1,5 +1,5 @@
 import { startAskpass } from '../auth/askpass.js';
-import { hostKeyProblem, isKeyPassphrasePrompt, lastLine } from '../auth/prompt.js';
+import { askedAgain, hostKeyProblem, isKeyPassphrasePrompt, lastLine } from '../auth/prompt.js';
 import { PtyLogin } from '../auth/pty-login.js';
 import type { LoginSettings } from '../auth/settings.js';
 import { ASKPASS_REQUIRE_SINCE, atLeast, sshVersion } from '../auth/ssh-version.js';
@@ -210,12 +210,7 @@ async function startWithAskpass(o: LoginStart, env: NodeJS.ProcessEnv): Promise<
       return undefined;
     }
     if (!secret.available) {
-      o.fail(
-        'auth',
-        kind === 'password'
-          ? `password authentication failed: the server asked again ("${asked}"); a password is given once and never retried`
-          : `bad passphrase: ssh asked again ("${asked}"); a passphrase is given once and never retried`,
-      );
+      o.fail('auth', askedAgain(kind, asked, 'given'));
       return undefined;
     }
     const bytes = secret.reveal();
