@@ -299,6 +299,12 @@ function normalizeLogin(o: Record<string, unknown>, targetPassword: string | und
   if (handler !== undefined && secretName !== undefined) {
     throw new TypeError(`options 'loginHandler' and '${secretName}' cannot be used together: a login handler answers every prompt itself`);
   }
+  if (route === 'askpass' && (handler !== undefined || ptyForce)) {
+    throw new TypeError(
+      `options 'passwordRoute: "askpass"' and '${handler !== undefined ? 'loginHandler' : 'masterPtyForce'}' cannot be used together: ` +
+        'that option runs the master on a pty',
+    );
+  }
   if (externalMaster && (secretName !== undefined || handler !== undefined || ptyForce)) {
     throw new TypeError(`option '${secretName ?? (handler !== undefined ? 'loginHandler' : 'masterPtyForce')}' cannot be used with externalMaster: that master is already logged in`);
   }

@@ -66,6 +66,18 @@ describe('normalizeConnection: login options', () => {
     );
   });
 
+  it("rejects passwordRoute 'askpass' with what needs the pty", () => {
+    expectTypeError(
+      () => conn('h', { password: 'x', passwordRoute: 'askpass', masterPtyForce: true }),
+      `options 'passwordRoute: "askpass"' and 'masterPtyForce' cannot be used together: that option runs the master on a pty`,
+    );
+    expectTypeError(
+      () => conn('h', { passwordRoute: 'askpass', loginHandler: () => true }),
+      `options 'passwordRoute: "askpass"' and 'loginHandler' cannot be used together: that option runs the master on a pty`,
+    );
+    expect(conn('h', { password: 'x', passwordRoute: 'pty', masterPtyForce: true }).master.login!.route).toBe('pty');
+  });
+
   it('rejects a login on an external master', () => {
     expectTypeError(
       () => conn(undefined, { externalMaster: true, ctlPath: '/s', password: 'x' }),
