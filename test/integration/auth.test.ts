@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -160,6 +160,29 @@ describe.skipIf(!root)('password login', () => {
     }
   });
 
+  it('fails as spawn, and drops the password, when the askpass directory cannot be made', async () => {
+    const ctlPath = join(pw.ctlDir, 'taken');
+    mkdirSync(`${ctlPath}.askpass`, { mode: 0o700 });
+    try {
+      const ssh = open(pw, PW_USER, { password: PW, passwordRoute: 'askpass', ctlPath });
+      expect(await ssh.waitForMaster()).toBe(false);
+      const err = ssh.error as MasterError;
+      expect(err).toBeInstanceOf(MasterError);
+      expect(err.code).toBe('OSSH_MASTER_FAILED');
+      expect(err.reason).toBe('spawn');
+      expect(err.message).toBe(
+        `unable to establish or keep the master SSH connection to 127.0.0.1: the login could not be prepared: EEXIST: file already exists, mkdir '${ctlPath}.askpass'`,
+      );
+      await expect(ssh.restart()).rejects.toThrow(
+        'restart() cannot log in again: the password was dropped after the first login (it is not kept in memory); create a new OpenSSH with it',
+      );
+      // Its log file is gone; the directory in the way is left as it was.
+      expect(readdirSync(pw.ctlDir)).toEqual(['taken.askpass']);
+    } finally {
+      rmSync(`${ctlPath}.askpass`, { recursive: true, force: true });
+    }
+  });
+
   it('cannot restart once the password was dropped', async () => {
     const ssh = open(pw, PW_USER, { password: PW });
     expect(await ssh.waitForMaster()).toBe(true);
@@ -315,6 +338,18 @@ describe.skipIf(!root)('keyboard-interactive login (PAM)', () => {
     expect(ssh.masterPid).toBeDefined();
     expect(await waitGone(ssh.masterPid!)).toBe(true);
     expect(readdirSync(kbd.ctlDir)).toEqual([]);
+  });
+
+  it('a login handler that never reports done: the login times out, the master is stopped', async () => {
+    const ssh = open(kbd, KBD_USER, { loginHandler: () => false, connectTimeout: 1500 });
+    expect(await ssh.waitForMaster()).toBe(false);
+    const err = ssh.error as MasterError;
+    expect(err).toBeInstanceOf(MasterError);
+    expect(err.code).toBe('OSSH_MASTER_FAILED');
+    expect(err.reason).toBe('timeout');
+    expect(err.message).toMatch(/^unable to establish or keep the master SSH connection to 127\.0\.0\.1: login timed out after 1500 ms without the master becoming ready/);
+    expect(ssh.getMasterPtyLog()).toMatch(/\(osmux-auth-kbd@127\.0\.0\.1\) Password: \s*$/);
+    expect(await waitGone(ssh.masterPid!)).toBe(true);
   });
 
   it('fails with the cause when the login handler throws', async () => {
