@@ -6,7 +6,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AbortError, OpenSSH, TimeoutError, TransferError, type TransferOptions, type TransferProgress, type TransferResult } from '../../src/index.js';
 import { startSshd, type TestServer } from '../../src/testing/index.js';
 import { mulberry32 } from '../helpers/prng.js';
-import { connectForFile, sshd } from '../helpers/server.js';
+import { remoteShells } from '../helpers/remote-shells.js';
+import { connect, connectForFile, sshd } from '../helpers/server.js';
 
 let ssh: OpenSSH;
 /** Remote scratch directory (same machine: the tests read and write it directly as root). */
@@ -294,6 +295,32 @@ describe('hostile file names', () => {
   it('has at least 50 distinct names', () => {
     expect(names.length).toBeGreaterThanOrEqual(50);
     expect(names.some((n) => n.includes('\n'))).toBe(true);
+  });
+
+  // Legacy scp and rsync hand remote names to the user's login shell: the csh and fish
+  // families quote differently from sh (newlines, `!`, `$`), so they get the same names.
+  const shells = remoteShells().filter((sh) => sh.family !== 'posix');
+  describe.each(shells)('through the login shell $shell ($user)', (sh) => {
+    it.skipIf(sh.skip !== false).each(['legacy', 'rsync'] as const)('%s copies every name both ways, byte for byte', async (how) => {
+      const c = await connect({ remoteShell: sh.name }, sh.user);
+      chmodSync(remote, 0o755); // made by the default user (0700): this user goes through it
+      const { r, l } = dirs();
+      const srcR = join(r, 'src');
+      mkdirSync(srcR);
+      names.forEach((n, i) => writeFileSync(join(srcR, n), `${sh.name} ${i} ${n}`));
+      const dstR = join(r, 'dst');
+      mkdirSync(dstR);
+      chmodSync(dstR, 0o777);
+      if (how === 'rsync') {
+        await c.rsyncGet(names.map((n) => join(srcR, n)), l);
+        await c.rsyncPut(names.map((n) => join(l, n)), dstR);
+      } else {
+        await c.scpGet(names.map((n) => join(srcR, n)), l, { scpMode: 'legacy' });
+        await c.scpPut(names.map((n) => join(l, n)), dstR, { scpMode: 'legacy' });
+      }
+      expect(tree(l)).toEqual(tree(srcR));
+      expect(tree(dstR)).toEqual(tree(l));
+    });
   });
 
   it.each(METHODS)('$name copies every name both ways, byte for byte', async (m) => {
