@@ -29,7 +29,10 @@ export interface TransferContext extends ExecContext {
 /** A finished, successful transfer. */
 export interface TransferResult {
   tool: 'scp' | 'rsync';
-  /** The local argv that ran, program first. */
+  /**
+   * The local argv that ran, program first (legacy scp may need several runs for names with
+   * newlines: then the first one's, as on `Transfer.argv`).
+   */
   argv: readonly string[];
   exitCode: 0;
   /** The tool's stdout, when collected (the last MiB at most). */
