@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { MasterError, nodeEngine, OpenSSH, SlaveError, type Engine, type OpenSSHOptions } from '../../src/index.js';
+import { MasterError, nodeEngine, OpenSSH, SlaveError, type Engine, type MasterFailureReason, type OpenSSHOptions } from '../../src/index.js';
 import { setPtyModuleForTests } from '../../src/pty/load.js';
 import { startSshd, type TestServer } from '../../src/testing/index.js';
 import { waitGone } from '../helpers/processes.js';
@@ -67,6 +67,16 @@ function open(server: TestServer, user: string, extra: OpenSSHOptions = {}): Ope
   return track(new OpenSSH(server.target(user), opts(server, extra)));
 }
 
+/** The sticky error of a login that failed: a MasterError (code OSSH_MASTER_FAILED) for `reason`. */
+async function loginFailure(ssh: OpenSSH, reason: MasterFailureReason): Promise<MasterError> {
+  expect(await ssh.waitForMaster()).toBe(false);
+  const err = ssh.error as MasterError;
+  expect(err).toBeInstanceOf(MasterError);
+  expect(err.code).toBe('OSSH_MASTER_FAILED');
+  expect(err.reason).toBe(reason);
+  return err;
+}
+
 /** An engine that remembers the argv of everything it starts. */
 function recordingEngine(): Engine & { argvs: string[][] } {
   const argvs: string[][] = [];
@@ -116,10 +126,7 @@ describe.skipIf(!root)('password login', () => {
     expect(engine.argvs.some((a) => a.some((w) => w.startsWith('-MN')))).toBe(true);
 
     const strict = open(pw, PW_USER, { password: PW, passwordRoute: 'pty' });
-    expect(await strict.waitForMaster()).toBe(false);
-    const err = strict.error as MasterError;
-    expect(err).toBeInstanceOf(MasterError);
-    expect(err.reason).toBe('spawn');
+    const err = await loginFailure(strict, 'spawn');
     expect(err.message).toMatch(
       new RegExp(`^unable to establish or keep the master SSH connection to 127\\.0\\.0\\.1: a pseudo-terminal needs the optional package '${NO_PTY}', which is not installed: .*; or pass passwordRoute: 'askpass' \\(no native module needed\\)$`),
     );
@@ -130,11 +137,9 @@ describe.skipIf(!root)('password login', () => {
     const before = failedAttempts(pw);
     const t0 = performance.now();
     const ssh = open(pw, PW_USER, { password: 'not the password', passwordRoute: route });
-    expect(await ssh.waitForMaster()).toBe(false);
+    const err = await loginFailure(ssh, 'auth');
     const elapsed = performance.now() - t0;
     expect(elapsed).toBeLessThan(2000);
-    const err = ssh.error as MasterError;
-    expect(err.reason).toBe('auth');
     expect(err.message).toMatch(
       /^unable to establish or keep the master SSH connection to 127\.0\.0\.1: bad password: the server refused it \(it was typed once and is never retried\); the master ssh process exited with code 255: .*Permission denied \(publickey,password\)\.$/s,
     );
@@ -165,11 +170,7 @@ describe.skipIf(!root)('password login', () => {
     mkdirSync(`${ctlPath}.askpass`, { mode: 0o700 });
     try {
       const ssh = open(pw, PW_USER, { password: PW, passwordRoute: 'askpass', ctlPath });
-      expect(await ssh.waitForMaster()).toBe(false);
-      const err = ssh.error as MasterError;
-      expect(err).toBeInstanceOf(MasterError);
-      expect(err.code).toBe('OSSH_MASTER_FAILED');
-      expect(err.reason).toBe('spawn');
+      const err = await loginFailure(ssh, 'spawn');
       expect(err.message).toBe(
         `unable to establish or keep the master SSH connection to 127.0.0.1: the login could not be prepared: EEXIST: file already exists, mkdir '${ctlPath}.askpass'`,
       );
@@ -207,11 +208,7 @@ describe.skipIf(!root)('what the password is never given to', () => {
         masterOpts: ['-F', '/dev/null', '-o', 'GlobalKnownHostsFile=/dev/null'],
       }),
     );
-    expect(await ssh.waitForMaster()).toBe(false);
-    const err = ssh.error as MasterError;
-    expect(err).toBeInstanceOf(MasterError);
-    expect(err.code).toBe('OSSH_MASTER_FAILED');
-    expect(err.reason).toBe('host-key-unknown');
+    const err = await loginFailure(ssh, 'host-key-unknown');
     expect(err.message).toBe(
       "unable to establish or keep the master SSH connection to 127.0.0.1: the server's host key is not in known_hosts and ssh asked " +
         "whether to trust it; nothing answers that question for you: add the key to known_hosts, use hostKeyPolicy 'tofu', or answer " +
@@ -229,11 +226,7 @@ describe.skipIf(!root)('what the password is never given to', () => {
       `-o PreferredAuthentications=password -o NumberOfPasswordPrompts=1 -p ${pw.port} -W %h:%p ${PW_USER}@127.0.0.1`,
     ].join(' ');
     const ssh = open(pw, PW_USER, { password: PW, passwordRoute: 'askpass', proxyCommand: hop });
-    expect(await ssh.waitForMaster()).toBe(false);
-    const err = ssh.error as MasterError;
-    expect(err).toBeInstanceOf(MasterError);
-    expect(err.code).toBe('OSSH_MASTER_FAILED');
-    expect(err.reason).toBe('auth');
+    const err = await loginFailure(ssh, 'auth');
     expect(err.message).toMatch(
       new RegExp(
         '^unable to establish or keep the master SSH connection to 127\\.0\\.0\\.1: a process other than the master ssh \\(pid \\d+, not pid \\d+\\) ' +
@@ -249,11 +242,7 @@ describe.skipIf(!root)('what the password is never given to', () => {
   it('a prompt that does not match passwordPrompt (askpass): refused, nothing sent', async () => {
     const before = failedAttempts(pw);
     const ssh = open(pw, PW_USER, { password: PW, passwordRoute: 'askpass', passwordPrompt: 'PIN>' });
-    expect(await ssh.waitForMaster()).toBe(false);
-    const err = ssh.error as MasterError;
-    expect(err).toBeInstanceOf(MasterError);
-    expect(err.code).toBe('OSSH_MASTER_FAILED');
-    expect(err.reason).toBe('auth');
+    const err = await loginFailure(ssh, 'auth');
     expect(err.message).toBe(
       `unable to establish or keep the master SSH connection to 127.0.0.1: ssh asked "${PW_USER}@127.0.0.1's password:", which does not match passwordPrompt /PIN>/; nothing was answered`,
     );
@@ -274,11 +263,9 @@ describe.skipIf(!root)('keyboard-interactive login (PAM)', () => {
     const before = failedAttempts(kbd);
     const t0 = performance.now();
     const ssh = open(kbd, KBD_USER, { password: 'wrong' });
-    expect(await ssh.waitForMaster()).toBe(false);
+    const err = await loginFailure(ssh, 'auth');
     // pam_unix delays a failure by about 2 s (pam_faildelay); nothing else waits.
     expect(performance.now() - t0).toBeLessThan(6000);
-    const err = ssh.error as MasterError;
-    expect(err.reason).toBe('auth');
     expect(err.message).toMatch(/bad password: the server refused it .*Permission denied \(publickey,keyboard-interactive\)/s);
     for (let i = 0; i < 50 && failedAttempts(kbd) === before; i++) await new Promise((r) => setTimeout(r, 20));
     expect(failedAttempts(kbd) - before).toBe(1);
@@ -289,9 +276,7 @@ describe.skipIf(!root)('keyboard-interactive login (PAM)', () => {
     async (route) => {
       const before = both.log().split('\n').filter((l) => /Failed (password|keyboard-interactive)/.test(l));
       const ssh = open(both, BOTH_USER, { password: 'wrong', passwordRoute: route });
-      expect(await ssh.waitForMaster()).toBe(false);
-      const err = ssh.error as MasterError;
-      expect(err.reason).toBe('auth');
+      const err = await loginFailure(ssh, 'auth');
       expect(err.message).toBe(
         route === 'pty'
           ? `unable to establish or keep the master SSH connection to 127.0.0.1: password authentication failed: the server asked again ("${BOTH_USER}@127.0.0.1's password:"); a password is typed once and never retried`
@@ -328,11 +313,7 @@ describe.skipIf(!root)('keyboard-interactive login (PAM)', () => {
         throw boom;
       },
     });
-    expect(await ssh.waitForMaster()).toBe(false);
-    const err = ssh.error as MasterError;
-    expect(err).toBeInstanceOf(MasterError);
-    expect(err.code).toBe('OSSH_MASTER_FAILED');
-    expect(err.reason).toBe('login-handler');
+    const err = await loginFailure(ssh, 'login-handler');
     expect(err.message).toBe('unable to establish or keep the master SSH connection to 127.0.0.1: custom login handler failed: not this appliance');
     expect(err.cause).toBe(boom);
     expect(ssh.masterPid).toBeDefined();
@@ -342,11 +323,7 @@ describe.skipIf(!root)('keyboard-interactive login (PAM)', () => {
 
   it('a login handler that never reports done: the login times out, the master is stopped', async () => {
     const ssh = open(kbd, KBD_USER, { loginHandler: () => false, connectTimeout: 1500 });
-    expect(await ssh.waitForMaster()).toBe(false);
-    const err = ssh.error as MasterError;
-    expect(err).toBeInstanceOf(MasterError);
-    expect(err.code).toBe('OSSH_MASTER_FAILED');
-    expect(err.reason).toBe('timeout');
+    const err = await loginFailure(ssh, 'timeout');
     expect(err.message).toMatch(/^unable to establish or keep the master SSH connection to 127\.0\.0\.1: login timed out after 1500 ms without the master becoming ready/);
     expect(ssh.getMasterPtyLog()).toMatch(/\(osmux-auth-kbd@127\.0\.0\.1\) Password: \s*$/);
     expect(await waitGone(ssh.masterPid!)).toBe(true);
@@ -360,9 +337,7 @@ describe.skipIf(!root)('keyboard-interactive login (PAM)', () => {
         return false;
       },
     });
-    expect(await ssh.waitForMaster()).toBe(false);
-    const err = ssh.error as MasterError;
-    expect(err.reason).toBe('login-handler');
+    const err = await loginFailure(ssh, 'login-handler');
     expect(err.message).toBe(
       'unable to establish or keep the master SSH connection to 127.0.0.1: custom login handler failed: unexpected prompt from the appliance',
     );
@@ -447,11 +422,7 @@ describe.skipIf(!root)('passphrase-protected key', () => {
       expect(await viaAgent.waitForMaster()).toBe(true);
       await viaAgent.disconnect();
       const ssh = track(new OpenSSH(pw.target(PW_USER), { ...common, passphrase: 'wrong' }));
-      expect(await ssh.waitForMaster()).toBe(false);
-      const err = ssh.error as MasterError;
-      expect(err).toBeInstanceOf(MasterError);
-      expect(err.code).toBe('OSSH_MASTER_FAILED');
-      expect(err.reason).toBe('auth');
+      const err = await loginFailure(ssh, 'auth');
       expect(err.message).toMatch(/^unable to establish or keep the master SSH connection to 127\.0\.0\.1: bad passphrase, or the server refused the key; /);
     } finally {
       agent.kill();
@@ -462,12 +433,8 @@ describe.skipIf(!root)('passphrase-protected key', () => {
   it.each(['pty', 'askpass'] as const)('fails at once on a wrong passphrase (%s), typed once', async (route) => {
     const t0 = performance.now();
     const ssh = open(pw, PW_USER, { keyPath: encryptedKey, passphrase: 'wrong', passwordRoute: route, masterOpts: ['-o', 'IdentitiesOnly=yes'] });
-    expect(await ssh.waitForMaster()).toBe(false);
+    const err = await loginFailure(ssh, 'auth');
     expect(performance.now() - t0).toBeLessThan(2000);
-    const err = ssh.error as MasterError;
-    expect(err).toBeInstanceOf(MasterError);
-    expect(err.code).toBe('OSSH_MASTER_FAILED');
-    expect(err.reason).toBe('auth');
     expect(err.message).toMatch(
       /^unable to establish or keep the master SSH connection to 127\.0\.0\.1: bad passphrase, or the server refused the key; the master ssh process exited with code 255: .*Permission denied \(publickey,password\)\.$/s,
     );
