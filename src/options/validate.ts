@@ -47,10 +47,13 @@ export function optString(name: string, value: unknown, { nonEmpty = true } = {}
 }
 
 /** A time in milliseconds: a finite number > 0 (or `0`/`Infinity` meaning "no limit" when allowed). */
+/** The longest delay Node's timers can wait: longer ones fire at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export function optMs(name: string, value: unknown): number | undefined {
   if (value === undefined || value === 0 || value === Number.POSITIVE_INFINITY) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    badOption(name, 'a number of milliseconds >= 0 (0 or Infinity: no limit)', value);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_TIMER_MS) {
+    badOption(name, 'a number of milliseconds from 0 to 2147483647, about 24.8 days (0 or Infinity: no limit)', value);
   }
   return value;
 }

@@ -298,7 +298,7 @@ describe('programmer errors throw TypeError at once', () => {
 
   it('wrong type', () => {
     expect(() => ssh.run('true', { timeout: '5' as never })).toThrow(
-      new TypeError(`option 'timeout' must be a number of milliseconds >= 0 (0 or Infinity: no limit), received string "5"`),
+      new TypeError(`option 'timeout' must be a number of milliseconds from 0 to 2147483647, about 24.8 days (0 or Infinity: no limit), received string "5"`),
     );
   });
 

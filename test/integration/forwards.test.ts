@@ -387,7 +387,7 @@ describe('option checks', () => {
     expectTypeError(() => ssh.forward({ type: 'local', targetHost: 'h' }), "a local forward needs 'targetHost' and 'targetPort' (or 'targetPath'), received undefined for 'targetPort'");
     expectTypeError(() => ssh.forward({ type: 'remote', targetPath: '/s', targetHost: 'h' }), "options 'targetPath' and 'targetHost' cannot be used together: a forward connects to a Unix socket or to a host and port");
     expectTypeError(() => ssh.forward({ type: 'dynamic', idleTimeout: 5 } as never), "option 'idleTimeout' cannot be used with forward(): the forwarded connections are carried by the master, which does not report their traffic");
-    expectTypeError(() => ssh.forward({ type: 'dynamic', timeout: -5 }), "option 'timeout' must be a number of milliseconds >= 0 (0 or Infinity: no limit), received number -5");
+    expectTypeError(() => ssh.forward({ type: 'dynamic', timeout: -5 }), "option 'timeout' must be a number of milliseconds from 0 to 2147483647, about 24.8 days (0 or Infinity: no limit), received number -5");
     expectTypeError(() => ssh.forward({ type: 'dynamic', signal: 'x' as never }), "option 'signal' must be an AbortSignal, received string \"x\"");
     expectTypeError(() => ssh.forward({ type: 'dynamic', host: 'x' } as never), /^unknown option 'host' for forward\(\); known options are: bindAddress, path, port, signal, targetHost, targetPath, targetPort, timeout, type$/);
     expectTypeError(() => ssh.cancelForward({ type: 'local', ...t }), "option 'port' of cancelForward() must be the port the local forward listens on, received undefined");

@@ -286,11 +286,14 @@ describe('normalizeCall: validation', () => {
 
   it.each(['idleTimeout', 'timeout'])('rejects a bad number of ms for %s', (name) => {
     const msg = (shown: string) =>
-      `option '${name}' must be a number of milliseconds >= 0 (0 or Infinity: no limit), received ${shown}`;
+      `option '${name}' must be a number of milliseconds from 0 to 2147483647, about 24.8 days (0 or Infinity: no limit), received ${shown}`;
     expectTypeError(() => call({ [name]: -1 }), msg('number -1'));
     expectTypeError(() => call({ [name]: Number.NaN }), msg('number NaN'));
     expectTypeError(() => call({ [name]: '100' }), msg('string "100"'));
     expectTypeError(() => call({ [name]: Number.NEGATIVE_INFINITY }), msg('number -Infinity'));
+    // Node's timers cannot wait longer: such a limit would fire at once.
+    expectTypeError(() => call({ [name]: 2 ** 31 }), msg('number 2147483648'));
+    expect(call({ [name]: 2 ** 31 - 1 })[name as 'timeout']).toBe(2 ** 31 - 1);
   });
 
   it('reads ms values; 0 and Infinity mean no limit, even over a default', () => {
@@ -562,7 +565,7 @@ describe('normalizeConnection', () => {
   it('rejects a bad connectTimeout', () => {
     expectTypeError(
       () => conn('h', { connectTimeout: -5 }),
-      "option 'connectTimeout' must be a number of milliseconds >= 0 (0 or Infinity: no limit), received number -5",
+      "option 'connectTimeout' must be a number of milliseconds from 0 to 2147483647, about 24.8 days (0 or Infinity: no limit), received number -5",
     );
   });
 
@@ -649,11 +652,11 @@ describe('normalizeConnection', () => {
     );
     expectTypeError(
       () => conn('h', { timeout: 'soon' }),
-      'option \'timeout\' must be a number of milliseconds >= 0 (0 or Infinity: no limit), received string "soon"',
+      'option \'timeout\' must be a number of milliseconds from 0 to 2147483647, about 24.8 days (0 or Infinity: no limit), received string "soon"',
     );
     expectTypeError(
       () => conn('h', { idleTimeout: -1 }),
-      "option 'idleTimeout' must be a number of milliseconds >= 0 (0 or Infinity: no limit), received number -1",
+      "option 'idleTimeout' must be a number of milliseconds from 0 to 2147483647, about 24.8 days (0 or Infinity: no limit), received number -1",
     );
   });
 

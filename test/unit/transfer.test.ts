@@ -144,7 +144,7 @@ describe('option checks', () => {
       [{ onProgress: 'x' as never }, "option 'onProgress' must be a function, received string \"x\""],
       [{ stdout: 'pipe' as never }, "option 'stdout' must be 'ignore', 'inherit', a file descriptor or a Writable stream, received string \"pipe\""],
       [{ scpMode: 'rcp' as never }, "option 'scpMode' must be one of 'sftp', 'legacy', received string \"rcp\""],
-      [{ timeout: -5 }, "option 'timeout' must be a number of milliseconds >= 0 (0 or Infinity: no limit), received number -5"],
+      [{ timeout: -5 }, "option 'timeout' must be a number of milliseconds from 0 to 2147483647, about 24.8 days (0 or Infinity: no limit), received number -5"],
       [{ recursive: 'yes' as never }, "option 'recursive' must be a boolean, received string \"yes\""],
       [{ sshOpts: '-C' as never }, /^option 'sshOpts' must be an array of strings, one argv word each/],
       [{ stderr: 'ignore', stderrToStdout: true }, "options 'stderr' and 'stderrToStdout' both set the stderr; give only one of them"],
