@@ -8,7 +8,7 @@ import type { Quoter } from '../quote/types.js';
 import { getQuoter } from '../quote/registry.js';
 import { nodeEngine, type Engine } from '../run/engine.js';
 import { checkEncoding, type CommandDefaults } from './command.js';
-import { hideTargetPassword, parseTarget, type ParsedTarget, type TargetDefaults } from './target.js';
+import { parseTarget, type ParsedTarget } from './target.js';
 import {
   badOption,
   checkKnownKeys,
@@ -167,7 +167,7 @@ export function normalizeConnection(targetText: string | undefined, options: Ope
   const ctlPath = optString('ctlPath', o.ctlPath);
   if (externalMaster && ctlPath === undefined) badOption('ctlPath', 'set when externalMaster is true', ctlPath);
   // An external master needs no real host: OpenSSH >= 6.5 would try to resolve a dummy name.
-  const target = parseTargetQuietly(targetText ?? (externalMaster ? '0.0.0.0' : (undefined as unknown as string)), {
+  const target = parseTarget(targetText ?? (externalMaster ? '0.0.0.0' : (undefined as unknown as string)), {
     user: optString('user', o.user),
     port: optPort('port', o.port),
     password: optString('password', o.password, { nonEmpty: false }),
@@ -268,16 +268,6 @@ export function normalizeConnection(targetText: string | undefined, options: Ope
       forwardX11,
     },
   };
-}
-
-/** {@link parseTarget}, with a password in the target hidden from its error message. */
-function parseTargetQuietly(text: string, defaults: TargetDefaults): ParsedTarget {
-  try {
-    return parseTarget(text, defaults);
-  } catch (err) {
-    if (!(err instanceof TypeError) || typeof text !== 'string') throw err;
-    throw new TypeError(err.message.replace(JSON.stringify(text), JSON.stringify(hideTargetPassword(text))));
-  }
 }
 
 /** The login part of the options, checked. The password moves out of the target into a Secret. */

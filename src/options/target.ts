@@ -35,8 +35,9 @@ export function hideTargetPassword(target: string): string {
 }
 
 function bad(target: string, why: string): never {
+  // A password in the target never reaches an error message (or a log that keeps it).
   throw new TypeError(
-    `bad target ${JSON.stringify(target)}: ${why}; expected [user[:password]@]host[:port], ` +
+    `bad target ${JSON.stringify(hideTargetPassword(target))}: ${why}; expected [user[:password]@]host[:port], ` +
       'with IPv6 literals bare (fe80::1) or in brackets ([fe80::1%eth0]:22)',
   );
 }

@@ -186,7 +186,8 @@ describe('parseTarget: errors', () => {
 
   it('rejects an empty user', () => {
     expectTypeError(() => parseTarget('@bar'), badTarget('@bar', 'the user part is empty'));
-    expectTypeError(() => parseTarget(':pw@bar'), badTarget(':pw@bar', 'the user part is empty'));
+    // The password is hidden from the message.
+    expectTypeError(() => parseTarget(':pw@bar'), badTarget(':***@bar', 'the user part is empty'));
   });
 
   it('rejects a non-numeric port', () => {
