@@ -28,7 +28,7 @@ const BRACKETED = /^\[([^[\]%]+)(%[^[\]]*)?\](?::([^@:]+))?$/;
  * The target with the password of `user:password@host` replaced by `***`, for messages about
  * it (the password runs from the first `:` before the last `@`, as {@link parseTarget} reads it).
  */
-export function hideTargetPassword(target: string): string {
+function hideTargetPassword(target: string): string {
   const at = target.lastIndexOf('@');
   const colon = at < 0 ? -1 : target.slice(0, at).indexOf(':');
   return colon < 0 ? target : `${target.slice(0, colon)}:***${target.slice(at)}`;
