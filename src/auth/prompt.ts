@@ -32,26 +32,42 @@ export function endsWithPrompt(text: string, prompt: RegExp): boolean {
 export interface HostKeyProblem {
   reason: Extract<MasterFailureReason, 'host-key-unknown' | 'host-key-changed'>;
   summary: string;
+  /**
+   * The first line of the output that shows it, trimmed, for the message: the same on the
+   * pty and askpass routes, however much of ssh's question had arrived when it was seen.
+   */
+  line: string;
 }
 
-/** What ssh asks when a host key is unknown and StrictHostKeyChecking is `ask`. */
-const UNKNOWN_KEY = /authenticity of host .* can't be established|continue connecting \(yes\/no/s;
+/** What ssh asks when a host key is unknown and StrictHostKeyChecking is `ask` (line by line). */
+const UNKNOWN_KEY = /authenticity of host .* can't be established|continue connecting \(yes\/no/;
 const CHANGED_KEY = /REMOTE HOST IDENTIFICATION HAS CHANGED|Host key for .* has changed/;
+
+function firstLine(text: string, re: RegExp): string | undefined {
+  return text
+    .split(/\r?\n/)
+    .find((l) => re.test(l))
+    ?.trim();
+}
 
 /**
  * Look for a host-key question or warning in terminal output (checked before any prompt, so
  * that a yes/no question is never answered with the password).
  */
 export function hostKeyProblem(text: string): HostKeyProblem | undefined {
-  if (CHANGED_KEY.test(text)) {
+  const changed = firstLine(text, CHANGED_KEY);
+  if (changed !== undefined) {
     return {
       reason: 'host-key-changed',
+      line: changed,
       summary: "the server's host key does not match the one in known_hosts (possible man-in-the-middle attack, or the server was reinstalled)",
     };
   }
-  if (UNKNOWN_KEY.test(text)) {
+  const unknown = firstLine(text, UNKNOWN_KEY);
+  if (unknown !== undefined) {
     return {
       reason: 'host-key-unknown',
+      line: unknown,
       summary:
         "the server's host key is not in known_hosts and ssh asked whether to trust it; nothing answers that question " +
         "for you: add the key to known_hosts, use hostKeyPolicy 'tofu', or answer it from a loginHandler",

@@ -121,7 +121,7 @@ export class PtyLogin {
       return;
     }
     const hk = hostKeyProblem(this.#buffer);
-    if (hk) return this.#fail(hk.reason, `${hk.summary}: ${lastLine(this.#buffer)}`);
+    if (hk) return this.#fail(hk.reason, `${hk.summary}: ${hk.line}`);
     if (this.#phase === 'login' && o.secret?.kind === 'password' && isKeyPassphrasePrompt(this.#buffer)) {
       // A key of keyPath wants its passphrase: an empty answer makes ssh skip the key and go
       // on to the password methods (PreferredAuthentications).

@@ -199,7 +199,7 @@ async function startWithAskpass(o: LoginStart, env: NodeJS.ProcessEnv): Promise<
     }
     const hk = hostKeyProblem(req.prompt);
     if (hk) {
-      o.fail(hk.reason, `${hk.summary}: ${asked}`);
+      o.fail(hk.reason, `${hk.summary}: ${hk.line}`);
       return undefined;
     }
     // A key of keyPath wants its passphrase: refused without failing, ssh skips the key and

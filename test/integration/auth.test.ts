@@ -212,7 +212,7 @@ describe.skipIf(!root)('what the password is never given to', () => {
     expect(err.message).toBe(
       "unable to establish or keep the master SSH connection to 127.0.0.1: the server's host key is not in known_hosts and ssh asked " +
         "whether to trust it; nothing answers that question for you: add the key to known_hosts, use hostKeyPolicy 'tofu', or answer " +
-        'it from a loginHandler: Are you sure you want to continue connecting (yes/no/[fingerprint])?',
+        `it from a loginHandler: The authenticity of host '[127.0.0.1]:${pw.port} ([127.0.0.1]:${pw.port})' can't be established.`,
     );
     expect(readFileSync(file, 'utf8')).toBe('');
     expect(failedAttempts(pw)).toBe(before);

@@ -96,8 +96,13 @@ describe('password prompt matching', () => {
 });
 
 describe('host-key messages', () => {
-  it('sees the ask question as an unknown key', () => {
+  it('sees the ask question as an unknown key, naming its first line', () => {
     expect(hostKeyProblem(ASK)?.reason).toBe('host-key-unknown');
+    expect(hostKeyProblem(ASK)?.line).toBe("The authenticity of host '[127.0.0.1]:2222 ([127.0.0.1]:2222)' can't be established.");
+    // Only the question's last line arrived yet: it names that one.
+    expect(hostKeyProblem('Are you sure you want to continue connecting (yes/no/[fingerprint])? ')?.line).toBe(
+      'Are you sure you want to continue connecting (yes/no/[fingerprint])?',
+    );
   });
 
   it('sees a changed key', () => {
@@ -289,7 +294,7 @@ describe('PtyLogin', () => {
     f.show(ASK);
     expect(f.written).toEqual([]);
     expect(f.failures[0]!.reason).toBe('host-key-unknown');
-    expect(f.failures[0]!.message).toMatch(/ssh asked whether to trust it.*: Are you sure you want to continue connecting/);
+    expect(f.failures[0]!.message).toMatch(/ssh asked whether to trust it.*: The authenticity of host '\[127\.0\.0\.1\]:2222 \(\[127\.0\.0\.1\]:2222\)' can't be established\.$/s);
     expect(secret.available).toBe(false);
   });
 
