@@ -241,7 +241,7 @@ export class Master {
     const kind = this.#config.login?.secret?.kind;
     const summary =
       d?.reason === 'auth' && kind === 'password'
-        ? 'bad password: the server refused it (it was typed once and is never retried)'
+        ? 'bad password: the server refused it (it was given once and is never retried)'
         : d?.reason === 'auth' && kind === 'passphrase'
           ? 'bad passphrase, or the server refused the key'
           : d?.summary;

@@ -141,7 +141,7 @@ describe.skipIf(!root)('password login', () => {
     const elapsed = performance.now() - t0;
     expect(elapsed).toBeLessThan(2000);
     expect(err.message).toMatch(
-      /^unable to establish or keep the master SSH connection to 127\.0\.0\.1: bad password: the server refused it \(it was typed once and is never retried\); the master ssh process exited with code 255: .*Permission denied \(publickey,password\)\.$/s,
+      /^unable to establish or keep the master SSH connection to 127\.0\.0\.1: bad password: the server refused it \(it was given once and is never retried\); the master ssh process exited with code 255: .*Permission denied \(publickey,password\)\.$/s,
     );
     // sshd logs its line just before it answers: give it a moment.
     for (let i = 0; i < 50 && failedAttempts(pw) === before; i++) await new Promise((r) => setTimeout(r, 20));
