@@ -1,12 +1,10 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import type { Readable } from 'node:stream';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AbortError, CommandError, ErrorCode, SlaveError, TimeoutError, type OpenSSH } from '../../src/index.js';
 import { setPtyModuleForTests } from '../../src/pty/load.js';
 import { alive, waitGone } from '../helpers/processes.js';
 import { expectTypeError } from '../helpers/expect-throw.js';
+import { checkPtyLeaks } from '../helpers/pty-leaks.js';
 import { connectForFile } from '../helpers/server.js';
 
 /**
@@ -22,21 +20,7 @@ afterAll(async () => {
   await ssh.disconnect();
 });
 
-// A TMPDIR of this file's own, so that the check below sees only this process's FIFO dirs.
-const privateTmp = mkdtempSync(join(tmpdir(), 'osmux-pty-test-'));
-process.env.TMPDIR = privateTmp;
-afterAll(() => rmSync(privateTmp, { recursive: true, force: true }));
-const ptyDirs = () => readdirSync(privateTmp).filter((n) => n.startsWith('openssh-mux-pty-'));
-const openFds = () => readdirSync('/proc/self/fd').length;
-let fdsBefore = 0;
-beforeEach(() => {
-  fdsBefore = openFds();
-});
-afterEach(async () => {
-  await new Promise((r) => setTimeout(r, 50));
-  expect(openFds()).toBe(fdsBefore);
-  expect(ptyDirs()).toEqual([]);
-});
+checkPtyLeaks();
 
 /** Read `stream` until its text so far matches `re`; resolve with that text. */
 function until(stream: Readable, re: RegExp): Promise<string> {

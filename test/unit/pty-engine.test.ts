@@ -1,14 +1,12 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ErrorCode, SlaveError } from '../../src/errors/index.js';
 import { checkSize, createPtyEngine, type PtyEngineOptions, type PtyProcess } from '../../src/pty/engine.js';
 import { loadPty, ptyAvailable } from '../../src/pty/load.js';
 import { waitForRawMode } from '../../src/pty/raw.js';
 import type { SpawnRequest } from '../../src/run/engine.js';
 import { expectThrow, expectTypeError } from '../helpers/expect-throw.js';
+import { checkPtyLeaks } from '../helpers/pty-leaks.js';
 import { alive, waitGone } from '../helpers/processes.js';
 
 /**
@@ -52,23 +50,7 @@ function waitFor(p: PtyProcess, text: string): Promise<string> {
   });
 }
 
-// A TMPDIR of this file's own, so that the check below sees only this process's FIFO dirs.
-const privateTmp = mkdtempSync(join(tmpdir(), 'osmux-pty-test-'));
-process.env.TMPDIR = privateTmp;
-afterAll(() => rmSync(privateTmp, { recursive: true, force: true }));
-const ptyDirs = () => readdirSync(privateTmp).filter((n) => n.startsWith('openssh-mux-pty-'));
-const openFds = () => readdirSync('/proc/self/fd').length;
-
-let fdsBefore = 0;
-beforeEach(() => {
-  fdsBefore = openFds();
-});
-afterEach(async () => {
-  // Let closed handles be released before counting.
-  await new Promise((r) => setTimeout(r, 50));
-  expect(openFds()).toBe(fdsBefore);
-  expect(ptyDirs()).toEqual([]);
-});
+checkPtyLeaks();
 
 describe('pty engine', () => {
   it('node-pty is installed here (the tests below need it)', () => {
