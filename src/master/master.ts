@@ -70,6 +70,8 @@ export class Master {
   #login: Login | undefined;
   #owned: Cleanup | undefined;
   #connecting: Promise<void> | undefined;
+  /** The teardown started by the last fail(), awaited before that failure is reported. */
+  #teardown: Promise<void> | undefined;
   #startedAt = 0;
   /** Wakes the readiness wait (socket created, master exited, timeout, abort). */
   #wake: (() => void) | undefined;
@@ -273,7 +275,12 @@ export class Master {
     try {
       let delay = POLL_FIRST_MS;
       for (;;) {
-        if (this.error) throw this.error;
+        if (this.error) {
+          // A failure recorded elsewhere (the login, a handler): report it once its teardown
+          // is over, so the caller never sees the master's files or process still there.
+          await this.#teardown;
+          throw this.error;
+        }
         if (signal?.aborted) {
           const why = signal.reason instanceof Error ? signal.reason.message : String(signal.reason);
           throw await this.fail('aborted', `the login was aborted: ${why}`, { cause: signal.reason });
@@ -384,8 +391,9 @@ export class Master {
   /** Record a sticky failure and tear the master down. Returns the (first) error. */
   async fail(reason: MasterFailureReason, message: string, details: ConstructorParameters<typeof MasterError>[2] = {}): Promise<MasterError> {
     const err = this.#setError(reason, message, { stderr: this.readLog(), ...details });
+    this.#teardown = this.#kill(false);
     this.#wake?.();
-    await this.#kill(false);
+    await this.#teardown;
     return err;
   }
 
