@@ -50,6 +50,11 @@ export interface Open3<T extends string | Buffer = string> extends Open2<T> {
   readonly stderr: Readable;
 }
 
+/** What open2() hands out of a slave started with stdin and stdout piped. */
+function open2Of<T extends string | Buffer>(p: SshProcess): Open2<T> {
+  return { pid: p.pid, stdin: p.stdin!, stdout: p.stdout!, argv: p.argv, done: p.result as Promise<Result<T>>, kill: p.kill };
+}
+
 /** Encodings in which a line end is the byte 0x0a and nothing else contains it. */
 const LINE_ENCODINGS = new Set<unknown>(['utf8', 'utf-8', 'ascii', 'latin1', 'binary']);
 
@@ -299,7 +304,7 @@ export class OpenSSH implements AsyncDisposable {
     const { call, command } = this.#prepare(cmd, { ...options, signal }, 'stream', pipes);
     const start = this.#track(startSlave(this.#ctx, command, call));
     start.catch(() => {});
-    return { call, start, cancel };
+    return { start, cancel };
   }
 
   /**
@@ -354,21 +359,13 @@ export class OpenSSH implements AsyncDisposable {
    */
   open2<O extends StreamOptions | undefined = undefined>(cmd: Command, options?: O): Promise<Open2<Out<O>>> {
     const { start } = this.#startStream(cmd, options, { method: 'open2()', stdin: true, stdout: true });
-    return start.then((p) => ({ pid: p.pid, stdin: p.stdin!, stdout: p.stdout!, argv: p.argv, done: p.result as Promise<Result<Out<O>>>, kill: p.kill }));
+    return start.then((p) => open2Of<Out<O>>(p));
   }
 
   /** Like {@link OpenSSH.open2}, with stderr as a third pipe (Net::OpenSSH's `open3`). */
   open3<O extends StreamOptions | undefined = undefined>(cmd: Command, options?: O): Promise<Open3<Out<O>>> {
     const { start } = this.#startStream(cmd, options, { method: 'open3()', stdin: true, stdout: true, stderr: true });
-    return start.then((p) => ({
-      pid: p.pid,
-      stdin: p.stdin!,
-      stdout: p.stdout!,
-      stderr: p.stderr!,
-      argv: p.argv,
-      done: p.result as Promise<Result<Out<O>>>,
-      kill: p.kill,
-    }));
+    return start.then((p) => ({ ...open2Of<Out<O>>(p), stderr: p.stderr! }));
   }
 
   /**
