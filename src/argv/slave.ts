@@ -1,4 +1,6 @@
 import { targetArgs, type ConnectionSpec } from './common.js';
+import { hostProblem } from '../options/host.js';
+import { quote } from '../options/validate.js';
 
 /** Inputs of {@link buildSlaveArgv}. */
 export interface SlaveArgvOptions extends ConnectionSpec {
@@ -58,9 +60,12 @@ export function buildSlaveArgv(o: SlaveArgvOptions): string[] {
  * Throws a TypeError naming the expected form.
  */
 export function stdioForwardSpec(host: unknown, port: unknown): string {
+  const expected = 'tunnel host must be a host name or IP address (no spaces or slashes)';
   if (typeof host !== 'string' || host === '' || /[\s\0\/]/.test(host)) {
-    throw new TypeError(`tunnel host must be a host name or IP address (no spaces or slashes), received ${JSON.stringify(host)}`);
+    throw new TypeError(`${expected}, received ${typeof host === 'string' ? quote(host) : JSON.stringify(host)}`);
   }
+  const why = hostProblem(host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host);
+  if (why !== undefined) throw new TypeError(`${expected}, received ${quote(host)}: ${why}`);
   const p = typeof port === 'string' && /^\d+$/.test(port) ? Number(port) : port;
   if (typeof p !== 'number' || !Number.isInteger(p) || p < 1 || p > 65535) {
     throw new TypeError(`tunnel port must be an integer from 1 to 65535, received ${JSON.stringify(port) ?? String(port)}`);

@@ -8,7 +8,7 @@ import type { Quoter } from '../quote/types.js';
 import { getQuoter } from '../quote/registry.js';
 import { nodeEngine, type Engine } from '../run/engine.js';
 import { checkEncoding, type CommandDefaults } from './command.js';
-import { parseTarget, type ParsedTarget } from './target.js';
+import { parseTarget, splitTarget, type ParsedTarget } from './target.js';
 import {
   badOption,
   checkKnownKeys,
@@ -19,6 +19,7 @@ import {
   optSignal,
   optString,
   optStringArray,
+  quote,
 } from './validate.js';
 
 /** Options of `new OpenSSH(target, options)` and `OpenSSH.connect()`. */
@@ -307,12 +308,18 @@ function normalizeLogin(o: Record<string, unknown>, targetPassword: string | und
   };
 }
 
-/** `proxyJump`: a list of hops (a string may hold several, comma-separated). */
+/** `proxyJump`: a list of hops (a string may hold several, comma-separated), each checked like the target. */
 function optProxyJump(value: unknown): string[] | undefined {
   if (value === undefined) return undefined;
+  const expected = "a jump host '[user@]host[:port]' (no spaces), a comma-separated chain of them, or a non-empty array of them";
   const hops = typeof value === 'string' ? value.split(',') : Array.isArray(value) ? [...(value as unknown[])] : undefined;
   if (!hops || hops.length === 0 || !hops.every((h) => typeof h === 'string' && /^[^\s,\0]+$/.test(h))) {
-    badOption('proxyJump', "a jump host '[user@]host[:port]' (no spaces), a comma-separated chain of them, or a non-empty array of them", value);
+    badOption('proxyJump', expected, value);
+  }
+  for (const hop of hops as string[]) {
+    // ssh reads `ssh://[user@]host[:port]` too; a hop never carries a password.
+    const parts = splitTarget(hop.startsWith('ssh://') ? hop.slice(6) : hop, { password: false });
+    if (typeof parts === 'string') badOption('proxyJump', expected, value, `hop ${quote(hop)}: ${parts}`);
   }
   return hops as string[];
 }

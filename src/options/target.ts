@@ -1,5 +1,6 @@
 import { isIPv6 } from 'node:net';
-import { badOption, optPort, optString } from './validate.js';
+import { USER_FORM, hostProblem, userProblem } from './host.js';
+import { badOption, optPort, optString, quote } from './validate.js';
 
 /** A target string split into its parts, as Net::OpenSSH's `parse_connection_opts` does. */
 export interface ParsedTarget {
@@ -17,7 +18,8 @@ export interface ParsedTarget {
 /** Values used when the target string lacks that part. */
 export interface TargetDefaults {
   user?: string | undefined;
-  port?: number | string | undefined;
+  /** A number: a string is a TypeError (a typo such as `'2400'` is never guessed at). */
+  port?: number | undefined;
   password?: string | undefined;
 }
 
@@ -37,20 +39,26 @@ function hideTargetPassword(target: string): string {
 function bad(target: string, why: string): never {
   // A password in the target never reaches an error message (or a log that keeps it).
   throw new TypeError(
-    `bad target ${JSON.stringify(hideTargetPassword(target))}: ${why}; expected [user[:password]@]host[:port], ` +
+    `bad target ${quote(hideTargetPassword(target))}: ${why}; expected [user[:password]@]host[:port], ` +
       'with IPv6 literals bare (fe80::1) or in brackets ([fe80::1%eth0]:22)',
   );
 }
 
+/** The parts of `[user[:password]@]host[:port]`, as read from the text alone. */
+interface TargetParts {
+  user: string | undefined;
+  password: string | undefined;
+  host: string;
+  port: number | undefined;
+  ipv6: boolean;
+}
+
 /**
- * Split `[user[:password]@]host[:port]`. The user is greedy up to the last `@`
- * (`foo@bar@doz` is user `foo@bar`), the password runs from the first `:` of that part and
- * may hold `:` and `@`. IPv6 literals may be bare or bracketed, with a `%zone` in brackets.
- * Spaces around the target are ignored. `defaults` fill the parts the string lacks.
+ * Read `[user[:password]@]host[:port]` (`text` already trimmed); return the parts, or why the
+ * text cannot be one. With `password: false` (a `proxyJump` hop, as ssh reads it) the whole
+ * part before the last `@` is the user.
  */
-export function parseTarget(target: string, defaults: TargetDefaults = {}): ParsedTarget {
-  if (typeof target !== 'string') badOption('target', 'a string like "user@host:port"', target);
-  const text = target.trim();
+export function splitTarget(text: string, { password: withPassword }: { password: boolean }): TargetParts | string {
   let rest = text;
   let user: string | undefined;
   let password: string | undefined;
@@ -59,10 +67,12 @@ export function parseTarget(target: string, defaults: TargetDefaults = {}): Pars
   if (at >= 0) {
     const cred = text.slice(0, at);
     rest = text.slice(at + 1);
-    const colon = cred.indexOf(':');
+    const colon = withPassword ? cred.indexOf(':') : -1;
     user = colon < 0 ? cred : cred.slice(0, colon);
     if (colon >= 0) password = cred.slice(colon + 1);
-    if (user === '') bad(target, 'the user part is empty');
+    if (user === '') return 'the user part is empty';
+    const why = userProblem(user);
+    if (why !== undefined) return why;
   }
 
   let host: string;
@@ -70,7 +80,7 @@ export function parseTarget(target: string, defaults: TargetDefaults = {}): Pars
   let ipv6 = false;
   const bracketed = BRACKETED.exec(rest);
   if (bracketed) {
-    if (!isIPv6(bracketed[1]!)) bad(target, `${bracketed[1]} in brackets is not an IPv6 address`);
+    if (!isIPv6(bracketed[1]!)) return `${bracketed[1]} in brackets is not an IPv6 address`;
     host = bracketed[1]! + (bracketed[2] ?? '');
     port = bracketed[3];
     ipv6 = true;
@@ -79,19 +89,48 @@ export function parseTarget(target: string, defaults: TargetDefaults = {}): Pars
     ipv6 = true;
   } else {
     const hp = HOST_PORT.exec(rest);
-    if (!hp) bad(target, rest === '' ? 'the host is empty' : `cannot read host[:port] from ${JSON.stringify(rest)}`);
+    if (!hp) return rest === '' ? 'the host is empty' : `cannot read host[:port] from ${quote(rest)}`;
     host = hp[1]!;
     port = hp[2];
   }
-  if (/\s/.test(host)) bad(target, 'the host contains white space');
-  if (port !== undefined && !/^\d+$/.test(port)) bad(target, `the port ${JSON.stringify(port)} is not a number`);
+  const why = hostProblem(host);
+  if (why !== undefined) return why;
+  if (port !== undefined && !/^\d+$/.test(port)) return `the port ${quote(port)} is not a number`;
+  const portNumber = port === undefined ? undefined : Number(port);
+  if (portNumber !== undefined && (portNumber < 1 || portNumber > 65535)) return `the port ${port} is not from 1 to 65535`;
+  return { user, password, host, port: portNumber, ipv6 };
+}
 
+/**
+ * Split `[user[:password]@]host[:port]`. The user is greedy up to the last `@`
+ * (`foo@bar@doz` is user `foo@bar`), the password runs from the first `:` of that part and
+ * may hold `:` and `@`. IPv6 literals may be bare or bracketed, with a `%zone` in brackets.
+ * Spaces around the target are ignored. `defaults` fill the parts the string lacks.
+ *
+ * Refused with a TypeError, before anything runs: a host or user that starts with `-` (ssh
+ * would read it as an option), holds NUL, white space, control characters or Unicode bidi
+ * controls, a host with shell metacharacters or longer than a DNS name can be, a port that
+ * is not a number from 1 to 65535 (a string `port` default too).
+ */
+export function parseTarget(target: string, defaults: TargetDefaults = {}): ParsedTarget {
+  if (typeof target !== 'string') badOption('target', 'a string like "user@host:port"', target);
+  const parts = splitTarget(target.trim(), { password: true });
+  if (typeof parts === 'string') bad(target, parts);
+  const { host, user, password, port, ipv6 } = parts;
   return {
     host,
     hostSquared: ipv6 ? `[${host}]` : host,
-    user: user ?? optString('user', defaults.user),
+    user: user ?? optUser('user', defaults.user),
     password: password ?? optString('password', defaults.password, { nonEmpty: false }),
-    port: port !== undefined ? optPort('port', port) : optPort('port', defaults.port),
+    port: port ?? optPort('port', defaults.port),
     ipv6,
   };
+}
+
+/** A user name option: a non-empty string that {@link userProblem} accepts. */
+export function optUser(name: string, value: unknown): string | undefined {
+  const user = optString(name, value);
+  const why = user === undefined ? undefined : userProblem(user);
+  if (why !== undefined) badOption(name, USER_FORM, value, why);
+  return user;
 }

@@ -3,10 +3,19 @@
  * option, the expected form and the value received, as soon as the bad value is seen.
  */
 
+/**
+ * A string in double quotes for a message, with what could hide or reorder text escaped as
+ * `\uXXXX`: what JSON escapes (C0 controls), plus DEL, C1 controls, bidi controls and the
+ * line/paragraph separators.
+ */
+export function quote(text: string): string {
+  return JSON.stringify(text).replace(/[\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** Render a received value for an error message: its type and a short representation. */
 export function describe(value: unknown): string {
   if (value === null) return 'null';
-  if (typeof value === 'string') return `string ${JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value)}`;
+  if (typeof value === 'string') return `string ${quote(value.length > 80 ? `${value.slice(0, 77)}...` : value)}`;
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
     return `${typeof value} ${String(value)}`;
   }
@@ -16,9 +25,9 @@ export function describe(value: unknown): string {
   return typeof value;
 }
 
-/** Throw the library's standard TypeError for option `name`. */
-export function badOption(name: string, expected: string, value: unknown): never {
-  throw new TypeError(`option '${name}' must be ${expected}, received ${describe(value)}`);
+/** Throw the library's standard TypeError for option `name`, with `why` the value is refused when known. */
+export function badOption(name: string, expected: string, value: unknown, why?: string): never {
+  throw new TypeError(`option '${name}' must be ${expected}, received ${describe(value)}${why === undefined ? '' : `: ${why}`}`);
 }
 
 /** Reject keys of `options` that are not in `known`. */
@@ -58,13 +67,13 @@ export function optMs(name: string, value: unknown): number | undefined {
   return value;
 }
 
+/** A port: an integer from 1 to 65535, given as a number (a string, even of digits, is refused). */
 export function optPort(name: string, value: unknown): number | undefined {
   if (value === undefined) return undefined;
-  const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 65535) {
-    badOption(name, 'an integer port between 1 and 65535', value);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535) {
+    badOption(name, `an integer port between 1 and 65535${typeof value === 'string' ? ' (a number, not a string)' : ''}`, value);
   }
-  return n;
+  return value;
 }
 
 export function optStringArray(name: string, value: unknown): string[] | undefined {

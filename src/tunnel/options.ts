@@ -1,5 +1,6 @@
 import type { ForwardSpec, ForwardType } from '../argv/control.js';
 import type { CommandDefaults } from '../options/command.js';
+import { hostProblem } from '../options/host.js';
 import { badOption, checkKnownKeys, describe, optEnum, optMs, optSignal } from '../options/validate.js';
 
 /**
@@ -61,9 +62,12 @@ const KNOWN = new Set(['type', 'bindAddress', 'port', 'path', 'targetHost', 'tar
 function optHost(name: string, value: unknown, { wildcard }: { wildcard: boolean }): string | undefined {
   if (value === undefined) return undefined;
   const bare = typeof value === 'string' && value.startsWith('[') && value.endsWith(']') ? value.slice(1, -1) : value;
+  const expected = `a host name or IP address${wildcard ? " (or '*' for every address)" : ''}`;
   if (typeof bare !== 'string' || !(/^[\w.:%-]+$/.test(bare) || (wildcard && bare === '*'))) {
-    badOption(name, `a host name or IP address${wildcard ? " (or '*' for every address)" : ''}`, value);
+    badOption(name, expected, value);
   }
+  const why = bare === '*' ? undefined : hostProblem(bare);
+  if (why !== undefined) badOption(name, expected, value, why);
   return bare;
 }
 

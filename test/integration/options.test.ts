@@ -3,7 +3,8 @@ import { chmodSync, closeSync, existsSync, lstatSync, mkdtempSync, openSync, rea
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MasterError, OpenSSH, TimeoutError } from '../../src/index.js';
+import { MasterError, OpenSSH, TimeoutError, type OpenSSHOptions } from '../../src/index.js';
+import { nodeEngine, type Engine } from '../../src/run/engine.js';
 import { realHome } from '../../src/master/control-dir.js';
 import { connect, open, sshd, target, track, baseOptions } from '../helpers/server.js';
 
@@ -119,6 +120,39 @@ describe('constructor options', () => {
     } finally {
       agent.kill();
     }
+  });
+});
+
+describe('validation before any process', () => {
+  it('a host, user or hop ssh could misread throws from the constructor and nothing is spawned', async () => {
+    const log = join(work, 'spawned.log');
+    const wrapper = join(work, 'logging-ssh');
+    writeFileSync(wrapper, `#!/bin/sh\necho "$*" >> ${log}\nexec ssh "$@"\n`, { mode: 0o755 });
+    const spawned: string[][] = [];
+    const engine: Engine = { spawn: (r) => (spawned.push([r.file, ...r.args]), nodeEngine.spawn(r)) };
+    const options = baseOptions({ sshCmd: wrapper, engine });
+    const bad: Array<[string, OpenSSHOptions]> = [
+      ['-V', {}],
+      ['-oProxyCommand=touch', {}],
+      ['ho\0st', {}],
+      ['h', { user: '-oProxyCommand=x' }],
+      ['h', { user: 'a b' }],
+      ['h', { port: '2400' as unknown as number }],
+      ['h', { proxyJump: '-V' }],
+      [`${'a'.repeat(254)}`, {}],
+    ];
+    for (const [host, extra] of bad) {
+      expect(() => new OpenSSH(host, { ...options, ...extra })).toThrow(TypeError);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    expect(spawned).toEqual([]);
+    expect(existsSync(log)).toBe(false);
+    // The same options with a sound target do start ssh through both seams.
+    const ssh = track(new OpenSSH(target(), options));
+    expect(await ssh.waitForMaster()).toBe(true);
+    await ssh.disconnect();
+    expect(spawned.length).toBeGreaterThan(0);
+    expect(existsSync(log)).toBe(true);
   });
 });
 

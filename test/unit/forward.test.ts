@@ -77,6 +77,28 @@ describe('normalizeForward', () => {
     expectTypeError(() => norm(null as never), /^forward\(\) needs an options object .*received null$/);
     expectTypeError(() => norm({ type: 'local', targetHost: '', targetPort: 1 }), `option 'targetHost' must be a host name or IP address, received string ""`);
     expectTypeError(() => norm({ type: 'local', targetHost: '*', targetPort: 1 }), `option 'targetHost' must be a host name or IP address, received string "*"`);
+  });
+
+  it('refuses forward hosts ssh could misread, as it does the target', () => {
+    const dash = "the host starts with '-', which ssh would read as an option";
+    expectTypeError(() => norm({ type: 'local', targetHost: '-V', targetPort: 1 }), `option 'targetHost' must be a host name or IP address, received string "-V": ${dash}`);
+    expectTypeError(
+      () => norm({ type: 'local', bindAddress: '-oX', port: 1, targetHost: 'h', targetPort: 1 }),
+      `option 'bindAddress' must be a host name or IP address (or '*' for every address), received string "-oX": ${dash}`,
+    );
+    const long = `${'a'.repeat(64)}.example`;
+    expectTypeError(
+      () => norm({ type: 'remote', targetHost: long, targetPort: 1 }),
+      `option 'targetHost' must be a host name or IP address, received string "${long}": the host has a label of 64 characters, more than the 63 DNS allows between dots`,
+    );
+    expectTypeError(
+      () => norm({ type: 'remote', targetHost: 'h\u202e', targetPort: 1 }),
+      `option 'targetHost' must be a host name or IP address, received string "h\\u202e"`,
+    );
+    expect(norm({ type: 'local', bindAddress: '[::1]', port: 1, targetHost: 'my_alias', targetPort: 1 }).spec).toMatchObject({ bindAddress: '::1', targetHost: 'my_alias' });
+  });
+
+  it('keeps refusing malformed socket paths', () => {
     expectTypeError(() => norm({ type: 'local', targetPath: '/a b', }), `option 'targetPath' must be an absolute Unix socket path without spaces, ':' or brackets, received string "/a b"`);
     expectTypeError(() => norm({ type: 'remote', targetHost: 'h', targetPort: 70000 }), 'option \'targetPort\' must be an integer port from 1 to 65535, received number 70000');
     expectTypeError(() => norm({ type: 'remote', bindAddress: '1.2.3.4', path: '/x', targetHost: 'h', targetPort: 1 }), "options 'path' and 'bindAddress' cannot be used together: a forward listens on a Unix socket or on an address and port");

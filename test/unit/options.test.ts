@@ -605,12 +605,61 @@ describe('normalizeConnection', () => {
 
   it('rejects a bad port option', () => {
     expectTypeError(() => conn('h', { port: 70000 }), "option 'port' must be an integer port between 1 and 65535, received number 70000");
-    expectTypeError(() => conn('h', { port: 'ssh' }), 'option \'port\' must be an integer port between 1 and 65535, received string "ssh"');
+    expectTypeError(() => conn('h', { port: 'ssh' }), 'option \'port\' must be an integer port between 1 and 65535 (a number, not a string), received string "ssh"');
     expectTypeError(() => conn('h', { port: 0 }), "option 'port' must be an integer port between 1 and 65535, received number 0");
   });
 
-  it('accepts a numeric string port option', () => {
-    expect(conn('h', { port: '2022' }).master.port).toBe(2022);
+  it('refuses a port option given as a string, even of digits', () => {
+    expectTypeError(
+      () => conn('h', { port: '2400' }),
+      'option \'port\' must be an integer port between 1 and 65535 (a number, not a string), received string "2400"',
+    );
+  });
+
+  it('refuses a user option ssh could misread, naming the option', () => {
+    const form = "a user name (not starting with '-', without white space, control characters or bidi controls)";
+    expectTypeError(() => conn('h', { user: 'a b' }), `option 'user' must be ${form}, received string "a b": the user contains white space`);
+    expectTypeError(
+      () => conn('h', { user: '-oProxyCommand=x' }),
+      `option 'user' must be ${form}, received string "-oProxyCommand=x": the user starts with '-', which ssh would read as an option`,
+    );
+    expectTypeError(() => conn('h', { user: 'a\0b' }), 'option \'user\' must be a string without NUL bytes, received string "a\\u0000b"');
+  });
+
+  it('refuses a target host ssh could misread, before anything runs', () => {
+    const tail = '; expected [user[:password]@]host[:port], with IPv6 literals bare (fe80::1) or in brackets ([fe80::1%eth0]:22)';
+    expectTypeError(() => conn('-V'), `bad target "-V": the host starts with '-', which ssh would read as an option${tail}`);
+    expectTypeError(() => conn('ho\0st'), `bad target "ho\\u0000st": the host contains a NUL byte${tail}`);
+  });
+
+  it('checks each proxyJump hop like the target', () => {
+    const form = "a jump host '[user@]host[:port]' (no spaces), a comma-separated chain of them, or a non-empty array of them";
+    expect(conn('h', { proxyJump: ['j1', 'u@[::1]:2222', 'ssh://u@j3:22', 'my_alias'] }).master.masterArgv.proxyJump).toEqual([
+      'j1',
+      'u@[::1]:2222',
+      'ssh://u@j3:22',
+      'my_alias',
+    ]);
+    expectTypeError(
+      () => conn('h', { proxyJump: 'j1,-oProxyCommand=x' }),
+      `option 'proxyJump' must be ${form}, received string "j1,-oProxyCommand=x": hop "-oProxyCommand=x": the host starts with '-', which ssh would read as an option`,
+    );
+    expectTypeError(
+      () => conn('h', { proxyJump: ['-l@j1'] }),
+      `option 'proxyJump' must be ${form}, received an array of length 1: hop "-l@j1": the user starts with '-', which ssh would read as an option`,
+    );
+    expectTypeError(
+      () => conn('h', { proxyJump: ['j\u202e1'] }),
+      `option 'proxyJump' must be ${form}, received an array of length 1: hop "j\\u202e1": the host contains the Unicode bidi control U+202E`,
+    );
+    expectTypeError(
+      () => conn('h', { proxyJump: 'j1:99999' }),
+      `option 'proxyJump' must be ${form}, received string "j1:99999": hop "j1:99999": the port 99999 is not from 1 to 65535`,
+    );
+    expectTypeError(
+      () => conn('h', { proxyJump: `${'a'.repeat(64)}.example` }),
+      `option 'proxyJump' must be ${form}, received string "${'a'.repeat(64)}.example": hop "${'a'.repeat(64)}.example": the host has a label of 64 characters, more than the 63 DNS allows between dots`,
+    );
   });
 
   it('rejects a bad engine', () => {

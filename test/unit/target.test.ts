@@ -150,8 +150,11 @@ describe('parseTarget: defaults', () => {
     expect(parseTarget('bar:22', defaults)).toEqual(plain('bar', { user: 'duser', password: 'dpw', port: 22 }));
   });
 
-  it('accepts a numeric string as the default port', () => {
-    expect(parseTarget('bar', { port: '2022' }).port).toBe(2022);
+  it('refuses a numeric string as the default port', () => {
+    expectTypeError(
+      () => parseTarget('bar', { port: '2022' as unknown as number }),
+      'option \'port\' must be an integer port between 1 and 65535 (a number, not a string), received string "2022"',
+    );
   });
 
   it('accepts an empty default password', () => {
@@ -159,7 +162,7 @@ describe('parseTarget: defaults', () => {
   });
 
   it('does not validate a default port the target overrides', () => {
-    expect(parseTarget('bar:22', { port: 'nope' }).port).toBe(22);
+    expect(parseTarget('bar:22', { port: 'nope' as unknown as number }).port).toBe(22);
   });
 
   it('fills defaults for an IPv6 target too', () => {
@@ -196,14 +199,8 @@ describe('parseTarget: errors', () => {
   });
 
   it('rejects a port out of range', () => {
-    expectTypeError(
-      () => parseTarget('bar:0'),
-      'option \'port\' must be an integer port between 1 and 65535, received string "0"',
-    );
-    expectTypeError(
-      () => parseTarget('bar:65536'),
-      'option \'port\' must be an integer port between 1 and 65535, received string "65536"',
-    );
+    expectTypeError(() => parseTarget('bar:0'), badTarget('bar:0', 'the port 0 is not from 1 to 65535'));
+    expectTypeError(() => parseTarget('bar:65536'), badTarget('bar:65536', 'the port 65536 is not from 1 to 65535'));
   });
 
   it('rejects a trailing colon', () => {
@@ -254,8 +251,8 @@ describe('parseTarget: errors', () => {
 
   it('rejects a bad default port', () => {
     expectTypeError(
-      () => parseTarget('bar', { port: 'abc' }),
-      'option \'port\' must be an integer port between 1 and 65535, received string "abc"',
+      () => parseTarget('bar', { port: 'abc' as unknown as number }),
+      'option \'port\' must be an integer port between 1 and 65535 (a number, not a string), received string "abc"',
     );
     expectTypeError(
       () => parseTarget('bar', { port: 70000 }),
@@ -271,6 +268,91 @@ describe('parseTarget: errors', () => {
     expectTypeError(
       () => parseTarget('bar', { user: '' }),
       'option \'user\' must be a non-empty string, received string ""',
+    );
+  });
+});
+
+describe('parseTarget: hosts and users ssh could misread', () => {
+  const USER_FORM = "a user name (not starting with '-', without white space, control characters or bidi controls)";
+
+  it("refuses a host starting with '-' (ssh would read it as an option)", () => {
+    const why = "the host starts with '-', which ssh would read as an option";
+    expectTypeError(() => parseTarget('-V'), badTarget('-V', why));
+    expectTypeError(() => parseTarget('-oProxyCommand=x'), badTarget('-oProxyCommand=x', why));
+    expectTypeError(() => parseTarget('me@-V:22'), badTarget('me@-V:22', why));
+  });
+
+  it("refuses a user starting with '-'", () => {
+    expectTypeError(
+      () => parseTarget('-oProxyCommand=x@host'),
+      badTarget('-oProxyCommand=x@host', "the user starts with '-', which ssh would read as an option"),
+    );
+  });
+
+  it('refuses NUL, white space and control characters in the host', () => {
+    expectTypeError(() => parseTarget('ho\0st'), badTarget('ho\0st', 'the host contains a NUL byte'));
+    expectTypeError(() => parseTarget('ho\tst'), badTarget('ho\tst', 'the host contains white space'));
+    expectTypeError(() => parseTarget('ho\u00a0st'), badTarget('ho\u00a0st', 'the host contains white space'));
+    expectTypeError(() => parseTarget('ho\x07st'), badTarget('ho\x07st', 'the host contains the control character U+0007'));
+    // C1 controls are escaped in the message too (JSON.stringify alone leaves them raw).
+    expectTypeError(
+      () => parseTarget('ho\x85st'),
+      'bad target "ho\\u0085st": the host contains the control character U+0085; expected [user[:password]@]host[:port], ' +
+        'with IPv6 literals bare (fe80::1) or in brackets ([fe80::1%eth0]:22)',
+    );
+  });
+
+  it('refuses Unicode bidi controls, escaped in the message so it cannot be reordered', () => {
+    const tail = '; expected [user[:password]@]host[:port], with IPv6 literals bare (fe80::1) or in brackets ([fe80::1%eth0]:22)';
+    expectTypeError(
+      () => parseTarget('evil\u202emoc.example'),
+      `bad target "evil\\u202emoc.example": the host contains the Unicode bidi control U+202E${tail}`,
+    );
+    for (const c of [0x202a, 0x202b, 0x202c, 0x202d, 0x2066, 0x2067, 0x2068, 0x2069, 0x200e, 0x200f]) {
+      const ch = String.fromCharCode(c);
+      const hex = c.toString(16);
+      expectTypeError(
+        () => parseTarget(`a${ch}b`),
+        `bad target "a\\u${hex}b": the host contains the Unicode bidi control U+${hex.toUpperCase()}${tail}`,
+      );
+    }
+    expectTypeError(
+      () => parseTarget('r\u200foot@host'),
+      `bad target "r\\u200foot@host": the user contains the Unicode bidi control U+200F${tail}`,
+    );
+  });
+
+  it('refuses shell metacharacters in the host (ProxyCommand substitutes %h unquoted)', () => {
+    expectTypeError(() => parseTarget('host;id'), badTarget('host;id', 'the host contains the shell metacharacter ";"'));
+    expectTypeError(() => parseTarget('$(id)'), badTarget('$(id)', 'the host contains the shell metacharacter "$"'));
+  });
+
+  it('refuses a host longer than a DNS name can be', () => {
+    const long = `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(62)}`;
+    expect(long.length).toBe(254);
+    expectTypeError(() => parseTarget(long), badTarget(long, 'the host is 254 characters long, more than the 253 of the longest DNS name'));
+    const label = `${'a'.repeat(64)}.example.com`;
+    expectTypeError(() => parseTarget(label), badTarget(label, 'the host has a label of 64 characters, more than the 63 DNS allows between dots'));
+  });
+
+  it('accepts the longest DNS names, ssh_config aliases, IDN names and IPv6 zones', () => {
+    const longest = `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(61)}`;
+    expect(parseTarget(longest).host).toBe(longest);
+    expect(parseTarget('my_alias-2').host).toBe('my_alias-2');
+    expect(parseTarget('bücher.example').host).toBe('bücher.example');
+    expect(parseTarget('me@[fe80::1%eth0]:22').host).toBe('fe80::1%eth0');
+    expect(parseTarget('DOMAIN\\user@host').user).toBe('DOMAIN\\user');
+  });
+
+  it('refuses a bad default user, naming the option', () => {
+    expectTypeError(() => parseTarget('bar', { user: 'a b' }), `option 'user' must be ${USER_FORM}, received string "a b": the user contains white space`);
+    expectTypeError(
+      () => parseTarget('bar', { user: '-oProxyCommand=x' }),
+      `option 'user' must be ${USER_FORM}, received string "-oProxyCommand=x": the user starts with '-', which ssh would read as an option`,
+    );
+    expectTypeError(
+      () => parseTarget('bar', { user: 'ro\u202eot' }),
+      `option 'user' must be ${USER_FORM}, received string "ro\\u202eot": the user contains the Unicode bidi control U+202E`,
     );
   });
 });
