@@ -2,7 +2,8 @@ import { createRequire } from 'node:module';
 import { ErrorCode, SlaveError } from '../errors/index.js';
 
 /**
- * Lazy loading of the optional `node-pty` package. Nothing here runs at import time: the
+ * Lazy loading of `node-pty`, an optional peer dependency: installed by those who want ptys
+ * (`npm install node-pty`), never by `npm install openssh-mux`. Nothing here runs at import time: the
  * native addon is loaded on the first call of {@link loadPty}, so programs that never ask for
  * a pseudo-terminal never load native code (and work where `node-pty` could not be built).
  *
@@ -100,7 +101,8 @@ function unavailable(name: string, err: unknown): SlaveError {
   const missing = e?.code === 'MODULE_NOT_FOUND' && reason.includes(`'${name}'`);
   const message = missing
     ? `a pseudo-terminal needs the optional package '${name}', which is not installed: run 'npm install ${name}' ` +
-      '(it builds a native addon: python3, make and a C++ compiler are needed)'
+      '(openssh-mux does not install it: it is an optional peer dependency, and it builds a native addon: ' +
+      'python3, make and a C++ compiler are needed)'
     : `a pseudo-terminal needs the optional package '${name}', which is installed but could not be loaded ` +
       `(reinstall or rebuild it: 'npm rebuild ${name}'): ${reason}`;
   return new SlaveError(ErrorCode.PTY_UNAVAILABLE, message, { cause: err });

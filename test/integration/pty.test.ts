@@ -265,7 +265,7 @@ describe('pty timeouts, aborts and failures', () => {
       expect(e.code).toBe(ErrorCode.PTY_UNAVAILABLE);
       expect(e.message).toBe(
         "a pseudo-terminal needs the optional package 'node-pty-not-installed-osmux', which is not installed: " +
-          "run 'npm install node-pty-not-installed-osmux' (it builds a native addon: python3, make and a C++ compiler are needed)",
+          "run 'npm install node-pty-not-installed-osmux' (openssh-mux does not install it: it is an optional peer dependency, and it builds a native addon: python3, make and a C++ compiler are needed)",
       );
       expect(ssh.error).toBe(e);
     } finally {

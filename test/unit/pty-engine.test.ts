@@ -229,7 +229,7 @@ describe('pty loader', () => {
       () => loadPty('node-pty-not-installed-osmux'),
       SlaveError,
       "a pseudo-terminal needs the optional package 'node-pty-not-installed-osmux', which is not installed: " +
-        "run 'npm install node-pty-not-installed-osmux' (it builds a native addon: python3, make and a C++ compiler are needed)",
+        "run 'npm install node-pty-not-installed-osmux' (openssh-mux does not install it: it is an optional peer dependency, and it builds a native addon: python3, make and a C++ compiler are needed)",
     );
     expect(e.code).toBe(ErrorCode.PTY_UNAVAILABLE);
     expect((e.cause as NodeJS.ErrnoException).code).toBe('MODULE_NOT_FOUND');
