@@ -1,4 +1,5 @@
-import { lstatSync, readdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { lstat, readdir, stat } from 'node:fs/promises';
 import picomatch from 'picomatch';
 import type { Quoter } from '../quote/types.js';
 
@@ -63,9 +64,10 @@ const MAGIC = /[*?[{]/;
  * Expand local wildcard patterns like a shell: each `/`-separated part with `* ? [..] {a,b}`
  * is matched against the directory's entries (a leading dot only by a pattern starting with
  * one); parts without wildcards are taken as they are. Sorted per pattern, as `glob(3)`.
- * A pattern that matches nothing contributes nothing.
+ * A pattern that matches nothing contributes nothing. The file system is read with the
+ * asynchronous calls, so a large tree never blocks the event loop.
  */
-export function expandLocalGlob(pattern: string): string[] {
+export async function expandLocalGlob(pattern: string): Promise<string[]> {
   const absolute = pattern.startsWith('/');
   const parts = pattern.split('/').filter((p, i) => p !== '' || i === 0);
   if (absolute) parts.shift();
@@ -79,21 +81,19 @@ export function expandLocalGlob(pattern: string): string[] {
     for (const base of found) {
       if (!MAGIC.test(part)) {
         const candidate = join(base, part.replace(/\\(.)/g, '$1'));
-        if (last ? exists(candidate) : isDir(candidate)) next.push(candidate);
+        if (await (last ? exists(candidate) : isDirAsync(candidate))) next.push(candidate);
         continue;
       }
       const isMatch = picomatch(part, { dot: part.startsWith('.'), nonegate: true, noextglob: true });
       let entries: string[];
       try {
-        entries = readdirSync(base === '' ? '.' : base);
+        entries = await readdir(base === '' ? '.' : base);
       } catch {
         continue;
       }
-      for (const e of entries.sort()) {
-        if (!isMatch(e)) continue;
-        const candidate = join(base, e);
-        if (last || isDir(candidate)) next.push(candidate);
-      }
+      const candidates = entries.sort().filter((e) => isMatch(e)).map((e) => join(base, e));
+      const keep = last ? candidates.map(() => true) : await Promise.all(candidates.map(isDirAsync));
+      next.push(...candidates.filter((_, k) => keep[k]));
     }
     found = next;
   }
@@ -106,12 +106,22 @@ function join(base: string, name: string): string {
   return base.endsWith('/') ? `${base}${name}` : `${base}/${name}`;
 }
 
-function exists(p: string): boolean {
+async function exists(p: string): Promise<boolean> {
   // lstat: a dangling symlink is still a name the tool can copy.
   try {
-    return lstatSync(p, { throwIfNoEntry: false }) !== undefined;
+    await lstat(p);
+    return true;
   } catch {
-    return false; // ENOTDIR (a file taken as a directory), EACCES...: no match, as in a shell
+    return false; // ENOENT, ENOTDIR (a file taken as a directory), EACCES...: no match, as in a shell
+  }
+}
+
+/** Whether `p` is a directory (following links); false for anything unreadable (ELOOP too). */
+async function isDirAsync(p: string): Promise<boolean> {
+  try {
+    return (await stat(p)).isDirectory();
+  } catch {
+    return false;
   }
 }
 

@@ -197,7 +197,7 @@ export async function startTransfer(ctx: TransferContext, plan: TransferPlan): P
 
   let sources = plan.sources;
   if (call.direction === 'put' && call.glob) {
-    sources = plan.sources.flatMap(expandLocalGlob);
+    sources = (await Promise.all(plan.sources.map(expandLocalGlob))).flat();
     if (sources.length === 0) {
       throw new TransferError(tool, undefined, `no local file matches ${plan.sources.map((s) => JSON.stringify(s)).join(', ')}: nothing to copy`, details);
     }

@@ -218,28 +218,56 @@ describe('paths', () => {
     });
     afterAll(() => rmSync(d, { recursive: true, force: true }));
 
-    it('expands like a shell', () => {
-      expect(expandLocalGlob(`${d}/*.txt`)).toEqual(['a1.txt', 'a2.txt', 'dangling.txt', 'sp ace.txt', 'star*.txt'].map((f) => `${d}/${f}`));
-      expect(expandLocalGlob(`${d}/.*.txt`)).toEqual([`${d}/.hidden.txt`]);
-      expect(expandLocalGlob(`${d}/a[12].txt`)).toEqual([`${d}/a1.txt`, `${d}/a2.txt`]);
-      expect(expandLocalGlob(`${d}/{b.log,sub}`)).toEqual([`${d}/b.log`, `${d}/sub`]);
-      expect(expandLocalGlob(`${d}/*/c.txt`)).toEqual([`${d}/sub/c.txt`]);
-      expect(expandLocalGlob(`${d}/s*/`)).toEqual([`${d}/sub/`]);
-      expect(expandLocalGlob(`${d}/star\\*.txt`)).toEqual([`${d}/star*.txt`]);
-      expect(expandLocalGlob(`${d}/sp ace.txt`)).toEqual([`${d}/sp ace.txt`]);
-      expect(expandLocalGlob(`${d}/nothing*`)).toEqual([]);
-      expect(expandLocalGlob(`${d}/missing/*.txt`)).toEqual([]);
+    it('expands like a shell', async () => {
+      expect(await expandLocalGlob(`${d}/*.txt`)).toEqual(['a1.txt', 'a2.txt', 'dangling.txt', 'sp ace.txt', 'star*.txt'].map((f) => `${d}/${f}`));
+      expect(await expandLocalGlob(`${d}/.*.txt`)).toEqual([`${d}/.hidden.txt`]);
+      expect(await expandLocalGlob(`${d}/a[12].txt`)).toEqual([`${d}/a1.txt`, `${d}/a2.txt`]);
+      expect(await expandLocalGlob(`${d}/{b.log,sub}`)).toEqual([`${d}/b.log`, `${d}/sub`]);
+      expect(await expandLocalGlob(`${d}/*/c.txt`)).toEqual([`${d}/sub/c.txt`]);
+      expect(await expandLocalGlob(`${d}/s*/`)).toEqual([`${d}/sub/`]);
+      expect(await expandLocalGlob(`${d}/star\\*.txt`)).toEqual([`${d}/star*.txt`]);
+      expect(await expandLocalGlob(`${d}/sp ace.txt`)).toEqual([`${d}/sp ace.txt`]);
+      expect(await expandLocalGlob(`${d}/nothing*`)).toEqual([]);
+      expect(await expandLocalGlob(`${d}/missing/*.txt`)).toEqual([]);
       // a symlink loop (ELOOP when followed) is no directory, not an error
-      expect(expandLocalGlob(`${d}/loop/*.txt`)).toEqual([]);
+      expect(await expandLocalGlob(`${d}/loop/*.txt`)).toEqual([]);
     });
 
-    it('relative patterns stay relative', () => {
+    it('relative patterns stay relative', async () => {
       const cwd = process.cwd();
       process.chdir(d);
       try {
-        expect(expandLocalGlob('sub/*/*.txt')).toEqual(['sub/deep/d.txt']);
+        expect(await expandLocalGlob('sub/*/*.txt')).toEqual(['sub/deep/d.txt']);
       } finally {
         process.chdir(cwd);
+      }
+    });
+
+    it('reads the file system asynchronously: the event loop turns while a tree is expanded', async () => {
+      const tree = mkdtempSync(join(tmpdir(), 'osmux-glob-async-'));
+      try {
+        for (let i = 0; i < 20; i++) {
+          mkdirSync(join(tree, `dir${String(i).padStart(2, '0')}`));
+          for (let j = 0; j < 10; j++) writeFileSync(join(tree, `dir${String(i).padStart(2, '0')}`, `f${j}.txt`), '');
+        }
+        let turns = 0;
+        let stop = false;
+        const tick = (): void => {
+          turns++;
+          if (!stop) setImmediate(tick);
+        };
+        setImmediate(tick);
+        const pending = expandLocalGlob(`${tree}/dir*/*.txt`);
+        expect(pending).toBeInstanceOf(Promise);
+        const found = await pending;
+        stop = true;
+        expect(found.length).toBe(200);
+        expect(found[0]).toBe(`${tree}/dir00/f0.txt`);
+        expect(found[199]).toBe(`${tree}/dir19/f9.txt`);
+        // A synchronous walk would finish before a single setImmediate callback ran.
+        expect(turns).toBeGreaterThan(0);
+      } finally {
+        rmSync(tree, { recursive: true, force: true });
       }
     });
   });
