@@ -51,3 +51,27 @@ describe('the published package', () => {
     expect([...files].filter((f) => f.startsWith('test/') || f.startsWith('bench/'))).toEqual([]);
   });
 });
+
+describe("the README's contributor commands", () => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+
+  it('install the same Debian packages as .ci/run', () => {
+    const ci = readFileSync(join(root, '.ci', 'run'), 'utf8');
+    const ciPackages = [...ci.matchAll(/^packages\+?=\(([^)]*)\)/gm)].flatMap((m) => m[1]!.trim().split(/\s+/));
+    expect(ciPackages.length).toBeGreaterThan(10);
+    const line = /^sudo apt-get update && sudo apt-get install -y (.*)$/m.exec(readme);
+    expect(line, 'the apt-get line of the README').not.toBeNull();
+    expect(line![1]!.trim().split(/\s+/).sort()).toEqual(ciPackages.sort());
+  });
+
+  it('name npm scripts that exist, and show users `npm install openssh-mux` before anything else', () => {
+    const scripts = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    expect(scripts.demo).toBeDefined();
+    expect(scripts.test).toBeDefined();
+    expect(readme).toMatch(/^npm run demo /m);
+    expect(readme).toMatch(/^npm test /m);
+    expect(readme.indexOf('npm install openssh-mux')).toBeGreaterThan(0);
+    expect(readme.indexOf('npm install openssh-mux')).toBeLessThan(readme.indexOf('## Contributing'));
+    expect(readme.indexOf('npm ci')).toBeGreaterThan(readme.indexOf('## Contributing'));
+  });
+});
