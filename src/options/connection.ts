@@ -24,9 +24,9 @@ import {
 
 /** Options of `new OpenSSH(target, options)` and `OpenSSH.connect()`. */
 export interface OpenSSHOptions {
-  /** Login user, when the target has none. */
+  /** Login user, when the target has none. A leading `-`, white space, control or bidi characters are a TypeError. */
   user?: string;
-  /** Port, when the target has none. */
+  /** Port, when the target has none: a number from 1 to 65535 (a string such as `'22'` is a TypeError). */
   port?: number;
   /**
    * Log in with this password (also accepted in the target, `user:password@host`). It is
@@ -86,7 +86,7 @@ export interface OpenSSHOptions {
   proxyCommand?: string;
   /**
    * Jump hosts (`ProxyJump`): `'[user@]host[:port]'`, a comma-separated chain, or a list of
-   * hops in order. Each hop is configured by the ssh config file only (`sshConfig`, which ssh
+   * hops in order, each checked like the target's host and user. Each hop is configured by the ssh config file only (`sshConfig`, which ssh
    * passes on to the hops, or your own): `-o` options and keyPath apply to the target alone.
    */
   proxyJump?: string | readonly string[];
