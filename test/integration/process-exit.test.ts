@@ -8,10 +8,19 @@ import { baseOptions, connect, target } from '../helpers/server.js';
 const child = fileURLToPath(new URL('../fixtures/exit-child.mjs', import.meta.url));
 const dist = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
 
+interface ChildEnd {
+  pid: number;
+  ctlPath: string;
+  slavePid?: number;
+  code: number | null;
+  signal: string | null;
+  out: string;
+}
+
 /** Run the fixture; resolve with its first line (the master) and how it ended. */
-function runChild(mode: string, options = baseOptions(), killWith?: NodeJS.Signals) {
-  return new Promise<{ pid: number; ctlPath: string; code: number | null; signal: string | null; out: string }>((resolve, reject) => {
-    const p = spawn(process.execPath, [child, JSON.stringify({ mode, target: target(), options })], { stdio: ['ignore', 'pipe', 'pipe'] });
+function runChild(mode: string, options = baseOptions(), killWith?: NodeJS.Signals, env: NodeJS.ProcessEnv = process.env) {
+  return new Promise<ChildEnd>((resolve, reject) => {
+    const p = spawn(process.execPath, [child, JSON.stringify({ mode, target: target(), options })], { stdio: ['ignore', 'pipe', 'pipe'], env });
     let out = '';
     let err = '';
     p.stdout.on('data', (c: Buffer) => {
@@ -72,6 +81,46 @@ describe('process-exit cleanup', () => {
     expect(r.out).toContain('still-working\n');
     expect(r.code).toBe(0);
     expect(await waitGone(r.pid)).toBe(true);
+  });
+
+  it.each(['SIGQUIT', 'SIGUSR2', 'SIGHUP', 'SIGABRT', 'SIGALRM'] as const)(
+    '%s (its default action ends the process) kills the master, and the process still dies by it',
+    async (sig) => {
+      const r = await runChild('signal', baseOptions(), sig);
+      expect(r.signal).toBe(sig);
+      expect(await waitGone(r.pid)).toBe(true);
+      expect(lstatSync(r.ctlPath, { throwIfNoEntry: false })).toBeUndefined();
+    },
+  );
+
+  // SIGKILL runs no code in the owner: the owner guard must end the master (and so the
+  // slaves it serves). Each guard is forced in turn; 'auto' is what this platform picks.
+  const guards = [
+    ['auto', {}],
+    ['pdeathsig', { OPENSSH_MUX_OWNER_GUARD: 'pdeathsig' }],
+    ['watchdog', { OPENSSH_MUX_OWNER_GUARD: 'watchdog' }],
+  ] as const;
+  it.skipIf(process.platform !== 'linux').each(guards)('SIGKILL of the owner ends its master and its running slave (guard: %s)', async (_name, extra) => {
+    const r = await runChild('slave', baseOptions(), 'SIGKILL', { ...process.env, ...extra });
+    expect(r.signal).toBe('SIGKILL');
+    expect(r.slavePid).toBeGreaterThan(0);
+    expect(await waitGone(r.pid)).toBe(true);
+    expect(await waitGone(r.slavePid!)).toBe(true);
+    // ssh removes its socket on SIGTERM; the watchdog removes it too: nothing usable is left.
+    for (let i = 0; i < 100 && lstatSync(r.ctlPath, { throwIfNoEntry: false }); i++) await new Promise((res) => setTimeout(res, 20));
+    expect(lstatSync(r.ctlPath, { throwIfNoEntry: false })).toBeUndefined();
+  });
+
+  it('with the guard off, a SIGKILLed owner leaves its master: the next start in the ctlDir stops it and removes its files', async () => {
+    const r = await runChild('signal', baseOptions(), 'SIGKILL', { ...process.env, OPENSSH_MUX_OWNER_GUARD: 'off' });
+    expect(r.signal).toBe('SIGKILL');
+    expect(alive(r.pid)).toBe(true);
+    expect(lstatSync(r.ctlPath).isSocket()).toBe(true);
+    expect(existsSync(`${r.ctlPath}.owner`)).toBe(true);
+    const next = await connect();
+    expect(next.ctlPath).not.toBe(r.ctlPath);
+    expect(await waitGone(r.pid)).toBe(true);
+    for (const f of [r.ctlPath, `${r.ctlPath}.log`, `${r.ctlPath}.owner`]) expect(existsSync(f)).toBe(false);
   });
 
   it("a child process using the parent's master as external never kills it", async () => {
