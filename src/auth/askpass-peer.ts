@@ -92,17 +92,40 @@ function describe(pid: number): PeerProcess | undefined {
   }
 }
 
+function allPids(): string[] {
+  try {
+    return readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return [];
+  }
+}
+
 function runSs(ss: string): Promise<string | undefined> {
   return new Promise((resolve) => {
     execFile(ss, ['-xnH'], { timeout: 5000, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' }, (err, stdout) => resolve(err ? undefined : stdout));
   });
 }
 
+/** The children of `pid` (Linux's /proc/<pid>/task/<tid>/children), or none. */
+function childrenOf(pid: number): string[] {
+  const out: string[] = [];
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      out.push(...readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ').filter((p) => /^\d+$/.test(p)));
+    }
+  } catch {
+    // none known
+  }
+  return out;
+}
+
 /**
  * Identify the process at the other end of `conn` (an accepted Unix stream connection).
- * `claimedPid` (what the peer says it is) is only a hint for where to look first.
+ * `claimedParent()` (the parent the peer says it has, asked once the kernel has named the
+ * peer socket) is only a hint of where to look first: its children; every process is
+ * searched when none of them holds the peer socket.
  */
-export async function identifyPeer(conn: Socket, claimedPid?: number): Promise<PeerIdentity> {
+export async function identifyPeer(conn: Socket, claimedParent: () => number | undefined = () => undefined): Promise<PeerIdentity> {
   if (process.platform !== 'linux') return { kind: 'unverifiable', why: `not available on ${process.platform}` };
   const fd = socketFd(conn);
   if (fd === undefined) return { kind: 'unverifiable', why: 'the socket has no fd' };
@@ -120,19 +143,16 @@ export async function identifyPeer(conn: Socket, claimedPid?: number): Promise<P
   const peer = peerInodeFromSs(out, local);
   if (peer === undefined) return { kind: 'unverifiable', why: 'the kernel reports no peer (no sock_diag support?)' };
   const link = `socket:[${peer}]`;
-  const candidates = claimedPid !== undefined && Number.isInteger(claimedPid) && claimedPid > 0 ? [String(claimedPid)] : [];
-  let pids: string[] = [];
-  try {
-    pids = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
-  } catch {
-    // none
-  }
-  for (const pid of [...candidates, ...pids]) {
-    if (Number(pid) === process.pid) continue;
-    if (holdsInode(pid, link)) {
+  const parent = claimedParent();
+  const hinted = parent !== undefined && Number.isInteger(parent) && parent > 0 ? childrenOf(parent) : [];
+  const search = (pids: string[]): PeerIdentity | undefined => {
+    for (const pid of pids) {
+      if (Number(pid) === process.pid || !holdsInode(pid, link)) continue;
       const p = describe(Number(pid));
       if (p) return { kind: 'process', process: p };
     }
-  }
-  return { kind: 'unknown', inode: peer };
+    return undefined;
+  };
+  const found = search(hinted) ?? search(allPids());
+  return found ?? { kind: 'unknown', inode: peer };
 }

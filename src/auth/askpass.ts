@@ -34,7 +34,7 @@ export interface AskpassOptions {
   /** Something other than our helper connected (it was given nothing). */
   onIntruder?: ((message: string) => void) | undefined;
   /** How to identify a peer (tests); the kernel's answer by default. */
-  identify?: ((conn: Socket, claimedPid: number | undefined) => Promise<PeerIdentity>) | undefined;
+  identify?: ((conn: Socket, claimedParent: () => number | undefined) => Promise<PeerIdentity>) | undefined;
 }
 
 /** A running askpass channel. */
@@ -130,7 +130,7 @@ interface PeerCheck {
   helper: string;
   /** Real path of the Node binary that runs it. */
   node: string;
-  identify(conn: Socket, claimedPid: number | undefined): Promise<PeerIdentity>;
+  identify(conn: Socket, claimedParent: () => number | undefined): Promise<PeerIdentity>;
   onIntruder(message: string): void;
 }
 
@@ -156,17 +156,21 @@ function serve(conn: Socket, answer: (request: AskpassRequest) => Buffer | undef
   conn.setEncoding('utf8');
   conn.on('error', () => conn.destroy());
   const refuse = () => conn.end('0');
+  let claim: { prompt: string; ppid: number } | undefined;
+  // Started at once, while the request is still on its way (ss takes a few ms).
+  const t0 = performance.now();
+  const identified = check.identify(conn, () => claim?.ppid).catch((err: unknown): PeerIdentity => ({ kind: 'unverifiable', why: String(err) }));
   const reply = async () => {
     if (done) return;
     done = true;
-    let claim: { prompt: string; ppid: number } | undefined;
     try {
       const parsed = JSON.parse(text.split('\n')[0]!) as { prompt?: unknown; ppid?: unknown };
       if (typeof parsed.prompt === 'string' && typeof parsed.ppid === 'number') claim = { prompt: parsed.prompt, ppid: parsed.ppid };
     } catch {
       // not ours: refused below
     }
-    const peer = await check.identify(conn, undefined).catch((err: unknown): PeerIdentity => ({ kind: 'unverifiable', why: String(err) }));
+    const peer = await identified;
+    debug('askpass: peer identified as %s in %d ms', peer.kind, Math.round(performance.now() - t0));
     let request: AskpassRequest | undefined;
     if (peer.kind === 'process') {
       if (!isOurHelper(peer.process, check.helper, check.node)) {
