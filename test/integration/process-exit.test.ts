@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
-import { existsSync, lstatSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { alive, waitGone } from '../helpers/processes.js';
+import { OpenSSH } from '../../src/index.js';
 import { baseOptions, connect, target } from '../helpers/server.js';
 
 const child = fileURLToPath(new URL('../fixtures/exit-child.mjs', import.meta.url));
@@ -122,6 +123,33 @@ describe('process-exit cleanup', () => {
     expect(await waitGone(r.pid)).toBe(true);
     for (const f of [r.ctlPath, `${r.ctlPath}.log`, `${r.ctlPath}.owner`]) expect(existsSync(f)).toBe(false);
   });
+
+  it.skipIf(process.platform !== 'linux')(
+    'disownMaster(): with the watchdog the master outlives a SIGKILLed owner; with the parent-death signal it cannot (documented)',
+    async () => {
+      const kept = await runChild('disown', baseOptions(), 'SIGKILL', { ...process.env, OPENSSH_MUX_OWNER_GUARD: 'watchdog' });
+      const lost = await runChild('disown', baseOptions(), 'SIGKILL', { ...process.env, OPENSSH_MUX_OWNER_GUARD: 'pdeathsig' });
+      try {
+        expect(await waitGone(lost.pid)).toBe(true);
+        await new Promise((res) => setTimeout(res, 1500)); // longer than the watchdog would take
+        expect(alive(kept.pid)).toBe(true);
+        expect(lstatSync(kept.ctlPath).isSocket()).toBe(true);
+        // The marker now names the master as its own owner: kept while it runs, swept once gone.
+        expect(JSON.parse(readFileSync(`${kept.ctlPath}.owner`, 'utf8'))).toMatchObject({ owner: kept.pid, master: kept.pid });
+        const ext = new OpenSSH(target(), { externalMaster: true, ctlPath: kept.ctlPath });
+        expect(await ext.capture('echo adopted')).toBe('adopted\n');
+        await ext.disconnect();
+        expect(alive(kept.pid)).toBe(true);
+      } finally {
+        process.kill(kept.pid, 'SIGTERM');
+      }
+      expect(await waitGone(kept.pid)).toBe(true);
+      await connect();
+      for (const f of [kept.ctlPath, `${kept.ctlPath}.log`, `${kept.ctlPath}.owner`, lost.ctlPath, `${lost.ctlPath}.log`, `${lost.ctlPath}.owner`]) {
+        expect(existsSync(f)).toBe(false);
+      }
+    },
+  );
 
   it("a child process using the parent's master as external never kills it", async () => {
     const parent = await connect();
