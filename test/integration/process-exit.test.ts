@@ -110,6 +110,9 @@ describe('process-exit cleanup', () => {
     // ssh removes its socket on SIGTERM; the watchdog removes it too: nothing usable is left.
     for (let i = 0; i < 100 && lstatSync(r.ctlPath, { throwIfNoEntry: false }); i++) await new Promise((res) => setTimeout(res, 20));
     expect(lstatSync(r.ctlPath, { throwIfNoEntry: false })).toBeUndefined();
+    // What ssh leaves (its log, our marker) is swept by the next start in the ctlDir.
+    await connect();
+    for (const f of [`${r.ctlPath}.log`, `${r.ctlPath}.owner`]) expect(existsSync(f)).toBe(false);
   });
 
   it('with the guard off, a SIGKILLed owner leaves its master: the next start in the ctlDir stops it and removes its files', async () => {
