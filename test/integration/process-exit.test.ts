@@ -87,7 +87,8 @@ describe('process-exit cleanup', () => {
   it.each(['SIGQUIT', 'SIGUSR2', 'SIGHUP', 'SIGABRT', 'SIGALRM'] as const)(
     '%s (its default action ends the process) kills the master, and the process still dies by it',
     async (sig) => {
-      const r = await runChild('signal', baseOptions(), sig);
+      // The owner guard off: only the exit handlers can have stopped the master.
+      const r = await runChild('signal', baseOptions(), sig, { ...process.env, OPENSSH_MUX_OWNER_GUARD: 'off' });
       expect(r.signal).toBe(sig);
       expect(await waitGone(r.pid)).toBe(true);
       expect(lstatSync(r.ctlPath, { throwIfNoEntry: false })).toBeUndefined();
@@ -113,6 +114,13 @@ describe('process-exit cleanup', () => {
     // What ssh leaves (its log, our marker) is swept by the next start in the ctlDir.
     await connect();
     for (const f of [`${r.ctlPath}.log`, `${r.ctlPath}.owner`]) expect(existsSync(f)).toBe(false);
+  });
+
+  it('with the parent-death signal, the master outlives threads of its owner that end (a worker, the libuv pool)', async () => {
+    const r = await runChild('threads');
+    expect(r.out).toContain('still-alive\n');
+    expect(r.code).toBe(0);
+    expect(await waitGone(r.pid)).toBe(true);
   });
 
   it('with the guard off, a SIGKILLed owner leaves its master: the next start in the ctlDir stops it and removes its files', async () => {
