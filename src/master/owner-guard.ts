@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { debug } from '../log.js';
@@ -6,7 +6,7 @@ import { debug } from '../log.js';
 /**
  * How a master is made to die with the process that owns it, even when that process is
  * SIGKILLed or crashes (no exit handler runs then):
- * - `pdeathsig` (Linux with util-linux's `setpriv`): the master is started as
+ * - `pdeathsig` (Linux with util-linux's `setpriv`, 2.33 or later): the master is started as
  *   `setpriv --pdeathsig SIGTERM -- ssh ...`. setpriv sets the parent-death signal and execs
  *   ssh in place (same pid), so the kernel sends ssh SIGTERM when its parent, the thread of
  *   this process that spawned it (Node's main thread), ends. ssh is never daemonised (no
@@ -40,10 +40,29 @@ export function findProgram(name: string, path: string | undefined = process.env
 
 let setprivPath: string | null | undefined;
 
-/** The setpriv to use (cached), or undefined when it is missing. */
+/**
+ * The setpriv to use, or undefined when it is missing or too old for `--pdeathsig`
+ * (util-linux < 2.33): looked up once per process, with one `setpriv --help`.
+ */
 function setpriv(): string | undefined {
-  if (setprivPath === undefined) setprivPath = findProgram('setpriv') ?? findProgram('/usr/bin/setpriv') ?? null;
+  if (setprivPath === undefined) {
+    const found = findProgram('setpriv') ?? findProgram('/usr/bin/setpriv');
+    const ok = found === undefined ? false : supportsPdeathsig(found);
+    // Not known (setpriv could not even be run: EMFILE...): ask again next time.
+    if (ok === undefined) return undefined;
+    setprivPath = ok ? found! : null;
+    debug('owner guard: setpriv %s', setprivPath ?? 'unavailable (missing, or without --pdeathsig)');
+  }
   return setprivPath ?? undefined;
+}
+
+/** Does this setpriv know `--pdeathsig`? undefined when it could not be run at all. */
+function supportsPdeathsig(path: string): boolean | undefined {
+  try {
+    return execFileSync(path, ['--help'], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] }).includes('--pdeathsig');
+  } catch (err) {
+    return typeof (err as { status?: unknown }).status === 'number' ? false : undefined;
+  }
 }
 
 /**
