@@ -104,6 +104,9 @@ Object.defineProperty(OpenSSHError.prototype, 'name', { value: 'OpenSSHError', w
  * `host-key-unknown` / `host-key-changed`: the server's key is not in known_hosts, or
  * differs from the one there. `auth`: authentication failed (a wrong password is reported
  * at once, never retried). `login-handler`: a custom loginHandler threw (see `cause`).
+ * `askpass-peer`: something other than the askpass helper started by the master connected
+ * to the askpass socket (it was given nothing). `spawn`: the master could not be started
+ * (also EMFILE, EAGAIN, ENOMEM: the errno is in the message, the original error is `cause`).
  */
 export type MasterFailureReason =
   | 'host-key-unknown'
@@ -119,7 +122,8 @@ export type MasterFailureReason =
   | 'stopped'
   | 'disconnected'
   | 'aborted'
-  | 'spawn';
+  | 'spawn'
+  | 'askpass-peer';
 
 /** The master connection failed or is gone. Code `OSSH_MASTER_FAILED`; sticky on the object. */
 export class MasterError extends OpenSSHError {

@@ -1,11 +1,17 @@
+import { onExit } from 'signal-exit';
+
 /**
- * Last-chance cleanup when this process ends: normally, by an uncaught exception, or by
- * SIGINT/SIGTERM/SIGHUP that nobody else handles. Masters this process started register a
+ * Last-chance cleanup when this process ends: normally, by an uncaught exception, or by any
+ * signal whose default action ends the process and that nobody else handles (SIGINT,
+ * SIGTERM, SIGHUP, SIGQUIT, SIGUSR2, SIGABRT, SIGALRM, ...: `signal-exit`'s list, as execa
+ * uses; not SIGUSR1, which starts Node's debugger). Masters this process started register a
  * synchronous cleanup here (SIGTERM to the master, remove its socket and log); so does the
  * throwaway sshd of `openssh-mux/testing`. Only the process that spawned something registers
  * it, so a forked or spawned child (which has its own, empty registry) never kills its
- * parent's master. The signal handlers exist only while something is registered, and
- * re-raise the signal so the process still dies by it.
+ * parent's master. The handlers exist only while something is registered; signal-exit
+ * re-raises the signal so the process still dies by it, and leaves a signal alone when the
+ * application handles it itself (the cleanup then runs when the process does exit).
+ * SIGKILL runs no code: the owner guard (owner-guard.ts) covers it.
  */
 
 /** A registered cleanup; pass it to {@link unregisterCleanup} once done by other means. */
@@ -15,8 +21,7 @@ export interface Cleanup {
 }
 
 const registered = new Set<Cleanup>();
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-let installed = false;
+let remove: (() => void) | undefined;
 
 function runAll(): void {
   for (const c of registered) {
@@ -29,28 +34,17 @@ function runAll(): void {
   registered.clear();
 }
 
-function onSignal(signal: NodeJS.Signals): void {
-  // The application handles this signal itself: leave its masters alone (it may still need
-  // them to shut down cleanly); the exit hook cleans up when the process does exit.
-  if (process.listenerCount(signal) > 1) return;
-  runAll();
-  uninstall();
-  // Nobody else listens: do what the default action would have done, die by the signal.
-  process.kill(process.pid, signal);
-}
-
 function install(): void {
-  if (installed) return;
-  installed = true;
-  process.on('exit', runAll);
-  for (const s of SIGNALS) process.on(s, onSignal);
+  if (remove) return;
+  remove = onExit(() => {
+    runAll();
+    remove = undefined;
+  });
 }
 
 function uninstall(): void {
-  if (!installed) return;
-  installed = false;
-  process.off('exit', runAll);
-  for (const s of SIGNALS) process.off(s, onSignal);
+  remove?.();
+  remove = undefined;
 }
 
 /** Run `c` when the process ends, unless unregistered before. */

@@ -217,6 +217,11 @@ async function startWithAskpass(o: LoginStart, env: NodeJS.ProcessEnv): Promise<
     secret.drop();
     o.onAwaiting();
     return bytes;
+  }, {
+    onIntruder: (what) => {
+      secret.drop();
+      o.fail('askpass-peer', `${what}; it was given nothing, and the login is abandoned (the ${kind} is dropped: create a new OpenSSH to try again)`);
+    },
   });
   let child: RunningProcess;
   try {

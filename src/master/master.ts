@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { buildMasterArgv, type MasterArgvOptions } from '../argv/master.js';
 import type { ConnectionSpec } from '../argv/common.js';
 import { MasterError, type MasterFailureReason } from '../errors/index.js';
-import type { Engine, RunningProcess } from '../run/engine.js';
+import { nodeEngine, type Engine, type RunningProcess } from '../run/engine.js';
 import type { LoginSettings } from '../auth/settings.js';
 import { LoginProblem, startLogin, type Login } from './login.js';
 import { queryConfiguration } from './configuration.js';
@@ -12,6 +12,8 @@ import { killQuietly, registerCleanup, unregisterCleanup, type Cleanup } from '.
 import { CtlPathProblem, prepareCtlPath } from './control-dir.js';
 import { parseCheckPid, runControl } from './control.js';
 import { diagnoseMaster, tail } from './diagnose.js';
+import { chooseOwnerGuard, guardArgv, startWatchdog, type OwnerGuardKind, type Watchdog } from './owner-guard.js';
+import { markerPath, sweepStale, writeOwnerMarker } from './owner-marker.js';
 import { debug } from '../log.js';
 
 /**
@@ -69,6 +71,9 @@ export class Master {
   /** The login on a pty or through askpass, while it runs (and the pty log after). */
   #login: Login | undefined;
   #owned: Cleanup | undefined;
+  /** How the master dies with this process if it is SIGKILLed ('off' until spawned). */
+  ownerGuard: OwnerGuardKind = 'off';
+  #watchdog: Watchdog | undefined;
   #connecting: Promise<void> | undefined;
   /** The teardown started by the last fail(), awaited before that failure is reported. */
   #teardown: Promise<void> | undefined;
@@ -132,33 +137,53 @@ export class Master {
         target: `${c.user ?? ''}@${c.host}:${c.port ?? ''}`,
       });
       this.ctlPath = choice.ctlPath;
+      if (choice.generated) sweepStale(dirname(choice.ctlPath));
     } catch (err) {
       if (err instanceof CtlPathProblem) throw await this.fail('ctl-path', err.message);
-      throw err;
+      throw await this.#unexpected(err);
     }
-    if (!this.external) {
-      try {
-        await this.#spawn();
-        if (this.state === 'start') this.state = 'awaiting_mux';
-        await this.#waitForSocket();
+    try {
+      if (!this.external) {
+        try {
+          await this.#spawn();
+          if (this.state === 'start') this.state = 'awaiting_mux';
+          await this.#waitForSocket();
+          await this.check();
+        } catch (err) {
+          this.#login?.end(false);
+          throw err;
+        }
+        this.#login?.end(true);
+      } else {
         await this.check();
-      } catch (err) {
-        this.#login?.end(false);
-        throw err;
       }
-      this.#login?.end(true);
-    } else {
-      await this.check();
+    } catch (err) {
+      throw await this.#unexpected(err);
     }
     this.state = 'running';
     debug('master %s running, pid %d, %s', c.host, this.pid, this.ctlPath);
   }
 
+  /**
+   * Anything thrown that is not already the sticky MasterError (a spawn failing with EMFILE,
+   * EAGAIN or ENOMEM, an argument Node refuses, an fd that cannot be opened) becomes one,
+   * reason `spawn`, with the errno in the message and the original as `cause`.
+   */
+  async #unexpected(err: unknown): Promise<unknown> {
+    if (err instanceof MasterError) return err;
+    const e = err as NodeJS.ErrnoException;
+    const code = typeof e?.code === 'string' ? `${e.code}: ` : '';
+    const text = e instanceof Error ? e.message : String(err);
+    return this.fail('spawn', `the master could not be started (${code}${text})`, { cause: err });
+  }
+
   async #spawn(): Promise<void> {
     const c = this.#config;
     const ctlPath = this.ctlPath!;
-    const argv = buildMasterArgv({ ...c.masterArgv, ...this.spec, ctlPath });
-    debug('master spawn %j', argv);
+    const guarded = guardArgv(chooseOwnerGuard(c.engine === nodeEngine), buildMasterArgv({ ...c.masterArgv, ...this.spec, ctlPath }));
+    const argv = guarded.argv;
+    this.ownerGuard = guarded.kind;
+    debug('master spawn %j (owner guard: %s)', argv, guarded.kind);
     let logFd: number | undefined;
     if (!c.masterStderrDiscard || !c.masterStdoutDiscard) {
       this.#logPath = `${ctlPath}.log`;
@@ -216,13 +241,20 @@ export class Master {
     this.pid = child.pid;
     if (child.pid !== undefined) {
       const { pid } = child;
-      const files = [ctlPath, ...(this.#logPath ? [this.#logPath] : [])];
+      const files = [ctlPath, ...(this.#logPath ? [this.#logPath] : []), markerPath(ctlPath)];
       this.#owned = registerCleanup({
         run: () => {
           killQuietly(pid, 'SIGTERM');
+          this.#watchdog?.release();
           for (const f of files) rmSync(f, { force: true });
         },
       });
+      try {
+        writeOwnerMarker(ctlPath, process.pid, pid);
+      } catch (err) {
+        debug('master %s: owner marker not written: %s', c.host, (err as Error).message);
+      }
+      if (this.ownerGuard === 'watchdog') this.#watchdog = startWatchdog(pid, files);
     }
     void child.exited.then((exit) => this.#onExit(child, exit.exitCode, exit.signal, exit.error));
   }
@@ -258,6 +290,8 @@ export class Master {
   #release(): void {
     unregisterCleanup(this.#owned);
     this.#owned = undefined;
+    this.#watchdog?.release();
+    this.#watchdog = undefined;
   }
 
   async #waitForSocket(): Promise<void> {
@@ -425,7 +459,10 @@ export class Master {
   }
 
   #cleanFiles(): void {
-    if (this.#child && this.ctlPath && !this.external) rmSync(this.ctlPath, { force: true });
+    if (this.#child && this.ctlPath && !this.external) {
+      rmSync(this.ctlPath, { force: true });
+      rmSync(markerPath(this.ctlPath), { force: true });
+    }
     if (this.#logPath) rmSync(this.#logPath, { force: true });
   }
 
@@ -453,6 +490,12 @@ export class Master {
     await this.ready();
     this.#release();
     this.external = true;
+    // The master now owns its own files: the next start's sweep removes them once it is gone.
+    try {
+      if (this.ctlPath && this.pid !== undefined) writeOwnerMarker(this.ctlPath, this.pid, this.pid);
+    } catch {
+      // no marker: the files are simply never swept
+    }
     return this.pid!;
   }
 

@@ -1,17 +1,27 @@
 import { spawn } from 'node:child_process';
-import { existsSync, lstatSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { alive, waitGone } from '../helpers/processes.js';
+import { OpenSSH } from '../../src/index.js';
 import { baseOptions, connect, target } from '../helpers/server.js';
 
 const child = fileURLToPath(new URL('../fixtures/exit-child.mjs', import.meta.url));
 const dist = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
 
+interface ChildEnd {
+  pid: number;
+  ctlPath: string;
+  slavePid?: number;
+  code: number | null;
+  signal: string | null;
+  out: string;
+}
+
 /** Run the fixture; resolve with its first line (the master) and how it ended. */
-function runChild(mode: string, options = baseOptions(), killWith?: NodeJS.Signals) {
-  return new Promise<{ pid: number; ctlPath: string; code: number | null; signal: string | null; out: string }>((resolve, reject) => {
-    const p = spawn(process.execPath, [child, JSON.stringify({ mode, target: target(), options })], { stdio: ['ignore', 'pipe', 'pipe'] });
+function runChild(mode: string, options = baseOptions(), killWith?: NodeJS.Signals, env: NodeJS.ProcessEnv = process.env) {
+  return new Promise<ChildEnd>((resolve, reject) => {
+    const p = spawn(process.execPath, [child, JSON.stringify({ mode, target: target(), options })], { stdio: ['ignore', 'pipe', 'pipe'], env });
     let out = '';
     let err = '';
     p.stdout.on('data', (c: Buffer) => {
@@ -73,6 +83,84 @@ describe('process-exit cleanup', () => {
     expect(r.code).toBe(0);
     expect(await waitGone(r.pid)).toBe(true);
   });
+
+  it.each(['SIGQUIT', 'SIGUSR2', 'SIGHUP', 'SIGABRT', 'SIGALRM'] as const)(
+    '%s (its default action ends the process) kills the master, and the process still dies by it',
+    async (sig) => {
+      // The owner guard off: only the exit handlers can have stopped the master.
+      const r = await runChild('signal', baseOptions(), sig, { ...process.env, OPENSSH_MUX_OWNER_GUARD: 'off' });
+      expect(r.signal).toBe(sig);
+      expect(await waitGone(r.pid)).toBe(true);
+      expect(lstatSync(r.ctlPath, { throwIfNoEntry: false })).toBeUndefined();
+    },
+  );
+
+  // SIGKILL runs no code in the owner: the owner guard must end the master (and so the
+  // slaves it serves). Each guard is forced in turn; 'auto' is what this platform picks.
+  const guards = [
+    ['auto', {}],
+    ['pdeathsig', { OPENSSH_MUX_OWNER_GUARD: 'pdeathsig' }],
+    ['watchdog', { OPENSSH_MUX_OWNER_GUARD: 'watchdog' }],
+  ] as const;
+  it.skipIf(process.platform !== 'linux').each(guards)('SIGKILL of the owner ends its master and its running slave (guard: %s)', async (_name, extra) => {
+    const r = await runChild('slave', baseOptions(), 'SIGKILL', { ...process.env, ...extra });
+    expect(r.signal).toBe('SIGKILL');
+    expect(r.slavePid).toBeGreaterThan(0);
+    expect(await waitGone(r.pid)).toBe(true);
+    expect(await waitGone(r.slavePid!)).toBe(true);
+    // ssh removes its socket on SIGTERM; the watchdog removes it too: nothing usable is left.
+    for (let i = 0; i < 100 && lstatSync(r.ctlPath, { throwIfNoEntry: false }); i++) await new Promise((res) => setTimeout(res, 20));
+    expect(lstatSync(r.ctlPath, { throwIfNoEntry: false })).toBeUndefined();
+    // What ssh leaves (its log, our marker) is swept by the next start in the ctlDir.
+    await connect();
+    for (const f of [`${r.ctlPath}.log`, `${r.ctlPath}.owner`]) expect(existsSync(f)).toBe(false);
+  });
+
+  it('with the parent-death signal, the master outlives threads of its owner that end (a worker, the libuv pool)', async () => {
+    const r = await runChild('threads');
+    expect(r.out).toContain('still-alive\n');
+    expect(r.code).toBe(0);
+    expect(await waitGone(r.pid)).toBe(true);
+  });
+
+  it('with the guard off, a SIGKILLed owner leaves its master: the next start in the ctlDir stops it and removes its files', async () => {
+    const r = await runChild('signal', baseOptions(), 'SIGKILL', { ...process.env, OPENSSH_MUX_OWNER_GUARD: 'off' });
+    expect(r.signal).toBe('SIGKILL');
+    expect(alive(r.pid)).toBe(true);
+    expect(lstatSync(r.ctlPath).isSocket()).toBe(true);
+    expect(existsSync(`${r.ctlPath}.owner`)).toBe(true);
+    const next = await connect();
+    expect(next.ctlPath).not.toBe(r.ctlPath);
+    expect(await waitGone(r.pid)).toBe(true);
+    for (const f of [r.ctlPath, `${r.ctlPath}.log`, `${r.ctlPath}.owner`]) expect(existsSync(f)).toBe(false);
+  });
+
+  it.skipIf(process.platform !== 'linux')(
+    'disownMaster(): with the watchdog the master outlives a SIGKILLed owner; with the parent-death signal it cannot (documented)',
+    async () => {
+      const kept = await runChild('disown', baseOptions(), 'SIGKILL', { ...process.env, OPENSSH_MUX_OWNER_GUARD: 'watchdog' });
+      const lost = await runChild('disown', baseOptions(), 'SIGKILL', { ...process.env, OPENSSH_MUX_OWNER_GUARD: 'pdeathsig' });
+      try {
+        expect(await waitGone(lost.pid)).toBe(true);
+        await new Promise((res) => setTimeout(res, 1500)); // longer than the watchdog would take
+        expect(alive(kept.pid)).toBe(true);
+        expect(lstatSync(kept.ctlPath).isSocket()).toBe(true);
+        // The marker now names the master as its own owner: kept while it runs, swept once gone.
+        expect(JSON.parse(readFileSync(`${kept.ctlPath}.owner`, 'utf8'))).toMatchObject({ owner: kept.pid, master: kept.pid });
+        const ext = new OpenSSH(target(), { externalMaster: true, ctlPath: kept.ctlPath });
+        expect(await ext.capture('echo adopted')).toBe('adopted\n');
+        await ext.disconnect();
+        expect(alive(kept.pid)).toBe(true);
+      } finally {
+        process.kill(kept.pid, 'SIGTERM');
+      }
+      expect(await waitGone(kept.pid)).toBe(true);
+      await connect();
+      for (const f of [kept.ctlPath, `${kept.ctlPath}.log`, `${kept.ctlPath}.owner`, lost.ctlPath, `${lost.ctlPath}.log`, `${lost.ctlPath}.owner`]) {
+        expect(existsSync(f)).toBe(false);
+      }
+    },
+  );
 
   it("a child process using the parent's master as external never kills it", async () => {
     const parent = await connect();

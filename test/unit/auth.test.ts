@@ -442,8 +442,8 @@ describe('the askpass channel', () => {
       expect(askpass.env).toEqual({ SSH_ASKPASS: join(askpass.dir, 'askpass'), SSH_ASKPASS_REQUIRE: 'force' });
       const first = await ask(askpass.env.SSH_ASKPASS!, "me@host's password: ");
       expect(first).toMatchObject({ code: 0, stdout: 's3cret: with spaces' });
-      // The helper reports its parent (the shell here; ssh in real use).
-      expect(requests).toEqual([{ prompt: "me@host's password: ", ppid: first.shell }]);
+      // The helper's parent (the shell here; ssh in real use), read from the kernel on Linux.
+      expect(requests).toEqual([{ prompt: "me@host's password: ", ppid: first.shell, verified: process.platform === 'linux' }]);
       const second = await ask(askpass.env.SSH_ASKPASS!, "me@host's password: ");
       expect(second).toMatchObject({ code: 1, stdout: '' });
       expect(requests).toHaveLength(2);
