@@ -3,7 +3,7 @@ import { lstat, mkdir, open as openLocal, readdir, readlink, stat as statLocal, 
 import type { TransferProgress } from '../transfer/progress.js';
 import type { Sftp } from './client.js';
 import type { RequestOptions } from './file-handle.js';
-import { ChunkReader, ChunkWriter } from './io.js';
+import { ChunkReader, ChunkWriter, type Pipelining } from './io.js';
 import { displayPath, isUtf8, joinBytes } from './paths.js';
 import { SftpError } from '../errors/index.js';
 
@@ -42,7 +42,8 @@ function count(method: string, name: string, v: unknown, min: number, max: numbe
   return v;
 }
 
-function settings(sftp: Sftp, method: string, o: FastTransferOptions | undefined) {
+/** Check fastGet/fastPut's options at once; the pipelining they ask for. */
+export function checkFast(sftp: Sftp, method: string, o: FastTransferOptions | undefined): Pipelining {
   const concurrency = count(method, 'concurrency', o?.concurrency, 1, 1024) ?? sftp.settings.concurrency;
   const chunkSize = count(method, 'chunkSize', o?.chunkSize, 1, 16 * 1024 * 1024) ?? sftp.settings.chunkSize;
   if (o?.onProgress !== undefined && typeof o.onProgress !== 'function') throw new TypeError(`option 'onProgress' of ${method}() must be a function, received ${typeof o.onProgress}`);
@@ -77,8 +78,7 @@ function progress(file: string, total: number | undefined, start: number, cb?: (
 }
 
 /** fastGet(): pipelined reads into a local file (positional writes). */
-export async function fastGet(sftp: Sftp, remote: Buffer, local: string | Buffer, o?: FastTransferOptions): Promise<void> {
-  const p = settings(sftp, 'fastGet', o);
+export async function fastGet(sftp: Sftp, remote: Buffer, local: string | Buffer, o: FastTransferOptions | undefined, p: Pipelining): Promise<void> {
   await using fh = await sftp.open(remote, 'r', undefined, o);
   const st = await fh.stat(o);
   let start = 0;
@@ -106,8 +106,7 @@ export async function fastGet(sftp: Sftp, remote: Buffer, local: string | Buffer
 }
 
 /** fastPut(): a local file read in chunks, written with pipelined requests. */
-export async function fastPut(sftp: Sftp, local: string | Buffer, remote: Buffer, o?: FastTransferOptions): Promise<void> {
-  const p = settings(sftp, 'fastPut', o);
+export async function fastPut(sftp: Sftp, local: string | Buffer, remote: Buffer, o: FastTransferOptions | undefined, p: Pipelining): Promise<void> {
   const input = await openLocal(local, 'r');
   try {
     const st = await input.stat();
@@ -157,9 +156,13 @@ const SLASH = Buffer.from('/');
 const localJoin = (dir: Buffer, name: Buffer) => Buffer.concat([dir, SLASH, name]);
 
 /** downloadDir(): the remote tree walked with readdir, files copied `parallel` at a time. */
-export async function downloadDir(sftp: Sftp, remote: Buffer, local: string | Buffer, o?: DirTransferOptions): Promise<void> {
-  const parallel = count('downloadDir', 'parallel', o?.parallel, 1, 64) ?? 4;
-  settings(sftp, 'downloadDir', o);
+/** Check downloadDir/uploadDir's options at once. */
+export function checkDir(sftp: Sftp, method: string, o: DirTransferOptions | undefined): Pipelining & { parallel: number } {
+  if (o?.filter !== undefined && typeof o.filter !== 'function') throw new TypeError(`option 'filter' of ${method}() must be a function, received ${typeof o.filter}`);
+  return { ...checkFast(sftp, method, o), parallel: count(method, 'parallel', o?.parallel, 1, 64) ?? 4 };
+}
+
+export async function downloadDir(sftp: Sftp, remote: Buffer, local: string | Buffer, o: DirTransferOptions | undefined, p: Pipelining & { parallel: number }): Promise<void> {
   const jobs: Array<() => Promise<void>> = [];
   // Local names are bytes too: Node takes a Buffer path as it is.
   const walk = async (dir: Buffer, ldir: Buffer, prefix: Buffer): Promise<void> => {
@@ -172,17 +175,15 @@ export async function downloadDir(sftp: Sftp, remote: Buffer, local: string | Bu
       const l = localJoin(ldir, e.name);
       if (isDir) await walk(r, l, relPath);
       else if (e.isSymbolicLink()) jobs.push(async () => symlink(await sftp.readlink(r, { ...o, encoding: 'buffer' }), l));
-      else if (e.isFile()) jobs.push(() => fastGet(sftp, r, l, o));
+      else if (e.isFile()) jobs.push(() => fastGet(sftp, r, l, o, p));
     }
   };
   await walk(remote, Buffer.from(local), Buffer.alloc(0));
-  await limited(parallel, jobs);
+  await limited(p.parallel, jobs);
 }
 
 /** uploadDir(): the local tree walked, remote directories made, files copied `parallel` at a time. */
-export async function uploadDir(sftp: Sftp, local: string | Buffer, remote: Buffer, o?: DirTransferOptions): Promise<void> {
-  const parallel = count('uploadDir', 'parallel', o?.parallel, 1, 64) ?? 4;
-  settings(sftp, 'uploadDir', o);
+export async function uploadDir(sftp: Sftp, local: string | Buffer, remote: Buffer, o: DirTransferOptions | undefined, p: Pipelining & { parallel: number }): Promise<void> {
   const jobs: Array<() => Promise<void>> = [];
   const walk = async (ldir: Buffer, dir: Buffer, prefix: Buffer): Promise<void> => {
     await sftp.mkdir(dir, { ...o, recursive: true });
@@ -194,9 +195,9 @@ export async function uploadDir(sftp: Sftp, local: string | Buffer, remote: Buff
       const r = joinBytes(dir, name);
       if (st.isDirectory()) await walk(l, r, relPath);
       else if (st.isSymbolicLink()) jobs.push(async () => sftp.symlink(await readlink(l, { encoding: 'buffer' }), r, o));
-      else if (st.isFile()) jobs.push(() => fastPut(sftp, l, r, o));
+      else if (st.isFile()) jobs.push(() => fastPut(sftp, l, r, o, p));
     }
   };
   await walk(Buffer.from(local), remote, Buffer.alloc(0));
-  await limited(parallel, jobs);
+  await limited(p.parallel, jobs);
 }

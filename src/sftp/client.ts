@@ -4,7 +4,7 @@ import { EXT, FX, FXF, FXP } from './constants.js';
 import { appendFile, readFile, writeFile, type ReadFileOptions, type WriteFileOptions } from './contents.js';
 import { decodeLimits, decodeStatVfs, decodeUsersGroups, type SftpLimits } from './extensions.js';
 import { openFlags, SftpFileHandle, toSeconds, type RequestOptions } from './file-handle.js';
-import { downloadDir, fastGet, fastPut, uploadDir, type DirTransferOptions, type FastTransferOptions } from './bulk.js';
+import { checkDir, checkFast, downloadDir, fastGet, fastPut, uploadDir, type DirTransferOptions, type FastTransferOptions } from './bulk.js';
 import type { Pipelining } from './io.js';
 import { encodeExtended, encodeMkdir, encodeOneString, encodeOpen, encodeRename, encodeSetstat, encodeSymlink } from './messages.js';
 import { dirnameBytes, displayPath, joinBytes, pathBytes, type SftpPath } from './paths.js';
@@ -79,36 +79,42 @@ export class Sftp implements AsyncDisposable {
   // ---- attributes ----
 
   /** stat(2) on the server (follows links). */
-  async stat(path: SftpPath, o?: RequestOptions): Promise<SftpStats> {
+  stat(path: SftpPath, o?: RequestOptions): Promise<SftpStats> {
     const p = pathBytes(path, 'path', 'stat');
-    return new SftpStats(await this.session.attrs((id) => encodeOneString(FXP.STAT, id, p), ctxOf('stat', p, o)));
+    return (async () => {
+      return new SftpStats(await this.session.attrs((id) => encodeOneString(FXP.STAT, id, p), ctxOf('stat', p, o)));
+    })();
   }
 
   /** lstat(2) on the server (a link itself). */
-  async lstat(path: SftpPath, o?: RequestOptions): Promise<SftpStats> {
+  lstat(path: SftpPath, o?: RequestOptions): Promise<SftpStats> {
     const p = pathBytes(path, 'path', 'lstat');
-    return new SftpStats(await this.session.attrs((id) => encodeOneString(FXP.LSTAT, id, p), ctxOf('lstat', p, o)));
+    return (async () => {
+      return new SftpStats(await this.session.attrs((id) => encodeOneString(FXP.LSTAT, id, p), ctxOf('lstat', p, o)));
+    })();
   }
 
   /** Whether the path exists (following links): false on ENOENT; other failures throw. */
-  async exists(path: SftpPath, o?: RequestOptions): Promise<boolean> {
-    try {
-      await this.stat(path, o);
-      return true;
-    } catch (e) {
-      if (e instanceof SftpError && e.status === FX.NO_SUCH_FILE) return false;
-      throw e;
-    }
+  exists(path: SftpPath, o?: RequestOptions): Promise<boolean> {
+    return this.stat(path, o).then(
+      () => true,
+      (e: unknown) => {
+        if (e instanceof SftpError && e.status === FX.NO_SUCH_FILE) return false;
+        throw e;
+      },
+    );
   }
 
   /** SSH_FXP_SETSTAT with raw attributes (`lsetstat@openssh.com` with `{ noFollow: true }`). */
-  async setAttributes(path: SftpPath, attrs: Attributes, o?: RequestOptions & { noFollow?: boolean }): Promise<void> {
+  setAttributes(path: SftpPath, attrs: Attributes, o?: RequestOptions & { noFollow?: boolean }): Promise<void> {
     const p = pathBytes(path, 'path', 'setAttributes');
-    if (o?.noFollow) {
-      if (!this.session.has(EXT.LSETSTAT)) throw unsupported('lsetstat', EXT.LSETSTAT, p);
-      return this.session.status((id) => encodeExtended(id, EXT.LSETSTAT, (w) => writeAttrs(w.string(p), attrs)), ctxOf('lsetstat', p, o));
-    }
-    return this.session.status((id) => encodeSetstat(FXP.SETSTAT, id, p, attrs), ctxOf('setstat', p, o));
+    return (async () => {
+      if (o?.noFollow) {
+        if (!this.session.has(EXT.LSETSTAT)) throw unsupported('lsetstat', EXT.LSETSTAT, p);
+        return this.session.status((id) => encodeExtended(id, EXT.LSETSTAT, (w) => writeAttrs(w.string(p), attrs)), ctxOf('lsetstat', p, o));
+      }
+      return this.session.status((id) => encodeSetstat(FXP.SETSTAT, id, p, attrs), ctxOf('setstat', p, o));
+    })();
   }
 
   /** Set the permission bits. */
@@ -147,59 +153,63 @@ export class Sftp implements AsyncDisposable {
    * `withFileTypes`, {@link SftpDirent}s carrying the attributes; with `encoding: 'buffer'`,
    * names as Buffers (for names that are not UTF-8).
    */
-  async readdir<O extends ReaddirOptions | undefined = undefined>(path: SftpPath, o?: O): Promise<O extends { withFileTypes: true } ? Array<SftpDirent<Name<O>>> : Array<Name<O>>> {
+  readdir<O extends ReaddirOptions | undefined = undefined>(path: SftpPath, o?: O): Promise<O extends { withFileTypes: true } ? Array<SftpDirent<Name<O>>> : Array<Name<O>>> {
     const p = pathBytes(path, 'path', 'readdir');
-    const ctx = ctxOf('readdir', p, o);
-    const handle = await this.session.handle((id) => encodeOneString(FXP.OPENDIR, id, p), { ...ctx, operation: 'opendir' });
-    const out: unknown[] = [];
-    try {
-      for (;;) {
-        const entries = await this.session.names((id) => encodeOneString(FXP.READDIR, id, handle), ctx);
-        if (entries === null) break;
-        for (const e of entries) {
-          if (e.filename.length <= 2 && (e.filename.equals(DOT) || e.filename.equals(DOTDOT))) continue;
-          const name = named(e.filename, o);
-          out.push(o?.withFileTypes ? new SftpDirent(name, displayPath(p), new SftpStats(e.attrs), e.longname.toString('utf8')) : name);
+    return (async () => {
+      const ctx = ctxOf('readdir', p, o);
+      const handle = await this.session.handle((id) => encodeOneString(FXP.OPENDIR, id, p), { ...ctx, operation: 'opendir' });
+      const out: unknown[] = [];
+      try {
+        for (;;) {
+          const entries = await this.session.names((id) => encodeOneString(FXP.READDIR, id, handle), ctx);
+          if (entries === null) break;
+          for (const e of entries) {
+            if (e.filename.length <= 2 && (e.filename.equals(DOT) || e.filename.equals(DOTDOT))) continue;
+            const name = named(e.filename, o);
+            out.push(o?.withFileTypes ? new SftpDirent(name, displayPath(p), new SftpStats(e.attrs), e.longname.toString('utf8')) : name);
+          }
         }
+      } finally {
+        await this.session.status((id) => encodeOneString(FXP.CLOSE, id, handle), { ...ctx, operation: 'close' }).catch(() => {});
       }
-    } finally {
-      await this.session.status((id) => encodeOneString(FXP.CLOSE, id, handle), { ...ctx, operation: 'close' }).catch(() => {});
-    }
-    return out as never;
+      return out as never;
+    })();
   }
 
   /**
    * Make a directory (`mode` default 0o777, less the server's umask). `recursive`: make the
    * missing parents too, and succeed when it exists already. An existing path is `EEXIST`.
    */
-  async mkdir(path: SftpPath, o?: RequestOptions & { recursive?: boolean; mode?: number }): Promise<void> {
+  mkdir(path: SftpPath, o?: RequestOptions & { recursive?: boolean; mode?: number }): Promise<void> {
     const p = pathBytes(path, 'path', 'mkdir');
     const attrs: Attributes = o?.mode === undefined ? {} : { mode: o.mode };
-    const once = async (q: Buffer): Promise<void> => {
-      try {
-        await this.session.status((id) => encodeMkdir(id, q, attrs), ctxOf('mkdir', q, o));
-      } catch (e) {
-        throw await this.#refine(e, q, o);
-      }
-    };
-    if (!o?.recursive) return once(p);
-    const make = async (q: Buffer): Promise<void> => {
-      try {
-        await once(q);
-      } catch (e) {
-        if (e instanceof SftpError && e.syscallCode === 'EEXIST' && (await this.stat(q, o)).isDirectory()) return;
-        if (!(e instanceof SftpError && e.syscallCode === 'ENOENT')) throw e;
-        const parent = dirnameBytes(q);
-        if (parent.equals(q)) throw e;
-        await make(parent);
+    return (async () => {
+      const once = async (q: Buffer): Promise<void> => {
+        try {
+          await this.session.status((id) => encodeMkdir(id, q, attrs), ctxOf('mkdir', q, o));
+        } catch (e) {
+          throw await this.#refine(e, q, o);
+        }
+      };
+      if (!o?.recursive) return once(p);
+      const make = async (q: Buffer): Promise<void> => {
         try {
           await once(q);
-        } catch (again) {
-          if (!(again instanceof SftpError && again.syscallCode === 'EEXIST')) throw again;
+        } catch (e) {
+          if (e instanceof SftpError && e.syscallCode === 'EEXIST' && (await this.stat(q, o)).isDirectory()) return;
+          if (!(e instanceof SftpError && e.syscallCode === 'ENOENT')) throw e;
+          const parent = dirnameBytes(q);
+          if (parent.equals(q)) throw e;
+          await make(parent);
+          try {
+            await once(q);
+          } catch (again) {
+            if (!(again instanceof SftpError && again.syscallCode === 'EEXIST')) throw again;
+          }
         }
-      }
-    };
-    return make(p);
+      };
+      return make(p);
+    })();
   }
 
   /** A FAILURE status where the path exists means EEXIST (SFTP v3 has no status for it). */
@@ -212,17 +222,19 @@ export class Sftp implements AsyncDisposable {
   }
 
   /** Remove an empty directory. A directory that is not empty is `ENOTEMPTY`. */
-  async rmdir(path: SftpPath, o?: RequestOptions): Promise<void> {
+  rmdir(path: SftpPath, o?: RequestOptions): Promise<void> {
     const p = pathBytes(path, 'path', 'rmdir');
-    const ctx = ctxOf('rmdir', p, o);
-    try {
-      await this.session.status((id) => encodeOneString(FXP.RMDIR, id, p), ctx);
-    } catch (e) {
-      if (e instanceof SftpError && e.status === FX.FAILURE && (await this.lstat(p, o).then((s) => s.isDirectory(), () => false))) {
-        throw statusError(ctx, FX.FAILURE, e.serverMessage ?? '', 'ENOTEMPTY');
+    return (async () => {
+      const ctx = ctxOf('rmdir', p, o);
+      try {
+        await this.session.status((id) => encodeOneString(FXP.RMDIR, id, p), ctx);
+      } catch (e) {
+        if (e instanceof SftpError && e.status === FX.FAILURE && (await this.lstat(p, o).then((s) => s.isDirectory(), () => false))) {
+          throw statusError(ctx, FX.FAILURE, e.serverMessage ?? '', 'ENOTEMPTY');
+        }
+        throw e;
       }
-      throw e;
-    }
+    })();
   }
 
   /** Remove a file or link (not a directory). */
@@ -235,19 +247,21 @@ export class Sftp implements AsyncDisposable {
    * Remove a file; with `recursive`, a directory and everything in it (links are removed,
    * never followed); with `force`, a missing path is no error.
    */
-  async rm(path: SftpPath, o?: RequestOptions & { recursive?: boolean; force?: boolean }): Promise<void> {
+  rm(path: SftpPath, o?: RequestOptions & { recursive?: boolean; force?: boolean }): Promise<void> {
     const p = pathBytes(path, 'path', 'rm');
-    try {
-      const st = o?.recursive ? await this.lstat(p, o) : undefined;
-      if (st?.isDirectory()) {
-        const names = await this.readdir(p, { ...o, encoding: 'buffer' });
-        await Promise.all(names.map((n) => this.rm(joinBytes(p, n), { ...o, force: false })));
-        await this.rmdir(p, o);
-      } else await this.unlink(p, o);
-    } catch (e) {
-      if (o?.force && e instanceof SftpError && e.syscallCode === 'ENOENT') return;
-      throw e;
-    }
+    return (async () => {
+      try {
+        const st = o?.recursive ? await this.lstat(p, o) : undefined;
+        if (st?.isDirectory()) {
+          const names = await this.readdir(p, { ...o, encoding: 'buffer' });
+          await Promise.all(names.map((n) => this.rm(joinBytes(p, n), { ...o, force: false })));
+          await this.rmdir(p, o);
+        } else await this.unlink(p, o);
+      } catch (e) {
+        if (o?.force && e instanceof SftpError && e.syscallCode === 'ENOENT') return;
+        throw e;
+      }
+    })();
   }
 
   // ---- names ----
@@ -258,48 +272,54 @@ export class Sftp implements AsyncDisposable {
    * when `newPath` exists; `overwrite: true` insists on replacing (OSSH_SFTP_UNSUPPORTED
    * without the extension).
    */
-  async rename(oldPath: SftpPath, newPath: SftpPath, o?: RequestOptions & { overwrite?: boolean }): Promise<void> {
+  rename(oldPath: SftpPath, newPath: SftpPath, o?: RequestOptions & { overwrite?: boolean }): Promise<void> {
     const a = pathBytes(oldPath, 'oldPath', 'rename');
     const b = pathBytes(newPath, 'newPath', 'rename');
-    const posix = o?.overwrite !== false && this.session.has(EXT.POSIX_RENAME);
-    if (o?.overwrite === true && !posix) throw unsupported('rename', EXT.POSIX_RENAME, a);
-    if (posix) {
-      return this.session.status((id) => encodeExtended(id, EXT.POSIX_RENAME, (w) => w.string(a).string(b)), ctxOf('rename', a, o, b));
-    }
-    try {
-      await this.session.status((id) => encodeRename(id, a, b), ctxOf('rename', a, o, b));
-    } catch (e) {
-      if (e instanceof SftpError && e.status === FX.FAILURE && (await this.lstat(b, o).then(() => true, () => false))) {
-        throw statusError(ctxOf('rename', a, o, b), FX.FAILURE, e.serverMessage ?? '', 'EEXIST');
+    return (async () => {
+      const posix = o?.overwrite !== false && this.session.has(EXT.POSIX_RENAME);
+      if (o?.overwrite === true && !posix) throw unsupported('rename', EXT.POSIX_RENAME, a);
+      if (posix) {
+        return this.session.status((id) => encodeExtended(id, EXT.POSIX_RENAME, (w) => w.string(a).string(b)), ctxOf('rename', a, o, b));
       }
-      throw e;
-    }
+      try {
+        await this.session.status((id) => encodeRename(id, a, b), ctxOf('rename', a, o, b));
+      } catch (e) {
+        if (e instanceof SftpError && e.status === FX.FAILURE && (await this.lstat(b, o).then(() => true, () => false))) {
+          throw statusError(ctxOf('rename', a, o, b), FX.FAILURE, e.serverMessage ?? '', 'EEXIST');
+        }
+        throw e;
+      }
+    })();
   }
 
   /** Make `path` a symbolic link to `target` (Node's argument order; sent in OpenSSH's). */
-  async symlink(target: SftpPath, path: SftpPath, o?: RequestOptions): Promise<void> {
+  symlink(target: SftpPath, path: SftpPath, o?: RequestOptions): Promise<void> {
     const t = pathBytes(target, 'target', 'symlink');
     const p = pathBytes(path, 'path', 'symlink');
-    try {
-      await this.session.status((id) => encodeSymlink(id, t, p, this.settings.symlinkDraftOrder), ctxOf('symlink', p, o, t));
-    } catch (e) {
-      throw await this.#refine(e, p, o);
-    }
+    return (async () => {
+      try {
+        await this.session.status((id) => encodeSymlink(id, t, p, this.settings.symlinkDraftOrder), ctxOf('symlink', p, o, t));
+      } catch (e) {
+        throw await this.#refine(e, p, o);
+      }
+    })();
   }
 
   /** Make `newPath` a hard link to `existingPath` (hardlink@openssh.com). */
-  async link(existingPath: SftpPath, newPath: SftpPath, o?: RequestOptions): Promise<void> {
+  link(existingPath: SftpPath, newPath: SftpPath, o?: RequestOptions): Promise<void> {
     const a = pathBytes(existingPath, 'existingPath', 'link');
     const b = pathBytes(newPath, 'newPath', 'link');
-    if (!this.session.has(EXT.HARDLINK)) throw unsupported('link', EXT.HARDLINK, a);
-    try {
-      await this.session.status((id) => encodeExtended(id, EXT.HARDLINK, (w) => w.string(a).string(b)), ctxOf('link', a, o, b));
-    } catch (e) {
-      if (e instanceof SftpError && e.status === FX.FAILURE && (await this.lstat(b, o).then(() => true, () => false))) {
-        throw statusError(ctxOf('link', a, o, b), FX.FAILURE, e.serverMessage ?? '', 'EEXIST');
+    return (async () => {
+      if (!this.session.has(EXT.HARDLINK)) throw unsupported('link', EXT.HARDLINK, a);
+      try {
+        await this.session.status((id) => encodeExtended(id, EXT.HARDLINK, (w) => w.string(a).string(b)), ctxOf('link', a, o, b));
+      } catch (e) {
+        if (e instanceof SftpError && e.status === FX.FAILURE && (await this.lstat(b, o).then(() => true, () => false))) {
+          throw statusError(ctxOf('link', a, o, b), FX.FAILURE, e.serverMessage ?? '', 'EEXIST');
+        }
+        throw e;
       }
-      throw e;
-    }
+    })();
   }
 
   /** Alias of {@link Sftp.link} (Net::SFTP::Foreign's name). */
@@ -308,15 +328,19 @@ export class Sftp implements AsyncDisposable {
   }
 
   /** The target of a symbolic link. */
-  async readlink<O extends (RequestOptions & NameEncoding) | undefined = undefined>(path: SftpPath, o?: O): Promise<Name<O>> {
+  readlink<O extends (RequestOptions & NameEncoding) | undefined = undefined>(path: SftpPath, o?: O): Promise<Name<O>> {
     const p = pathBytes(path, 'path', 'readlink');
-    return named(await this.#oneName(FXP.READLINK, p, ctxOf('readlink', p, o)), o) as Name<O>;
+    return (async () => {
+      return named(await this.#oneName(FXP.READLINK, p, ctxOf('readlink', p, o)), o) as Name<O>;
+    })();
   }
 
   /** The canonical absolute path (`.` is the login directory). */
-  async realpath<O extends (RequestOptions & NameEncoding) | undefined = undefined>(path: SftpPath = '.', o?: O): Promise<Name<O>> {
+  realpath<O extends (RequestOptions & NameEncoding) | undefined = undefined>(path: SftpPath = '.', o?: O): Promise<Name<O>> {
     const p = pathBytes(path, 'path', 'realpath');
-    return named(await this.#oneName(FXP.REALPATH, p, ctxOf('realpath', p, o)), o) as Name<O>;
+    return (async () => {
+      return named(await this.#oneName(FXP.REALPATH, p, ctxOf('realpath', p, o)), o) as Name<O>;
+    })();
   }
 
   async #oneName(type: typeof FXP.READLINK | typeof FXP.REALPATH, p: Buffer, ctx: RequestContext, ext?: string): Promise<Buffer> {
@@ -329,37 +353,45 @@ export class Sftp implements AsyncDisposable {
   }
 
   /** `~`, `~/x`, `~user/x` and relative paths made absolute by the server (expand-path@openssh.com). */
-  async expandPath<O extends (RequestOptions & NameEncoding) | undefined = undefined>(path: SftpPath, o?: O): Promise<Name<O>> {
+  expandPath<O extends (RequestOptions & NameEncoding) | undefined = undefined>(path: SftpPath, o?: O): Promise<Name<O>> {
     const p = pathBytes(path, 'path', 'expandPath');
-    if (!this.session.has(EXT.EXPAND_PATH)) throw unsupported('expandPath', EXT.EXPAND_PATH, p);
-    return named(await this.#oneName(FXP.REALPATH, p, ctxOf('expandPath', p, o), EXT.EXPAND_PATH), o) as Name<O>;
+    return (async () => {
+      if (!this.session.has(EXT.EXPAND_PATH)) throw unsupported('expandPath', EXT.EXPAND_PATH, p);
+      return named(await this.#oneName(FXP.REALPATH, p, ctxOf('expandPath', p, o), EXT.EXPAND_PATH), o) as Name<O>;
+    })();
   }
 
   /** A user's home directory (the session's user when `user` is empty) (home-directory). */
-  async homeDirectory(user = '', o?: RequestOptions): Promise<string> {
-    if (!this.session.has(EXT.HOME_DIRECTORY)) throw unsupported('homeDirectory', EXT.HOME_DIRECTORY);
-    const entries = await this.session.names((id) => encodeExtended(id, EXT.HOME_DIRECTORY, (w) => w.string(user)), ctxOf('homeDirectory', undefined, o));
-    if (!entries || entries.length !== 1) throw new SftpError(ErrorCode.SFTP_PROTOCOL, 'SFTP protocol error: home-directory expects one name', { operation: 'homeDirectory' });
-    return entries[0]!.filename.toString('utf8');
+  homeDirectory(user = '', o?: RequestOptions): Promise<string> {
+    return (async () => {
+      if (!this.session.has(EXT.HOME_DIRECTORY)) throw unsupported('homeDirectory', EXT.HOME_DIRECTORY);
+      const entries = await this.session.names((id) => encodeExtended(id, EXT.HOME_DIRECTORY, (w) => w.string(user)), ctxOf('homeDirectory', undefined, o));
+      if (!entries || entries.length !== 1) throw new SftpError(ErrorCode.SFTP_PROTOCOL, 'SFTP protocol error: home-directory expects one name', { operation: 'homeDirectory' });
+      return entries[0]!.filename.toString('utf8');
+    })();
   }
 
   /** User and group names of numeric ids ('' when unknown) (users-groups-by-id@openssh.com). */
-  async idsToNames(uids: readonly number[], gids: readonly number[], o?: RequestOptions): Promise<{ users: string[]; groups: string[] }> {
-    if (!this.session.has(EXT.USERS_GROUPS_BY_ID)) throw unsupported('idsToNames', EXT.USERS_GROUPS_BY_ID);
-    const list = (ids: readonly number[]) => {
-      const b = Buffer.alloc(ids.length * 4);
-      ids.forEach((v, i) => b.writeUInt32BE(v, i * 4));
-      return b;
-    };
-    const data = await this.session.extended((id) => encodeExtended(id, EXT.USERS_GROUPS_BY_ID, (w) => w.string(list(uids)).string(list(gids))), ctxOf('idsToNames', undefined, o));
-    return decodeUsersGroups(data);
+  idsToNames(uids: readonly number[], gids: readonly number[], o?: RequestOptions): Promise<{ users: string[]; groups: string[] }> {
+    return (async () => {
+      if (!this.session.has(EXT.USERS_GROUPS_BY_ID)) throw unsupported('idsToNames', EXT.USERS_GROUPS_BY_ID);
+      const list = (ids: readonly number[]) => {
+        const b = Buffer.alloc(ids.length * 4);
+        ids.forEach((v, i) => b.writeUInt32BE(v, i * 4));
+        return b;
+      };
+      const data = await this.session.extended((id) => encodeExtended(id, EXT.USERS_GROUPS_BY_ID, (w) => w.string(list(uids)).string(list(gids))), ctxOf('idsToNames', undefined, o));
+      return decodeUsersGroups(data);
+    })();
   }
 
   /** statvfs(2) of the file system holding `path` (statvfs@openssh.com). */
-  async statvfs(path: SftpPath, o?: RequestOptions): Promise<SftpStatVfs> {
+  statvfs(path: SftpPath, o?: RequestOptions): Promise<SftpStatVfs> {
     const p = pathBytes(path, 'path', 'statvfs');
-    if (!this.session.has(EXT.STATVFS)) throw unsupported('statvfs', EXT.STATVFS, p);
-    return decodeStatVfs(await this.session.extended((id) => encodeExtended(id, EXT.STATVFS, (w) => w.string(p)), ctxOf('statvfs', p, o)));
+    return (async () => {
+      if (!this.session.has(EXT.STATVFS)) throw unsupported('statvfs', EXT.STATVFS, p);
+      return decodeStatVfs(await this.session.extended((id) => encodeExtended(id, EXT.STATVFS, (w) => w.string(p)), ctxOf('statvfs', p, o)));
+    })();
   }
 
   // ---- files ----
@@ -368,16 +400,18 @@ export class Sftp implements AsyncDisposable {
    * Open a file: `flags` as Node's (`'r'` default, `'w'`, `'wx'`, `'a'`, `'r+'`...), `mode`
    * for a file it creates (default 0o666, less the server's umask).
    */
-  async open(path: SftpPath, flags: string | number = 'r', mode?: number, o?: RequestOptions): Promise<SftpFileHandle> {
+  open(path: SftpPath, flags: string | number = 'r', mode?: number, o?: RequestOptions): Promise<SftpFileHandle> {
     const p = pathBytes(path, 'path', 'open');
     const bits = openFlags(flags, 'open');
     const attrs: Attributes = mode === undefined ? {} : { mode };
-    try {
-      const handle = await this.session.handle((id) => encodeOpen(id, p, bits, attrs), ctxOf('open', p, o));
-      return new SftpFileHandle(this.session, handle, p);
-    } catch (e) {
-      throw bits & FXF.EXCL ? await this.#refine(e, p, o) : e;
-    }
+    return (async () => {
+      try {
+        const handle = await this.session.handle((id) => encodeOpen(id, p, bits, attrs), ctxOf('open', p, o));
+        return new SftpFileHandle(this.session, handle, p);
+      } catch (e) {
+        throw bits & FXF.EXCL ? await this.#refine(e, p, o) : e;
+      }
+    })();
   }
 
   /**
@@ -385,17 +419,19 @@ export class Sftp implements AsyncDisposable {
    * data crossing the network. The copy gets the source's permission bits. `overwrite:
    * false` fails with `EEXIST` when `dest` exists.
    */
-  async copyFile(src: SftpPath, dest: SftpPath, o?: RequestOptions & { overwrite?: boolean }): Promise<void> {
+  copyFile(src: SftpPath, dest: SftpPath, o?: RequestOptions & { overwrite?: boolean }): Promise<void> {
     const a = pathBytes(src, 'src', 'copyFile');
     const b = pathBytes(dest, 'dest', 'copyFile');
-    if (!this.session.has(EXT.COPY_DATA)) throw unsupported('copyFile', EXT.COPY_DATA, a);
-    await using from = await this.open(a, 'r', undefined, o);
-    const st = await from.stat(o);
-    await using to = await this.open(b, o?.overwrite === false ? 'wx' : 'w', (st.mode ?? 0o644) & 0o7777, o);
-    await this.session.status(
-      (id) => encodeExtended(id, EXT.COPY_DATA, (w) => w.string(from.handle).u64(0).u64(0).string(to.handle).u64(0)),
-      ctxOf('copyFile', a, o, b),
-    );
+    return (async () => {
+      if (!this.session.has(EXT.COPY_DATA)) throw unsupported('copyFile', EXT.COPY_DATA, a);
+      await using from = await this.open(a, 'r', undefined, o);
+      const st = await from.stat(o);
+      await using to = await this.open(b, o?.overwrite === false ? 'wx' : 'w', (st.mode ?? 0o644) & 0o7777, o);
+      await this.session.status(
+        (id) => encodeExtended(id, EXT.COPY_DATA, (w) => w.string(from.handle).u64(0).u64(0).string(to.handle).u64(0)),
+        ctxOf('copyFile', a, o, b),
+      );
+    })();
   }
 
   /** A whole file (a Buffer, or a string with `encoding`), read with many requests in flight. */
@@ -432,22 +468,22 @@ export class Sftp implements AsyncDisposable {
 
   /** Download a remote file to a local path with many requests in flight. */
   fastGet(remotePath: SftpPath, localPath: string | Buffer, o?: FastTransferOptions): Promise<void> {
-    return fastGet(this, pathBytes(remotePath, 'remotePath', 'fastGet'), localPath, o);
+    return fastGet(this, pathBytes(remotePath, 'remotePath', 'fastGet'), localPath, o, checkFast(this, 'fastGet', o));
   }
 
   /** Upload a local file to a remote path with many requests in flight. */
   fastPut(localPath: string | Buffer, remotePath: SftpPath, o?: FastTransferOptions): Promise<void> {
-    return fastPut(this, localPath, pathBytes(remotePath, 'remotePath', 'fastPut'), o);
+    return fastPut(this, localPath, pathBytes(remotePath, 'remotePath', 'fastPut'), o, checkFast(this, 'fastPut', o));
   }
 
   /** Download a remote directory tree (files, directories, links) into a local directory. */
   downloadDir(remoteDir: SftpPath, localDir: string | Buffer, o?: DirTransferOptions): Promise<void> {
-    return downloadDir(this, pathBytes(remoteDir, 'remoteDir', 'downloadDir'), localDir, o);
+    return downloadDir(this, pathBytes(remoteDir, 'remoteDir', 'downloadDir'), localDir, o, checkDir(this, 'downloadDir', o));
   }
 
   /** Upload a local directory tree into a remote directory. */
   uploadDir(localDir: string | Buffer, remoteDir: SftpPath, o?: DirTransferOptions): Promise<void> {
-    return uploadDir(this, localDir, pathBytes(remoteDir, 'remoteDir', 'uploadDir'), o);
+    return uploadDir(this, localDir, pathBytes(remoteDir, 'remoteDir', 'uploadDir'), o, checkDir(this, 'uploadDir', o));
   }
 }
 

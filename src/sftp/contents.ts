@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Sftp } from './client.js';
 import { EXT } from './constants.js';
-import type { RequestOptions } from './file-handle.js';
+import { openFlags, type RequestOptions } from './file-handle.js';
 import { ChunkReader, ChunkWriter, pieces } from './io.js';
 import { basenameBytes, dirnameBytes, joinBytes } from './paths.js';
 import { unsupported } from './session.js';
@@ -52,8 +52,12 @@ async function writeAll(sftp: Sftp, path: Buffer, bytes: Uint8Array, flags: stri
 }
 
 /** writeFile(): pipelined writes; `atomic` goes through a temporary name and a rename. */
-export async function writeFile(sftp: Sftp, path: Buffer, data: string | Uint8Array, o?: WriteFileOptions): Promise<void> {
-  const bytes = bytesOf(data, o?.encoding, 'writeFile');
+export function writeFile(sftp: Sftp, path: Buffer, data: string | Uint8Array, o?: WriteFileOptions): Promise<void> {
+  openFlags(o?.flags ?? 'w', 'writeFile');
+  return writeBytes(sftp, path, bytesOf(data, o?.encoding, 'writeFile'), o);
+}
+
+async function writeBytes(sftp: Sftp, path: Buffer, bytes: Uint8Array, o?: WriteFileOptions): Promise<void> {
   if (!o?.atomic) return writeAll(sftp, path, bytes, o?.flags ?? 'w', o, 'writeFile');
   if (!sftp.session.has(EXT.POSIX_RENAME)) {
     throw unsupported('writeFile', EXT.POSIX_RENAME, path);

@@ -84,8 +84,11 @@ export type Open2Fn = (cmd: Command, options: StreamOptions) => Promise<Open2<st
  * `ssh.sftp()` on the spawn engine: one `ssh -S ctl -s <host> sftp` process (or the
  * `serverCommand`) for the whole session, spoken to over its stdin and stdout.
  */
-export async function openSftp(open2: Open2Fn, options: SftpOptions = {}): Promise<Sftp> {
-  const o = normalizeSftpOptions(options);
+export function openSftp(open2: Open2Fn, options: SftpOptions = {}): Promise<Sftp> {
+  return startSftp(open2, normalizeSftpOptions(options));
+}
+
+async function startSftp(open2: Open2Fn, o: SftpOptions): Promise<Sftp> {
   const base: StreamOptions = { encoding: 'buffer', timeout: 0, idleTimeout: 0, ...(o.sshOpts ? { sshOpts: o.sshOpts } : {}) };
   const p = o.serverCommand !== undefined ? await open2(o.serverCommand, base) : await open2(o.subsystem ?? 'sftp', { ...base, subsystem: true });
   const done = p.done.then(() => undefined);

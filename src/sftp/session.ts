@@ -1,5 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
-import { AbortError, ErrorCode, SftpError, TimeoutError } from '../errors/index.js';
+import { AbortError, ErrorCode, OpenSSHError, SftpError, TimeoutError } from '../errors/index.js';
 import type { Attributes } from './attrs.js';
 import { FX, FXP, STATUS_NAMES, STATUS_SYSCALL_CODES } from './constants.js';
 import { DEFAULT_MAX_PACKET_LENGTH, PacketFramer } from './framer.js';
@@ -121,6 +121,8 @@ export class SftpSession {
       s.#write(encodeInit());
     }).catch((e: unknown) => {
       s.destroy();
+      // A channel that died before the VERSION reply: its own error says why (no such subsystem...).
+      if (e instanceof SftpError && e.code === ErrorCode.SFTP_CLOSED && e.cause instanceof OpenSSHError) throw e.cause;
       throw e;
     });
     if (reply.type !== 'version') throw protocolError('the first packet was not SSH_FXP_VERSION');
