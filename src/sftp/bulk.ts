@@ -3,7 +3,7 @@ import { lstat, mkdir, open as openLocal, readdir, readlink, stat as statLocal, 
 import type { TransferProgress } from '../transfer/progress.js';
 import type { Sftp } from './client.js';
 import type { RequestOptions } from './file-handle.js';
-import { ChunkReader, ChunkWriter, type Pipelining } from './io.js';
+import { byteLength, ChunkReader, ChunkWriter, type Pipelining } from './io.js';
 import { displayPath, isUtf8, joinBytes } from './paths.js';
 import { SftpError } from '../errors/index.js';
 
@@ -89,16 +89,30 @@ export async function fastGet(sftp: Sftp, remote: Buffer, local: string | Buffer
     if (start > 0) await out.truncate(start);
     const prog = progress(String(displayPath(remote)), st.size, start, o?.onProgress);
     const reader = new ChunkReader(sftp.session, fh.handle, { operation: 'fastGet', path: remote, signal: o?.signal, timeout: o?.timeout }, p, start);
+    // Local writes go through libuv's thread pool: one at a time, each taking every chunk
+    // that arrived meanwhile (a busy machine makes each trip slow, so make few of them).
     let at = start;
-    let writing: Promise<unknown> = Promise.resolve();
+    let batch: Buffer[] = [];
+    let batchAt = start;
+    let writing: Promise<unknown> | undefined;
+    const flush = (): Promise<unknown> => {
+      const chunks = batch;
+      const pos = batchAt;
+      batch = [];
+      batchAt = at;
+      return out.writev(chunks, pos);
+    };
     for (let c = await reader.read(); c !== null; c = await reader.read()) {
-      // One local write in flight while the next chunks arrive.
-      await writing;
-      writing = out.write(c, 0, c.length, at);
-      at += c.length;
-      prog.add(c.length);
+      const n = byteLength(c);
+      batch.push(...c);
+      at += n;
+      prog.add(n);
+      if (!writing) {
+        writing = flush().finally(() => (writing = undefined));
+      } else if (at - batchAt > 32 * 1024 * 1024) await writing;
     }
     await writing;
+    if (batch.length > 0) await flush();
     prog.done();
   } finally {
     await out.close();
@@ -121,14 +135,25 @@ export async function fastPut(sftp: Sftp, local: string | Buffer, remote: Buffer
     if (start > 0) await fh.truncate(start, o);
     const prog = progress(local.toString(), st.size, start, o?.onProgress);
     const w = new ChunkWriter(sftp.session, fh.handle, { operation: 'fastPut', path: remote, signal: o?.signal, timeout: o?.timeout }, p.concurrency);
+    // Local reads in big blocks, the next one read while the current one is sent.
+    const block = Math.max(p.chunkSize, Math.min(8 * 1024 * 1024, Math.ceil((4 * 1024 * 1024) / p.chunkSize) * p.chunkSize));
+    const readBlock = (pos: number) => {
+      const r = input.read(Buffer.allocUnsafe(block), 0, block, pos).then((x) => x.buffer.subarray(0, x.bytesRead));
+      r.catch(() => {}); // awaited below; not an unhandled rejection if a write fails first
+      return r;
+    };
     let at = start;
+    let next = readBlock(at);
     for (;;) {
-      const buf = Buffer.allocUnsafe(p.chunkSize);
-      const { bytesRead } = await input.read(buf, 0, p.chunkSize, at);
-      if (bytesRead === 0) break;
-      await w.write(at, buf.subarray(0, bytesRead));
-      at += bytesRead;
-      prog.add(bytesRead);
+      const buf = await next;
+      if (buf.length === 0) break;
+      next = readBlock(at + buf.length);
+      for (let i = 0; i < buf.length; i += p.chunkSize) {
+        const piece = buf.subarray(i, Math.min(buf.length, i + p.chunkSize));
+        await w.write(at, piece);
+        at += piece.length;
+        prog.add(piece.length);
+      }
     }
     await w.flush();
     prog.done();

@@ -22,7 +22,15 @@ export class PacketFramer {
 
   /** Feed bytes; returns the payloads of the packets they complete, in order. */
   push(chunk: Buffer): Buffer[] {
-    const out: Buffer[] = [];
+    return this.pushParts(chunk).map((parts) => (parts.length === 1 ? parts[0]! : Buffer.concat(parts)));
+  }
+
+  /**
+   * Like `push()`, each payload as the slices of the chunks it came in (no copy: a large
+   * packet spans several reads of the channel).
+   */
+  pushParts(chunk: Buffer): Buffer[][] {
+    const out: Buffer[][] = [];
     if (chunk.length > 0) {
       this.#chunks.push(chunk);
       this.#size += chunk.length;
@@ -30,7 +38,8 @@ export class PacketFramer {
     for (;;) {
       if (this.#want < 0) {
         if (this.#size < 4) break;
-        const len = this.#take(4).readUInt32BE(0);
+        const head = this.#take(4);
+        const len = (head.length === 1 ? head[0]! : Buffer.concat(head)).readUInt32BE(0);
         if (len === 0 || len > this.maxLength) {
           throw protocolError(`the server sent a packet of ${len} bytes (the limit is ${this.maxLength}, and a packet has at least a type byte)`);
         }
@@ -43,24 +52,17 @@ export class PacketFramer {
     return out;
   }
 
-  #take(n: number): Buffer {
-    const first = this.#chunks[0]!;
-    let v: Buffer;
-    if (first.length >= n) {
-      v = first.subarray(0, n);
-      if (first.length === n) this.#chunks.shift();
-      else this.#chunks[0] = first.subarray(n);
-    } else {
-      v = Buffer.allocUnsafe(n);
-      let at = 0;
-      while (at < n) {
-        const c = this.#chunks[0]!;
-        const k = Math.min(c.length, n - at);
-        c.copy(v, at, 0, k);
-        at += k;
-        if (k === c.length) this.#chunks.shift();
-        else this.#chunks[0] = c.subarray(k);
-      }
+  /** The next `n` bytes as slices of the chunks held. */
+  #take(n: number): Buffer[] {
+    const v: Buffer[] = [];
+    let at = 0;
+    while (at < n) {
+      const c = this.#chunks[0]!;
+      const k = Math.min(c.length, n - at);
+      v.push(k === c.length ? c : c.subarray(0, k));
+      at += k;
+      if (k === c.length) this.#chunks.shift();
+      else this.#chunks[0] = c.subarray(k);
     }
     this.#size -= n;
     return v;

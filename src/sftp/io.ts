@@ -1,4 +1,5 @@
-import { encodeRead, encodeWrite } from './messages.js';
+import { encodeRead, encodeWriteParts } from './messages.js';
+import { protocolError } from './packet.js';
 import type { RequestContext, SftpSession } from './session.js';
 
 /** How many requests a bulk operation keeps in flight, and how big each is. */
@@ -10,7 +11,7 @@ export interface Pipelining {
 interface Slot {
   offset: number;
   length: number;
-  reply: Promise<Buffer | null>;
+  reply: Promise<Buffer[] | null>;
 }
 
 /**
@@ -54,23 +55,28 @@ export class ChunkReader {
     }
   }
 
-  /** The next bytes in order, or null at the end. */
-  async read(): Promise<Buffer | null> {
+  /** The next bytes in order (the slices of one reply), or null at the end. */
+  async read(): Promise<Buffer[] | null> {
     this.#fill();
     const head = this.#queue.shift();
     if (!head) return null;
-    let data: Buffer | null;
+    let data: Buffer[] | null;
     try {
       data = await head.reply;
     } catch (e) {
       this.stop();
       throw e;
     }
-    if (data === null || data.length === 0) {
+    const n = data === null ? 0 : byteLength(data);
+    if (n === 0) {
       this.stop();
       return null;
     }
-    if (data.length < head.length) this.#queue.unshift(this.#request(head.offset + data.length, head.length - data.length));
+    if (n > head.length) {
+      this.stop();
+      throw protocolError(`the server sent ${n} bytes for a read of ${head.length}`, { operation: this.ctx.operation });
+    }
+    if (n < head.length) this.#queue.unshift(this.#request(head.offset + n, head.length - n));
     this.#fill();
     return data;
   }
@@ -105,7 +111,7 @@ export class ChunkWriter {
       await Promise.race(this.#inFlight);
       if (this.#failed) throw this.#error;
     }
-    const p: Promise<void> = this.session.status((id) => encodeWrite(id, this.handle, offset, data), this.ctx).then(
+    const p: Promise<void> = this.session.status((id) => encodeWriteParts(id, this.handle, offset, data), this.ctx).then(
       () => void this.#inFlight.delete(p),
       (e: unknown) => {
         this.#inFlight.delete(p);
@@ -120,6 +126,13 @@ export class ChunkWriter {
     while (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
     if (this.#failed) throw this.#error;
   }
+}
+
+/** Total length of slices. */
+export function byteLength(parts: readonly Buffer[]): number {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  return n;
 }
 
 /** Split `data` into pieces of at most `size` bytes (views, no copy). */

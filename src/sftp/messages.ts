@@ -42,6 +42,16 @@ export function encodeWrite(id: number, handle: Uint8Array, offset: number, data
   return start(FXP.WRITE, id, 32 + handle.length + data.length).string(handle).u64(offset).string(data).finish();
 }
 
+/**
+ * SSH_FXP_WRITE as two buffers to send one after the other: the header (length, type, id,
+ * handle, offset, data length) and the data itself, not copied.
+ */
+export function encodeWriteParts(id: number, handle: Uint8Array, offset: number, data: Uint8Array): [Buffer, Uint8Array] {
+  const header = start(FXP.WRITE, id, 32 + handle.length).string(handle).u64(offset).u32(data.length).finish();
+  header.writeUInt32BE(header.length - 4 + data.length, 0);
+  return [header, data];
+}
+
 /** SSH_FXP_SETSTAT (path) or SSH_FXP_FSETSTAT (handle) with attrs. */
 export function encodeSetstat(type: typeof FXP.SETSTAT | typeof FXP.FSETSTAT, id: number, target: Bytes, attrs: Attributes): Buffer {
   return writeAttrs(start(type, id).string(target), attrs).finish();
@@ -88,7 +98,7 @@ export type SftpResponse =
   | { type: 'version'; version: number; extensions: Map<string, string> }
   | { type: 'status'; id: number; status: number; message: string; lang: string }
   | { type: 'handle'; id: number; handle: Buffer }
-  | { type: 'data'; id: number; data: Buffer }
+  | { type: 'data'; id: number; data: Buffer; more?: Buffer[] }
   | { type: 'name'; id: number; entries: NameEntry[] }
   | { type: 'attrs'; id: number; attrs: Attributes }
   | { type: 'extended-reply'; id: number; data: Buffer };
@@ -148,6 +158,23 @@ export function decodeResponse(payload: Buffer): SftpResponse {
   }
   if (r.remaining > 0) throw protocolError(`${r.remaining} unexpected bytes after a ${m.type} packet`);
   return m;
+}
+
+/**
+ * Decode a packet given as slices. A DATA packet's payload is not copied together: its data
+ * comes back as `data` plus `more` slices. Anything else is joined and decoded as usual.
+ */
+export function decodeResponseParts(parts: Buffer[]): SftpResponse {
+  const first = parts[0]!;
+  if (parts.length === 1) return decodeResponse(first);
+  if (first[0] === FXP.DATA && first.length >= 9) {
+    const total = parts.reduce((n, p) => n + p.length, 0);
+    const len = first.readUInt32BE(5);
+    if (len !== total - 9) throw protocolError(len > total - 9 ? `packet too short: a string of ${len} bytes needs ${len} bytes at offset 9, the packet has ${total}` : `${total - 9 - len} unexpected bytes after a data packet`);
+    const rest = parts.slice(1);
+    return first.length > 9 ? { type: 'data', id: first.readUInt32BE(1), data: first.subarray(9), more: rest } : { type: 'data', id: first.readUInt32BE(1), data: rest[0]!, more: rest.slice(1) };
+  }
+  return decodeResponse(Buffer.concat(parts));
 }
 
 /** The request id of a packet, for failing that request when its reply cannot be decoded. */

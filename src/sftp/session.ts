@@ -3,7 +3,7 @@ import { AbortError, ErrorCode, OpenSSHError, SftpError, TimeoutError } from '..
 import type { Attributes } from './attrs.js';
 import { FX, FXP, STATUS_NAMES, STATUS_SYSCALL_CODES } from './constants.js';
 import { DEFAULT_MAX_PACKET_LENGTH, PacketFramer } from './framer.js';
-import { decodeResponse, encodeInit, encodeOneString, peekId, type NameEntry, type SftpResponse } from './messages.js';
+import { decodeResponseParts, encodeInit, encodeOneString, peekId, type NameEntry, type SftpResponse } from './messages.js';
 import { protocolError } from './packet.js';
 import { displayPath } from './paths.js';
 
@@ -151,9 +151,16 @@ export class SftpSession {
     return v !== undefined && (version === undefined || v === version);
   }
 
-  #write(packet: Buffer): void {
+  #write(packet: Buffer | readonly Uint8Array[]): void {
     if (this.#error) return;
-    this.#transport.writable.write(packet);
+    const w = this.#transport.writable;
+    if (Buffer.isBuffer(packet)) {
+      w.write(packet);
+      return;
+    }
+    w.cork();
+    for (const part of packet) w.write(part);
+    w.uncork();
   }
 
   /** Arm the timeout and the abort signal of a request; `drop` forgets it when either fires. */
@@ -182,7 +189,7 @@ export class SftpSession {
   }
 
   /** Send the packet `build(id)` makes and resolve with the server's reply. */
-  request(build: (id: number) => Buffer, ctx: RequestContext): Promise<SftpResponse> {
+  request(build: (id: number) => Buffer | readonly Uint8Array[], ctx: RequestContext): Promise<SftpResponse> {
     if (this.#error) return Promise.reject(this.#closedError(ctx));
     if (this.#closing) return Promise.reject(new SftpError(ErrorCode.SFTP_CLOSED, `${describe(ctx)}: the SFTP session is closing`, where(ctx)));
     const id = this.#nextId;
@@ -209,18 +216,18 @@ export class SftpSession {
 
   #onData(chunk: Buffer): void {
     if (this.#error) return;
-    let packets: Buffer[];
+    let packets: Buffer[][];
     try {
-      packets = this.#framer.push(chunk);
+      packets = this.#framer.pushParts(chunk);
     } catch (e) {
       return this.#fatal(e as SftpError);
     }
     for (const payload of packets) {
       let m: SftpResponse;
       try {
-        m = decodeResponse(payload);
+        m = decodeResponseParts(payload);
       } catch (e) {
-        return this.#fatal(e as SftpError, peekId(payload));
+        return this.#fatal(e as SftpError, peekId(payload[0]!));
       }
       if (m.type === 'version') {
         const w = this.#versionWaiter;
@@ -311,7 +318,7 @@ export class SftpSession {
   // ---- typed replies ----
 
   /** A request answered by SSH_FXP_STATUS OK. */
-  async status(build: (id: number) => Buffer, ctx: RequestContext): Promise<void> {
+  async status(build: (id: number) => Buffer | readonly Uint8Array[], ctx: RequestContext): Promise<void> {
     const r = await this.request(build, ctx);
     if (r.type === 'status' && r.status === FX.OK) return;
     throw this.#unexpected(r, ctx, 'a status');
@@ -324,10 +331,10 @@ export class SftpSession {
     throw this.#unexpected(r, ctx, 'a handle');
   }
 
-  /** A read: the data, or null at end of file. */
-  async data(build: (id: number) => Buffer, ctx: RequestContext): Promise<Buffer | null> {
+  /** A read: the data (as the slices it arrived in), or null at end of file. */
+  async data(build: (id: number) => Buffer, ctx: RequestContext): Promise<Buffer[] | null> {
     const r = await this.request(build, ctx);
-    if (r.type === 'data') return r.data;
+    if (r.type === 'data') return r.more && r.more.length > 0 ? [r.data, ...r.more] : [r.data];
     if (r.type === 'status' && r.status === FX.EOF) return null;
     throw this.#unexpected(r, ctx, 'data');
   }

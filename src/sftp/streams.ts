@@ -60,7 +60,8 @@ export function createReadStream(sftp: Sftp, path: Buffer, o: ReadStreamOptions 
     async read() {
       try {
         const c = await reader!.read();
-        this.push(c);
+        if (c === null) this.push(null);
+        else for (const part of c) this.push(part);
       } catch (e) {
         this.destroy(e as Error);
       }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PacketFramer } from '../../src/sftp/framer.js';
-import { decodeResponse } from '../../src/sftp/messages.js';
+import { decodeResponse, decodeResponseParts } from '../../src/sftp/messages.js';
 import { decodeLimits, decodeStatVfs, decodeUsersGroups } from '../../src/sftp/extensions.js';
 import { SftpError } from '../../src/index.js';
 import { mulberry32 } from '../helpers/prng.js';
@@ -77,10 +77,12 @@ describe('fuzz: the response decoder', () => {
       check(() => {
         for (let at = 0; at < b.length; ) {
           const n = 1 + Math.floor(rnd() * 40);
-          for (const p of f.push(b.subarray(at, at + n))) {
-            expect(p.length).toBeGreaterThan(0);
-            expect(p.length).toBeLessThanOrEqual(4096);
-            check(() => decodeResponse(p));
+          for (const parts of f.pushParts(b.subarray(at, at + n))) {
+            const len = parts.reduce((k, p) => k + p.length, 0);
+            expect(len).toBeGreaterThan(0);
+            expect(len).toBeLessThanOrEqual(4096);
+            check(() => decodeResponse(Buffer.concat(parts)));
+            check(() => decodeResponseParts(parts));
           }
           at += n;
         }

@@ -14,6 +14,8 @@ import {
   encodeSetstat,
   encodeSymlink,
   encodeWrite,
+  encodeWriteParts,
+  decodeResponseParts,
 } from '../../src/sftp/messages.js';
 import { PacketReader, PacketWriter } from '../../src/sftp/packet.js';
 import { decodeLimits, decodeStatVfs, decodeUsersGroups } from '../../src/sftp/extensions.js';
@@ -64,6 +66,10 @@ describe('requests: exact bytes', () => {
     const h = Buffer.from([1, 2]);
     expect(hex(encodeRead(9, h, 2 ** 40 + 5, 32768))).toBe(pkt(`05 ${u32(9)} ${str(h)} ${u64(2 ** 40 + 5)} ${u32(32768)}`));
     expect(hex(encodeWrite(10, h, 3, Buffer.from('hi')))).toBe(pkt(`06 ${u32(10)} ${str(h)} ${u64(3)} ${str('hi')}`));
+    // The zero-copy form: the same bytes in two buffers.
+    const data = Buffer.from('x'.repeat(1000));
+    expect(Buffer.concat(encodeWriteParts(11, h, 2 ** 33, data)).equals(encodeWrite(11, h, 2 ** 33, data))).toBe(true);
+    expect(encodeWriteParts(11, h, 0, data)[1]).toBe(data);
   });
 
   it('one-string requests', () => {
@@ -185,6 +191,23 @@ describe('framing', () => {
     const f = new PacketFramer(1000);
     protocolError(() => f.push(Buffer.from('ffffffff', 'hex')), 'SFTP protocol error: the server sent a packet of 4294967295 bytes (the limit is 1000, and a packet has at least a type byte)');
     protocolError(() => new PacketFramer().push(Buffer.from('00000000', 'hex')), 'SFTP protocol error: the server sent a packet of 0 bytes (the limit is 4194304, and a packet has at least a type byte)');
+  });
+});
+
+describe('a DATA packet in slices (no copy)', () => {
+  it('gives the data as the slices it came in; other packets are joined', () => {
+    const whole = payload(`67 ${u32(9)} ${str('abcdefgh')}`);
+    for (const cut of [1, 5, 9, 10, 14]) {
+      const parts = [whole.subarray(0, cut), whole.subarray(cut, 15), whole.subarray(15)].filter((p) => p.length > 0);
+      const m = decodeResponseParts(parts);
+      expect(m.type).toBe('data');
+      if (m.type !== 'data') return;
+      expect(m.id).toBe(9);
+      expect(Buffer.concat([m.data, ...(m.more ?? [])]).toString()).toBe('abcdefgh');
+    }
+    expect(decodeResponseParts([payload(`66 ${u32(1)}`), payload(str('h'))])).toEqual({ type: 'handle', id: 1, handle: Buffer.from('h') });
+    protocolError(() => decodeResponseParts([payload(`67 ${u32(1)} 00000009`), payload('6162')]), 'SFTP protocol error: packet too short: a string of 9 bytes needs 9 bytes at offset 9, the packet has 11');
+    protocolError(() => decodeResponseParts([payload(`67 ${u32(1)} 00000001`), payload('6162')]), 'SFTP protocol error: 1 unexpected bytes after a data packet');
   });
 });
 
