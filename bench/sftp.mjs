@@ -69,6 +69,7 @@ async function main() {
   sftp = await ssh.sftp();
   peer = new SftpClient();
   await peer.connect({ host: server.host, port: server.port, username: BENCH_USER, privateKey: readFileSync(server.keyPath) });
+  peer.client.setMaxListeners(0); // ssh2-sftp-client adds listeners per call: 10,000 stats at once would warn
   try {
     const variants = {
       L: { get: () => sftp.fastGet(src, dst), put: () => sftp.fastPut(src, dst) },
