@@ -184,3 +184,16 @@ describe('processes', () => {
     expect(statSync(remote).isDirectory()).toBe(true);
   });
 });
+
+describe('status mapping', () => {
+  it('an extended request the server does not know: OP_UNSUPPORTED is ENOTSUP', async () => {
+    const { encodeExtended } = await import('../../src/sftp/messages.js');
+    await using sftp = await ssh.sftp();
+    const e = await rejection(sftp.session.status((id) => encodeExtended(id, 'no-such-request@example.com'), { operation: 'no-such-request@example.com' }));
+    expect(e.code).toBe('OSSH_SFTP_STATUS');
+    expect(e.syscallCode).toBe('ENOTSUP');
+    expect(e.statusName).toBe('OP_UNSUPPORTED');
+    expect(e.status).toBe(8);
+    expect((await sftp.stat(remote)).isDirectory()).toBe(true);
+  });
+});
