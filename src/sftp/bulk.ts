@@ -135,25 +135,33 @@ export async function fastPut(sftp: Sftp, local: string | Buffer, remote: Buffer
     if (start > 0) await fh.truncate(start, o);
     const prog = progress(local.toString(), st.size, start, o?.onProgress);
     const w = new ChunkWriter(sftp.session, fh.handle, { operation: 'fastPut', path: remote, signal: o?.signal, timeout: o?.timeout }, p.concurrency);
-    // Local reads in big blocks, the next one read while the current one is sent.
+    // Local reads in big blocks, the next one read while the current one is sent. The WRITE
+    // requests send slices of the blocks as they are, so a block is reused only once the
+    // server has acknowledged every write from it (fresh memory is slow to touch).
     const block = Math.max(p.chunkSize, Math.min(8 * 1024 * 1024, Math.ceil((4 * 1024 * 1024) / p.chunkSize) * p.chunkSize));
+    const ring = Array.from({ length: Math.ceil((p.concurrency * p.chunkSize) / block) + 2 }, () => ({ buf: undefined as Buffer | undefined, acked: Promise.resolve() }));
+    let slot = 0;
     const readBlock = (pos: number) => {
-      const r = input.read(Buffer.allocUnsafe(block), 0, block, pos).then((x) => x.buffer.subarray(0, x.bytesRead));
+      const s = ring[slot]!;
+      slot = (slot + 1) % ring.length;
+      const r = s.acked.then(() => input.read((s.buf ??= Buffer.allocUnsafe(block)), 0, block, pos)).then((x) => ({ s, data: x.buffer.subarray(0, x.bytesRead) }));
       r.catch(() => {}); // awaited below; not an unhandled rejection if a write fails first
       return r;
     };
     let at = start;
     let next = readBlock(at);
     for (;;) {
-      const buf = await next;
-      if (buf.length === 0) break;
-      next = readBlock(at + buf.length);
-      for (let i = 0; i < buf.length; i += p.chunkSize) {
-        const piece = buf.subarray(i, Math.min(buf.length, i + p.chunkSize));
-        await w.write(at, piece);
+      const { s, data } = await next;
+      if (data.length === 0) break;
+      next = readBlock(at + data.length);
+      const acks: Array<Promise<unknown>> = [];
+      for (let i = 0; i < data.length; i += p.chunkSize) {
+        const piece = data.subarray(i, Math.min(data.length, i + p.chunkSize));
+        acks.push((await w.write(at, piece)).acked);
         at += piece.length;
         prog.add(piece.length);
       }
+      s.acked = Promise.all(acks).then(() => undefined, () => undefined);
     }
     await w.flush();
     prog.done();

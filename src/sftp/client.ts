@@ -2,7 +2,8 @@ import type { Readable, Writable } from 'node:stream';
 import { writeAttrs, type Attributes } from './attrs.js';
 import { EXT, FX, FXF, FXP } from './constants.js';
 import { appendFile, readFile, writeFile, type ReadFileOptions, type WriteFileOptions } from './contents.js';
-import { decodeLimits, decodeStatVfs, decodeUsersGroups, type SftpLimits } from './extensions.js';
+import type { SftpLimits } from './extensions.js';
+import { copyFile, homeDirectory, idsToNames, statvfs } from './extension-ops.js';
 import { openFlags, SftpFileHandle, toSeconds, type RequestOptions } from './file-handle.js';
 import { checkDir, checkFast, downloadDir, fastGet, fastPut, uploadDir, type DirTransferOptions, type FastTransferOptions } from './bulk.js';
 import type { Pipelining } from './io.js';
@@ -363,35 +364,17 @@ export class Sftp implements AsyncDisposable {
 
   /** A user's home directory (the session's user when `user` is empty) (home-directory). */
   homeDirectory(user = '', o?: RequestOptions): Promise<string> {
-    return (async () => {
-      if (!this.session.has(EXT.HOME_DIRECTORY)) throw unsupported('homeDirectory', EXT.HOME_DIRECTORY);
-      const entries = await this.session.names((id) => encodeExtended(id, EXT.HOME_DIRECTORY, (w) => w.string(user)), ctxOf('homeDirectory', undefined, o));
-      if (!entries || entries.length !== 1) throw new SftpError(ErrorCode.SFTP_PROTOCOL, 'SFTP protocol error: home-directory expects one name', { operation: 'homeDirectory' });
-      return entries[0]!.filename.toString('utf8');
-    })();
+    return homeDirectory(this, user, o);
   }
 
   /** User and group names of numeric ids ('' when unknown) (users-groups-by-id@openssh.com). */
   idsToNames(uids: readonly number[], gids: readonly number[], o?: RequestOptions): Promise<{ users: string[]; groups: string[] }> {
-    return (async () => {
-      if (!this.session.has(EXT.USERS_GROUPS_BY_ID)) throw unsupported('idsToNames', EXT.USERS_GROUPS_BY_ID);
-      const list = (ids: readonly number[]) => {
-        const b = Buffer.alloc(ids.length * 4);
-        ids.forEach((v, i) => b.writeUInt32BE(v, i * 4));
-        return b;
-      };
-      const data = await this.session.extended((id) => encodeExtended(id, EXT.USERS_GROUPS_BY_ID, (w) => w.string(list(uids)).string(list(gids))), ctxOf('idsToNames', undefined, o));
-      return decodeUsersGroups(data);
-    })();
+    return idsToNames(this, uids, gids, o);
   }
 
   /** statvfs(2) of the file system holding `path` (statvfs@openssh.com). */
   statvfs(path: SftpPath, o?: RequestOptions): Promise<SftpStatVfs> {
-    const p = pathBytes(path, 'path', 'statvfs');
-    return (async () => {
-      if (!this.session.has(EXT.STATVFS)) throw unsupported('statvfs', EXT.STATVFS, p);
-      return decodeStatVfs(await this.session.extended((id) => encodeExtended(id, EXT.STATVFS, (w) => w.string(p)), ctxOf('statvfs', p, o)));
-    })();
+    return statvfs(this, pathBytes(path, 'path', 'statvfs'), o);
   }
 
   // ---- files ----
@@ -420,18 +403,7 @@ export class Sftp implements AsyncDisposable {
    * false` fails with `EEXIST` when `dest` exists.
    */
   copyFile(src: SftpPath, dest: SftpPath, o?: RequestOptions & { overwrite?: boolean }): Promise<void> {
-    const a = pathBytes(src, 'src', 'copyFile');
-    const b = pathBytes(dest, 'dest', 'copyFile');
-    return (async () => {
-      if (!this.session.has(EXT.COPY_DATA)) throw unsupported('copyFile', EXT.COPY_DATA, a);
-      await using from = await this.open(a, 'r', undefined, o);
-      const st = await from.stat(o);
-      await using to = await this.open(b, o?.overwrite === false ? 'wx' : 'w', (st.mode ?? 0o644) & 0o7777, o);
-      await this.session.status(
-        (id) => encodeExtended(id, EXT.COPY_DATA, (w) => w.string(from.handle).u64(0).u64(0).string(to.handle).u64(0)),
-        ctxOf('copyFile', a, o, b),
-      );
-    })();
+    return copyFile(this, pathBytes(src, 'src', 'copyFile'), pathBytes(dest, 'dest', 'copyFile'), o);
   }
 
   /** A whole file (a Buffer, or a string with `encoding`), read with many requests in flight. */

@@ -104,8 +104,12 @@ export class ChunkWriter {
     private readonly concurrency: number,
   ) {}
 
-  /** Queue a write of `data` at `offset`; resolves once there is room for another. */
-  async write(offset: number, data: Uint8Array): Promise<void> {
+  /**
+   * Queue a write of `data` at `offset`; resolves once there is room for another, with
+   * `acked`, a promise that settles when this write is acknowledged (it never rejects: failures are
+   * thrown by the next `write()` or `flush()`).
+   */
+  async write(offset: number, data: Uint8Array): Promise<{ acked: Promise<void> }> {
     if (this.#failed) throw this.#error;
     while (this.#inFlight.size >= this.concurrency) {
       await Promise.race(this.#inFlight);
@@ -119,6 +123,7 @@ export class ChunkWriter {
       },
     );
     this.#inFlight.add(p);
+    return { acked: p };
   }
 
   /** Wait for every write; throws the first failure. */
