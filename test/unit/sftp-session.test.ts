@@ -161,3 +161,15 @@ describe('SFTP session over a scripted channel', () => {
     expect(e.message).toBe('SFTP protocol error: the server speaks SFTP version 2; version 3 is needed');
   });
 });
+
+describe('SftpError', () => {
+  it('is an OpenSSHError with the SFTP fields', async () => {
+    const { OpenSSHError, ErrorCode } = await import('../../src/index.js');
+    const e = new SftpError(ErrorCode.SFTP_STATUS, 'ENOENT: stat "/x" failed', { operation: 'stat', path: '/x', status: 2, statusName: 'NO_SUCH_FILE', serverMessage: 'No such file', syscallCode: 'ENOENT', host: 'h' });
+    expect(e).toBeInstanceOf(OpenSSHError);
+    expect(e).toBeInstanceOf(Error);
+    expect(e.name).toBe('SftpError');
+    expect(e.code).toBe('OSSH_SFTP_STATUS');
+    expect([e.operation, e.path, e.status, e.statusName, e.serverMessage, e.syscallCode, e.host, e.destination]).toEqual(['stat', '/x', 2, 'NO_SUCH_FILE', 'No such file', 'ENOENT', 'h', undefined]);
+  });
+});
