@@ -84,6 +84,8 @@ export async function fastGet(sftp: Sftp, remote: Buffer, local: string | Buffer
   let start = 0;
   if (o?.resume === true) start = await statLocal(local).then((s) => s.size, () => 0);
   else if (typeof o?.resume === 'number') start = o.resume;
+  // A target longer than the source is cut to the source's size, not extended.
+  if (st.size !== undefined) start = Math.min(start, st.size);
   const out = await openLocal(local, start > 0 ? fsc.O_WRONLY | fsc.O_CREAT : 'w', o?.mode ?? (st.mode ?? 0o644) & 0o777);
   try {
     if (start > 0) await out.truncate(start);
@@ -131,6 +133,7 @@ export async function fastPut(sftp: Sftp, local: string | Buffer, remote: Buffer
         throw e;
       });
     } else if (typeof o?.resume === 'number') start = o.resume;
+    start = Math.min(start, st.size);
     await using fh = await sftp.open(remote, start > 0 ? 'r+' : 'w', o?.mode ?? st.mode & 0o777, o);
     if (start > 0) await fh.truncate(start, o);
     const prog = progress(local.toString(), st.size, start, o?.onProgress);

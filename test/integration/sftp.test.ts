@@ -377,6 +377,14 @@ describe.each(SERVERS)('SFTP over $name', ({ name, options }) => {
     writeFileSync(r, data.subarray(0, 777));
     await sftp.fastPut(lsrc, r, { resume: true });
     expect(sha(readFileSync(r))).toBe(sha(data));
+    // A target longer than the source is cut to the source's size.
+    writeFileSync(ldst, Buffer.concat([data, Buffer.from('extra')]));
+    await sftp.fastGet(r, ldst, { resume: true });
+    expect(sha(readFileSync(ldst))).toBe(sha(data));
+    // From a given offset: the bytes before it are kept as they are.
+    writeFileSync(ldst, Buffer.alloc(10));
+    await sftp.fastGet(r, ldst, { resume: 10 });
+    expect(readFileSync(ldst).subarray(10).equals(data.subarray(10))).toBe(true);
     expect(() => sftp.fastGet(r, ldst, { concurrency: 0 })).toThrow("option 'concurrency' of fastGet() must be an integer from 1 to 1024, received 0");
   });
 
