@@ -74,6 +74,25 @@ export function unsupported(operation: string, extension: string, path?: Uint8Ar
   });
 }
 
+/** Per signal, the requests waiting on it: one 'abort' listener per signal, however many requests share it. */
+const watchers = new WeakMap<AbortSignal, Set<() => void>>();
+
+/** Call `fn` when `signal` aborts; returns the function that stops watching. */
+function watchAbort(signal: AbortSignal, fn: () => void): () => void {
+  let set = watchers.get(signal);
+  if (!set) {
+    const fresh = new Set<() => void>();
+    watchers.set(signal, (set = fresh));
+    signal.addEventListener('abort', () => {
+      watchers.delete(signal);
+      for (const f of [...fresh]) f();
+    }, { once: true });
+  }
+  const s = set;
+  s.add(fn);
+  return () => void s.delete(fn);
+}
+
 /** Options of {@link SftpSession.start}. */
 export interface SessionOptions {
   maxPacketLength?: number | undefined;
@@ -168,9 +187,10 @@ export class SftpSession {
     const { signal, timeout } = p.ctx;
     if (!signal && timeout === undefined) return;
     let timer: NodeJS.Timeout | undefined;
+    let unwatch: (() => void) | undefined;
     const cleanup = () => {
       if (timer) clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      unwatch?.();
     };
     const fail = (e: Error) => {
       cleanup();
@@ -179,7 +199,7 @@ export class SftpSession {
     };
     const onAbort = () => fail(new AbortError(`the SFTP request ${describe(p.ctx)} was aborted: ${String(signal!.reason)}`, { cause: signal!.reason }));
     if (signal?.aborted) return onAbort();
-    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal) unwatch = watchAbort(signal, onAbort);
     if (timeout !== undefined) {
       timer = setTimeout(() => fail(new TimeoutError('deadline', timeout, `the SFTP request ${describe(p.ctx)} got no reply within ${timeout} ms (timeout)`)), timeout);
     }
