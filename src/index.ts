@@ -31,6 +31,9 @@ export {
   SlaveError,
   TimeoutError,
   TransferError,
+  SftpError,
+  type SftpErrorCode,
+  type SftpErrorDetails,
   type ErrorCodeValue,
   type ErrorDetails,
   type MasterFailureReason,
@@ -65,3 +68,14 @@ export {
   type TransferResult,
   type RsyncOptionValue,
 } from './transfer/index.js';
+export { Sftp, type ReaddirOptions, type NameEncoding, type SftpClientSettings } from './sftp/client.js';
+export { SftpFileHandle, type RequestOptions as SftpRequestOptions } from './sftp/file-handle.js';
+export { SftpStats, SftpDirent, type SftpStatVfs } from './sftp/stats.js';
+export { sftpOverTransport, type SftpOptions } from './sftp/open.js';
+export type { SftpTransport } from './sftp/session.js';
+export type { SftpPath } from './sftp/paths.js';
+export type { SftpLimits } from './sftp/extensions.js';
+export type { Attributes as SftpAttributes } from './sftp/attrs.js';
+export type { ReadFileOptions, WriteFileOptions } from './sftp/contents.js';
+export type { ReadStreamOptions, WriteStreamOptions } from './sftp/streams.js';
+export type { FastTransferOptions, DirTransferOptions } from './sftp/bulk.js';

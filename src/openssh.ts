@@ -16,6 +16,8 @@ import { cancelForward, openForward, type PortForward } from './tunnel/forward.j
 import { normalizeForward, type ForwardOptions } from './tunnel/options.js';
 import { tunnelCall, type CaptureTunnelOptions, type TunnelOptions } from './tunnel/tunnel.js';
 import type { SshConfiguration } from './auth/ssh-config.js';
+import { openSftp, type SftpOptions } from './sftp/open.js';
+import type { Sftp } from './sftp/client.js';
 
 /** Options of `waitForMaster()`. */
 export interface WaitForMasterOptions {
@@ -548,5 +550,22 @@ export class OpenSSH implements AsyncDisposable {
    */
   sshConfiguration(): Promise<SshConfiguration> {
     return this.#master.configuration();
+  }
+
+  // --- SFTP (src/sftp/, docs/sftp.md) ---
+
+  /**
+   * An SFTP client over the master: one `ssh -s sftp` channel for the whole session, many
+   * requests in flight, Node's `fs/promises` vocabulary (`stat`, `readdir`, `readFile`,
+   * `writeFile`, `open`, `rename`...) plus `fastGet`/`fastPut`. Rejects with an SftpError
+   * when the server does not speak SFTP version 3. See docs/sftp.md.
+   *
+   * ```ts
+   * await using sftp = await ssh.sftp();
+   * for (const e of await sftp.readdir('/var/log', { withFileTypes: true })) console.log(e.name, e.stats.size);
+   * ```
+   */
+  sftp(options?: SftpOptions): Promise<Sftp> {
+    return this.#track(openSftp((cmd, o) => this.open2(cmd, o), options));
   }
 }

@@ -34,6 +34,14 @@ export const ErrorCode = {
   PTY_UNAVAILABLE: 'OSSH_PTY_UNAVAILABLE',
   /** scp or rsync failed (non-zero exit, killed, or no local file matched the sources). */
   TRANSFER_FAILED: 'OSSH_TRANSFER_FAILED',
+  /** An SFTP request failed with a status from the server (see `SftpError.syscallCode`: `ENOENT`, `EACCES`...). */
+  SFTP_STATUS: 'OSSH_SFTP_STATUS',
+  /** The SFTP server sent something that is not SFTP version 3 (malformed or oversized packet). */
+  SFTP_PROTOCOL: 'OSSH_SFTP_PROTOCOL',
+  /** The SFTP server does not offer the extension an operation needs. */
+  SFTP_UNSUPPORTED: 'OSSH_SFTP_UNSUPPORTED',
+  /** The SFTP session is closed or its channel died: every pending request fails with this. */
+  SFTP_CLOSED: 'OSSH_SFTP_CLOSED',
 } as const;
 
 /** One of the {@link ErrorCode} values. */
@@ -258,3 +266,57 @@ export class ForwardError extends OpenSSHError {
   }
 }
 Object.defineProperty(ForwardError.prototype, 'name', { value: 'ForwardError', writable: true });
+
+/** Which SFTP failure a {@link SftpError} is. */
+export type SftpErrorCode =
+  | typeof ErrorCode.SFTP_STATUS
+  | typeof ErrorCode.SFTP_PROTOCOL
+  | typeof ErrorCode.SFTP_UNSUPPORTED
+  | typeof ErrorCode.SFTP_CLOSED;
+
+/** Fields of a {@link SftpError} beyond {@link ErrorDetails}. */
+export interface SftpErrorDetails extends ErrorDetails {
+  /** The client method or request that failed (`stat`, `open`, `posix-rename@openssh.com`...). */
+  operation?: string | undefined;
+  /** The remote path concerned (a Buffer when it is not valid UTF-8). */
+  path?: string | Buffer | undefined;
+  /** The second path of a two-path operation (rename, symlink, hardlink, copy). */
+  destination?: string | Buffer | undefined;
+  /** The SFTP status number (`SSH_FX_*`), for `OSSH_SFTP_STATUS`. */
+  status?: number | undefined;
+  /** The status's name (`NO_SUCH_FILE`, `PERMISSION_DENIED`, `FAILURE`...). */
+  statusName?: string | undefined;
+  /** The server's own error message. */
+  serverMessage?: string | undefined;
+  /** The Node-style error code the status stands for (`ENOENT`, `EACCES`, `EEXIST`...). */
+  syscallCode?: string | undefined;
+}
+
+/**
+ * An SFTP operation failed. `code` says how: `OSSH_SFTP_STATUS` (the server refused the
+ * request: `syscallCode` gives the Node-style `ENOENT`, `EACCES`, `EEXIST`... and `status`
+ * the SFTP number), `OSSH_SFTP_UNSUPPORTED` (the server lacks the extension),
+ * `OSSH_SFTP_PROTOCOL` (the server broke the protocol) or `OSSH_SFTP_CLOSED` (the session is
+ * closed or its channel died; `cause` holds the ssh process's error when there is one).
+ */
+export class SftpError extends OpenSSHError {
+  declare readonly code: SftpErrorCode;
+  readonly operation: string | undefined;
+  readonly path: string | Buffer | undefined;
+  readonly destination: string | Buffer | undefined;
+  readonly status: number | undefined;
+  readonly statusName: string | undefined;
+  readonly serverMessage: string | undefined;
+  readonly syscallCode: string | undefined;
+  constructor(code: SftpErrorCode, message: string, details: SftpErrorDetails = {}) {
+    super(code, message, details);
+    this.operation = details.operation;
+    this.path = details.path;
+    this.destination = details.destination;
+    this.status = details.status;
+    this.statusName = details.statusName;
+    this.serverMessage = details.serverMessage;
+    this.syscallCode = details.syscallCode;
+  }
+}
+Object.defineProperty(SftpError.prototype, 'name', { value: 'SftpError', writable: true });

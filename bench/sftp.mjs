@@ -1,0 +1,157 @@
+// SFTP throughput of openssh-mux's client against OpenSSH's `sftp` command and ssh2-sftp-client.
+//
+//   one SIZE file, get and put:
+//     (L) the library:        await sftp.fastGet(src, dst) / fastPut, over the master (`ssh -s sftp`)
+//     (h) OpenSSH by hand:    bash -c 'sftp -q -b batch -o ControlPath=<ctl> -P <port> user@host'
+//                             with `get src dst` / `put src dst` in the batch file, same master
+//     (s) ssh2-sftp-client:   await client.fastGet(src, dst) / fastPut, its own connection
+//                             (pure-JS SSH, same key), default options
+//   and 10,000 `stat` calls issued at once (pipelined) on one session, library vs ssh2-sftp-client.
+//
+// Ratios are throughput(L) / throughput(peer) = median time(peer) / median time(L). Target:
+// at least 1.0 against both. The sshd is on this machine (loopback), so the "remote" side is a
+// local directory; each copy is removed after its run, followed by an untimed `sync`.
+//
+// Usage: npm run bench   (runs the other benchmarks, then this file)
+//   BENCH_SFTP_MIB=512    size of the file in MiB (default 512)
+//   BENCH_SFTP_REPS=3     runs per variant and direction (default 3), interleaved
+//   BENCH_SFTP_STATS=10000 stat calls (default 10000)
+
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import SftpClient from 'ssh2-sftp-client';
+import { BENCH_USER, benchRun, envInt, median, MiB } from './common.mjs';
+
+const SIZE_MIB = envInt('BENCH_SFTP_MIB', 512);
+const SIZE = SIZE_MIB * MiB;
+const REPS = envInt('BENCH_SFTP_REPS', 3);
+const STATS = envInt('BENCH_SFTP_STATS', 10000);
+const TARGET = 1.0;
+
+const bench = benchRun();
+let work;
+let peer;
+let sftp;
+bench.onCleanup(() => {
+  if (!work) return undefined;
+  rmSync(work, { recursive: true, force: true });
+  return existsSync(work) ? `temp dir left behind: ${work}` : undefined;
+});
+
+/** SIZE bytes of incompressible data: a 16 MiB random block, repeated. */
+function makeSource(path) {
+  const block = randomBytes(16 * MiB);
+  const fd = openSync(path, 'w', 0o644);
+  try {
+    for (let left = SIZE; left > 0; left -= block.length) writeSync(fd, block, 0, Math.min(block.length, left));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function main() {
+  const started = performance.now();
+  const up = await bench.start();
+  if (!up) return undefined;
+  const { server, ssh } = up;
+
+  work = mkdtempSync(join(tmpdir(), 'openssh-mux-bench-sftp-'));
+  chmodSync(work, 0o777); // the benchmark user writes its copies here
+  const src = join(work, 'source.bin');
+  makeSource(src);
+  chmodSync(src, 0o644);
+  const dst = join(work, 'copy.bin');
+  const batch = join(work, 'batch');
+
+  sftp = await ssh.sftp();
+  peer = new SftpClient();
+  await peer.connect({ host: server.host, port: server.port, username: BENCH_USER, privateKey: readFileSync(server.keyPath) });
+  peer.client.setMaxListeners(0); // ssh2-sftp-client adds listeners per call: 10,000 stats at once would warn
+  try {
+    const variants = {
+      L: { get: () => sftp.fastGet(src, dst), put: () => sftp.fastPut(src, dst) },
+      s: { get: () => peer.fastGet(src, dst), put: () => peer.fastPut(src, dst) },
+    };
+    const run = async (dir, variant) => {
+      rmSync(dst, { force: true });
+      let ms;
+      if (variant === 'h') {
+        writeFileSync(batch, `${dir} "${src}" "${dst}"\n`);
+        ms = await bench.timeBash('sftp -q -b "$3" -o ControlPath="$1" -P "$2" "$4" >/dev/null', [ssh.ctlPath, String(server.port), batch, `${BENCH_USER}@${server.host}`]);
+      } else {
+        const t0 = performance.now();
+        await variants[variant][dir]();
+        ms = performance.now() - t0;
+      }
+      const size = statSync(dst).size;
+      if (size !== SIZE) throw new Error(`${dir} ${variant} copied ${size} bytes, expected ${SIZE}`);
+      rmSync(dst, { force: true });
+      spawnSync('sync');
+      return ms;
+    };
+
+    const times = {};
+    for (const d of ['get', 'put']) for (const v of ['L', 'h', 's']) times[`${d} ${v}`] = [];
+    await run('get', 'h'); // warm-up: page cache, sshd
+    const orders = [['L', 'h', 's'], ['h', 's', 'L'], ['s', 'L', 'h']];
+    for (let i = 0; i < REPS; i++) {
+      for (const d of ['get', 'put']) {
+        for (const v of orders[i % 3]) {
+          if (bench.interrupted) return undefined;
+          times[`${d} ${v}`].push(await run(d, v));
+        }
+      }
+    }
+
+    // Pipelined stats: all issued at once, on one session each.
+    const statRun = async (fn) => {
+      const t0 = performance.now();
+      await Promise.all(Array.from({ length: STATS }, () => fn(src)));
+      return performance.now() - t0;
+    };
+    await statRun((p) => sftp.stat(p));
+    await statRun((p) => peer.stat(p));
+    const statL = [];
+    const statS = [];
+    for (let i = 0; i < REPS; i++) {
+      statL.push(await statRun((p) => sftp.stat(p)));
+      statS.push(await statRun((p) => peer.stat(p)));
+    }
+
+    const cpu = cpus();
+    const v = spawnSync('ssh', ['-V'], { encoding: 'utf8' });
+    const peerVersion = JSON.parse(readFileSync(new URL('../node_modules/ssh2-sftp-client/package.json', import.meta.url), 'utf8')).version;
+    console.log(`openssh-mux SFTP: ${SIZE_MIB} MiB each way, fastGet/fastPut vs OpenSSH's sftp (same master) and ssh2-sftp-client (own connection), loopback sshd`);
+    console.log(`  OpenSSH : ${(v.stderr || v.stdout).trim()}`);
+    console.log(`  ssh2-sftp-client ${peerVersion}; Node ${process.version}`);
+    console.log(`  CPU     : ${cpu.length} x ${cpu[0]?.model?.trim() ?? '?'} (load avg at end ${loadavg().map((x) => x.toFixed(2)).join(' ')})`);
+    console.log(`  runs    : ${REPS} per variant after 1 warm-up, interleaved; library chunk ${sftp.settings.chunkSize} B x ${sftp.settings.concurrency} in flight`);
+    console.log('');
+    console.log(`  ${'dir'.padEnd(5)}${'L MiB/s'.padStart(9)}${'sftp MiB/s'.padStart(12)}${'ssh2 MiB/s'.padStart(12)}${'L/sftp'.padStart(9)}${'L/ssh2'.padStart(9)}`);
+    let ok = true;
+    const rate = (ms) => (SIZE_MIB * 1000) / ms;
+    for (const d of ['get', 'put']) {
+      const [l, h, s] = ['L', 'h', 's'].map((x) => median(times[`${d} ${x}`]));
+      const rh = h / l;
+      const rs = s / l;
+      ok &&= rh >= TARGET && rs >= TARGET;
+      console.log(
+        `  ${d.padEnd(5)}${rate(l).toFixed(0).padStart(9)}${rate(h).toFixed(0).padStart(12)}${rate(s).toFixed(0).padStart(12)}${rh.toFixed(3).padStart(9)}${rs.toFixed(3).padStart(9)}  ${rh >= TARGET && rs >= TARGET ? 'PASS' : 'FAIL'}`,
+      );
+    }
+    const opsL = (STATS * 1000) / median(statL);
+    const opsS = (STATS * 1000) / median(statS);
+    console.log(`  stat x${STATS} pipelined: library ${opsL.toFixed(0)} ops/s, ssh2-sftp-client ${opsS.toFixed(0)} ops/s, ratio ${(opsL / opsS).toFixed(3)}`);
+    console.log(`  (ratios: throughput of the library / the peer; target >= ${TARGET})`);
+    console.log(`  run took ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    return ok;
+  } finally {
+    await sftp.close().catch(() => {});
+    await peer.end().catch(() => {});
+  }
+}
+
+await bench.finish(main);

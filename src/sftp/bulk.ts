@@ -1,0 +1,239 @@
+import { constants as fsc } from 'node:fs';
+import { lstat, mkdir, open as openLocal, readdir, readlink, stat as statLocal, symlink } from 'node:fs/promises';
+import type { TransferProgress } from '../transfer/progress.js';
+import type { Sftp } from './client.js';
+import type { RequestOptions } from './file-handle.js';
+import { byteLength, ChunkReader, ChunkWriter, type Pipelining } from './io.js';
+import { displayPath, isUtf8, joinBytes } from './paths.js';
+import { SftpError } from '../errors/index.js';
+
+/** Options of `fastGet()` / `fastPut()`. */
+export interface FastTransferOptions extends RequestOptions {
+  /** Requests kept in flight (default 64). */
+  concurrency?: number;
+  /** Bytes per request (default: what the server allows, up to 255 KiB; 32 KiB without limits@openssh.com). */
+  chunkSize?: number;
+  /** Progress reports, the shape scp/rsync transfers give: bytes, totalBytes, percent, rate, done. */
+  onProgress?: (p: TransferProgress) => void;
+  /**
+   * Go on from where an earlier, interrupted transfer stopped: the bytes the target already
+   * has (its size) are kept, the rest is copied. `true` for that; a number to start at that offset.
+   */
+  resume?: boolean | number;
+  /** Permission bits of the file created (default: the source's). */
+  mode?: number;
+}
+
+/** Options of `downloadDir()` / `uploadDir()`. */
+export interface DirTransferOptions extends FastTransferOptions {
+  /**
+   * Which entries to copy: called with the path relative to the top (always `/`-separated;
+   * a Buffer for a remote name that is not UTF-8) and whether it is a directory. A directory
+   * left out is not descended into.
+   */
+  filter?: (relativePath: string | Buffer, isDirectory: boolean) => boolean;
+  /** Files copied at the same time (default 4). */
+  parallel?: number;
+}
+
+function count(method: string, name: string, v: unknown, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new TypeError(`option '${name}' of ${method}() must be an integer from ${min} to ${max}, received ${String(v)}`);
+  return v;
+}
+
+/** Check fastGet/fastPut's options at once; the pipelining they ask for. */
+export function checkFast(sftp: Sftp, method: string, o: FastTransferOptions | undefined): Pipelining {
+  const concurrency = count(method, 'concurrency', o?.concurrency, 1, 1024) ?? sftp.settings.concurrency;
+  const chunkSize = count(method, 'chunkSize', o?.chunkSize, 1, 16 * 1024 * 1024) ?? sftp.settings.chunkSize;
+  if (o?.onProgress !== undefined && typeof o.onProgress !== 'function') throw new TypeError(`option 'onProgress' of ${method}() must be a function, received ${typeof o.onProgress}`);
+  if (o?.resume !== undefined && typeof o.resume !== 'boolean') count(method, 'resume', o.resume, 0, Number.MAX_SAFE_INTEGER);
+  return { concurrency, chunkSize };
+}
+
+/** Progress reports at most every 100 ms, plus the last one. */
+function progress(file: string, total: number | undefined, start: number, cb?: (p: TransferProgress) => void) {
+  const t0 = Date.now();
+  let last = 0;
+  let bytes = start;
+  const emit = (done: boolean) => {
+    const secs = (Date.now() - t0) / 1000;
+    const percent = total ? Math.min(100, Math.floor((bytes * 100) / total)) : total === 0 ? 100 : undefined;
+    cb!({ file, bytes, totalBytes: total, percent, rate: secs > 0 ? Math.round((bytes - start) / secs) : undefined, done });
+  };
+  return {
+    add(n: number) {
+      bytes += n;
+      if (!cb) return;
+      const now = Date.now();
+      if (now - last >= 100) {
+        last = now;
+        emit(false);
+      }
+    },
+    done() {
+      if (cb) emit(true);
+    },
+  };
+}
+
+/** fastGet(): pipelined reads into a local file (positional writes). */
+export async function fastGet(sftp: Sftp, remote: Buffer, local: string | Buffer, o: FastTransferOptions | undefined, p: Pipelining): Promise<void> {
+  await using fh = await sftp.open(remote, 'r', undefined, o);
+  const st = await fh.stat(o);
+  let start = 0;
+  if (o?.resume === true) start = await statLocal(local).then((s) => s.size, () => 0);
+  else if (typeof o?.resume === 'number') start = o.resume;
+  // A target longer than the source is cut to the source's size, not extended.
+  if (st.size !== undefined) start = Math.min(start, st.size);
+  const out = await openLocal(local, start > 0 ? fsc.O_WRONLY | fsc.O_CREAT : 'w', o?.mode ?? (st.mode ?? 0o644) & 0o777);
+  try {
+    if (start > 0) await out.truncate(start);
+    const prog = progress(String(displayPath(remote)), st.size, start, o?.onProgress);
+    const reader = new ChunkReader(sftp.session, fh.handle, { operation: 'fastGet', path: remote, signal: o?.signal, timeout: o?.timeout }, p, start);
+    // Local writes go through libuv's thread pool: one at a time, each taking every chunk
+    // that arrived meanwhile (a busy machine makes each trip slow, so make few of them).
+    let at = start;
+    let batch: Buffer[] = [];
+    let batchAt = start;
+    let writing: Promise<unknown> | undefined;
+    const flush = (): Promise<unknown> => {
+      const chunks = batch;
+      const pos = batchAt;
+      batch = [];
+      batchAt = at;
+      return out.writev(chunks, pos);
+    };
+    for (let c = await reader.read(); c !== null; c = await reader.read()) {
+      const n = byteLength(c);
+      batch.push(...c);
+      at += n;
+      prog.add(n);
+      if (!writing) {
+        writing = flush().finally(() => (writing = undefined));
+      } else if (at - batchAt > 32 * 1024 * 1024) await writing;
+    }
+    await writing;
+    if (batch.length > 0) await flush();
+    prog.done();
+  } finally {
+    await out.close();
+  }
+}
+
+/** fastPut(): a local file read in chunks, written with pipelined requests. */
+export async function fastPut(sftp: Sftp, local: string | Buffer, remote: Buffer, o: FastTransferOptions | undefined, p: Pipelining): Promise<void> {
+  const input = await openLocal(local, 'r');
+  try {
+    const st = await input.stat();
+    let start = 0;
+    if (o?.resume === true) {
+      start = await sftp.stat(remote, o).then((s) => s.size ?? 0, (e: unknown) => {
+        if (e instanceof SftpError && e.syscallCode === 'ENOENT') return 0;
+        throw e;
+      });
+    } else if (typeof o?.resume === 'number') start = o.resume;
+    start = Math.min(start, st.size);
+    await using fh = await sftp.open(remote, start > 0 ? 'r+' : 'w', o?.mode ?? st.mode & 0o777, o);
+    if (start > 0) await fh.truncate(start, o);
+    const prog = progress(local.toString(), st.size, start, o?.onProgress);
+    const w = new ChunkWriter(sftp.session, fh.handle, { operation: 'fastPut', path: remote, signal: o?.signal, timeout: o?.timeout }, p.concurrency);
+    // Local reads in big blocks, the next one read while the current one is sent. The WRITE
+    // requests send slices of the blocks as they are, so a block is reused only once the
+    // server has acknowledged every write from it (fresh memory is slow to touch).
+    const block = Math.max(p.chunkSize, Math.min(8 * 1024 * 1024, Math.ceil((4 * 1024 * 1024) / p.chunkSize) * p.chunkSize));
+    const ring = Array.from({ length: Math.ceil((p.concurrency * p.chunkSize) / block) + 2 }, () => ({ buf: undefined as Buffer | undefined, acked: Promise.resolve() }));
+    let slot = 0;
+    const readBlock = (pos: number) => {
+      const s = ring[slot]!;
+      slot = (slot + 1) % ring.length;
+      const r = s.acked.then(() => input.read((s.buf ??= Buffer.allocUnsafe(block)), 0, block, pos)).then((x) => ({ s, data: x.buffer.subarray(0, x.bytesRead) }));
+      r.catch(() => {}); // awaited below; not an unhandled rejection if a write fails first
+      return r;
+    };
+    let at = start;
+    let next = readBlock(at);
+    for (;;) {
+      const { s, data } = await next;
+      if (data.length === 0) break;
+      next = readBlock(at + data.length);
+      const acks: Array<Promise<unknown>> = [];
+      for (let i = 0; i < data.length; i += p.chunkSize) {
+        const piece = data.subarray(i, Math.min(data.length, i + p.chunkSize));
+        acks.push((await w.write(at, piece)).acked);
+        at += piece.length;
+        prog.add(piece.length);
+      }
+      s.acked = Promise.all(acks).then(() => undefined, () => undefined);
+    }
+    await w.flush();
+    prog.done();
+  } finally {
+    await input.close();
+  }
+}
+
+/** Run `jobs` with at most `n` at a time; the first failure is thrown once all have settled. */
+async function limited(n: number, jobs: Array<() => Promise<void>>): Promise<void> {
+  let i = 0;
+  let failure: { e: unknown } | undefined;
+  const worker = async () => {
+    while (i < jobs.length && !failure) {
+      const job = jobs[i++]!;
+      await job().catch((e: unknown) => void (failure ??= { e }));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(n, jobs.length) }, worker));
+  if (failure) throw failure.e;
+}
+
+const rel = (b: Buffer) => (isUtf8(b) ? b.toString('utf8') : b);
+const SLASH = Buffer.from('/');
+const localJoin = (dir: Buffer, name: Buffer) => Buffer.concat([dir, SLASH, name]);
+
+/** downloadDir(): the remote tree walked with readdir, files copied `parallel` at a time. */
+/** Check downloadDir/uploadDir's options at once. */
+export function checkDir(sftp: Sftp, method: string, o: DirTransferOptions | undefined): Pipelining & { parallel: number } {
+  if (o?.filter !== undefined && typeof o.filter !== 'function') throw new TypeError(`option 'filter' of ${method}() must be a function, received ${typeof o.filter}`);
+  return { ...checkFast(sftp, method, o), parallel: count(method, 'parallel', o?.parallel, 1, 64) ?? 4 };
+}
+
+export async function downloadDir(sftp: Sftp, remote: Buffer, local: string | Buffer, o: DirTransferOptions | undefined, p: Pipelining & { parallel: number }): Promise<void> {
+  const jobs: Array<() => Promise<void>> = [];
+  // Local names are bytes too: Node takes a Buffer path as it is.
+  const walk = async (dir: Buffer, ldir: Buffer, prefix: Buffer): Promise<void> => {
+    await mkdir(ldir, { recursive: true });
+    for (const e of await sftp.readdir(dir, { ...o, withFileTypes: true, encoding: 'buffer' })) {
+      const relPath = prefix.length ? joinBytes(prefix, e.name) : e.name;
+      const isDir = e.isDirectory();
+      if (o?.filter && !o.filter(rel(relPath), isDir)) continue;
+      const r = joinBytes(dir, e.name);
+      const l = localJoin(ldir, e.name);
+      if (isDir) await walk(r, l, relPath);
+      else if (e.isSymbolicLink()) jobs.push(async () => symlink(await sftp.readlink(r, { ...o, encoding: 'buffer' }), l));
+      else if (e.isFile()) jobs.push(() => fastGet(sftp, r, l, o, p));
+    }
+  };
+  await walk(remote, Buffer.from(local), Buffer.alloc(0));
+  await limited(p.parallel, jobs);
+}
+
+/** uploadDir(): the local tree walked, remote directories made, files copied `parallel` at a time. */
+export async function uploadDir(sftp: Sftp, local: string | Buffer, remote: Buffer, o: DirTransferOptions | undefined, p: Pipelining & { parallel: number }): Promise<void> {
+  const jobs: Array<() => Promise<void>> = [];
+  const walk = async (ldir: Buffer, dir: Buffer, prefix: Buffer): Promise<void> => {
+    await sftp.mkdir(dir, { ...o, recursive: true });
+    for (const name of await readdir(ldir, { encoding: 'buffer' })) {
+      const l = localJoin(ldir, name);
+      const st = await lstat(l);
+      const relPath = prefix.length ? joinBytes(prefix, name) : name;
+      if (o?.filter && !o.filter(rel(relPath), st.isDirectory())) continue;
+      const r = joinBytes(dir, name);
+      if (st.isDirectory()) await walk(l, r, relPath);
+      else if (st.isSymbolicLink()) jobs.push(async () => sftp.symlink(await readlink(l, { encoding: 'buffer' }), r, o));
+      else if (st.isFile()) jobs.push(() => fastPut(sftp, l, r, o, p));
+    }
+  };
+  await walk(Buffer.from(local), remote, Buffer.alloc(0));
+  await limited(p.parallel, jobs);
+}

@@ -1,0 +1,146 @@
+import { encodeRead, encodeWriteParts } from './messages.js';
+import { protocolError } from './packet.js';
+import type { RequestContext, SftpSession } from './session.js';
+
+/** How many requests a bulk operation keeps in flight, and how big each is. */
+export interface Pipelining {
+  chunkSize: number;
+  concurrency: number;
+}
+
+interface Slot {
+  offset: number;
+  length: number;
+  reply: Promise<Buffer[] | null>;
+}
+
+/**
+ * Reads a file handle in order with `concurrency` READ requests in flight. A short reply is
+ * completed by a new request for the rest, put first in line; end of file stops the reading
+ * (replies still in flight past it are dropped).
+ */
+export class ChunkReader {
+  #queue: Slot[] = [];
+  #next: number;
+  #eof = false;
+
+  constructor(
+    private readonly session: SftpSession,
+    private readonly handle: Buffer,
+    private readonly ctx: RequestContext,
+    private readonly p: Pipelining,
+    start = 0,
+    /** Exclusive end, or undefined: to end of file. */
+    private readonly end: number | undefined = undefined,
+  ) {
+    this.#next = start;
+  }
+
+  /** The offset of the next byte `read()` returns. */
+  get position(): number {
+    return this.#queue[0]?.offset ?? this.#next;
+  }
+
+  #request(offset: number, length: number): Slot {
+    const reply = this.session.data((id) => encodeRead(id, this.handle, offset, length), this.ctx);
+    reply.catch(() => {});
+    return { offset, length, reply };
+  }
+
+  #fill(): void {
+    while (!this.#eof && this.#queue.length < this.p.concurrency && (this.end === undefined || this.#next < this.end)) {
+      const length = this.end === undefined ? this.p.chunkSize : Math.min(this.p.chunkSize, this.end - this.#next);
+      this.#queue.push(this.#request(this.#next, length));
+      this.#next += length;
+    }
+  }
+
+  /** The next bytes in order (the slices of one reply), or null at the end. */
+  async read(): Promise<Buffer[] | null> {
+    this.#fill();
+    const head = this.#queue.shift();
+    if (!head) return null;
+    let data: Buffer[] | null;
+    try {
+      data = await head.reply;
+    } catch (e) {
+      this.stop();
+      throw e;
+    }
+    const n = data === null ? 0 : byteLength(data);
+    if (n === 0) {
+      this.stop();
+      return null;
+    }
+    if (n > head.length) {
+      this.stop();
+      throw protocolError(`the server sent ${n} bytes for a read of ${head.length}`, { operation: this.ctx.operation });
+    }
+    if (n < head.length) this.#queue.unshift(this.#request(head.offset + n, head.length - n));
+    this.#fill();
+    return data;
+  }
+
+  /** Stop reading: no new requests, the replies in flight are dropped. */
+  stop(): void {
+    this.#eof = true;
+    this.#queue.length = 0;
+  }
+}
+
+/**
+ * Writes to a file handle with up to `concurrency` WRITE requests in flight. The first
+ * failure is thrown by the next `write()` or by `flush()`.
+ */
+export class ChunkWriter {
+  #inFlight = new Set<Promise<void>>();
+  #error: unknown;
+  #failed = false;
+
+  constructor(
+    private readonly session: SftpSession,
+    private readonly handle: Buffer,
+    private readonly ctx: RequestContext,
+    private readonly concurrency: number,
+  ) {}
+
+  /**
+   * Queue a write of `data` at `offset`; resolves once there is room for another, with
+   * `acked`, a promise that settles when this write is acknowledged (it never rejects: failures are
+   * thrown by the next `write()` or `flush()`).
+   */
+  async write(offset: number, data: Uint8Array): Promise<{ acked: Promise<void> }> {
+    if (this.#failed) throw this.#error;
+    while (this.#inFlight.size >= this.concurrency) {
+      await Promise.race(this.#inFlight);
+      if (this.#failed) throw this.#error;
+    }
+    const p: Promise<void> = this.session.status((id) => encodeWriteParts(id, this.handle, offset, data), this.ctx).then(
+      () => void this.#inFlight.delete(p),
+      (e: unknown) => {
+        this.#inFlight.delete(p);
+        if (!this.#failed) [this.#failed, this.#error] = [true, e];
+      },
+    );
+    this.#inFlight.add(p);
+    return { acked: p };
+  }
+
+  /** Wait for every write; throws the first failure. */
+  async flush(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
+    if (this.#failed) throw this.#error;
+  }
+}
+
+/** Total length of slices. */
+export function byteLength(parts: readonly Buffer[]): number {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  return n;
+}
+
+/** Split `data` into pieces of at most `size` bytes (views, no copy). */
+export function* pieces(data: Uint8Array, size: number): Generator<Uint8Array> {
+  for (let i = 0; i < data.length; i += size) yield data.subarray(i, Math.min(data.length, i + size));
+}

@@ -1,0 +1,103 @@
+import type { Open2, StreamOptions } from '../openssh.js';
+import type { Command } from '../quote/command.js';
+import { optMs, optSignal } from '../options/validate.js';
+import { Sftp } from './client.js';
+import { EXT } from './constants.js';
+import { decodeLimits, type SftpLimits } from './extensions.js';
+import { encodeExtended } from './messages.js';
+import { SftpSession, type SftpTransport } from './session.js';
+
+/** Options of `ssh.sftp()` and {@link sftpOverTransport}. */
+export interface SftpOptions {
+  /** The subsystem to open (default `'sftp'`). */
+  subsystem?: string;
+  /**
+   * Run this remote command as the SFTP server instead of opening a subsystem, e.g.
+   * `['/usr/lib/openssh/sftp-server', '-l', 'INFO']` (also `sudo` wrappers).
+   */
+  serverCommand?: Command;
+  /** Requests kept in flight by the bulk methods (default 64). */
+  concurrency?: number;
+  /** Bytes per read/write request (default: the server's limits, up to 255 KiB; 32 KiB without limits@openssh.com). */
+  chunkSize?: number;
+  /** The largest packet accepted from the server (default 4 MiB); a larger one is OSSH_SFTP_PROTOCOL. */
+  maxPacketLength?: number;
+  /** Send SSH_FXP_SYMLINK in the draft's argument order (for servers other than OpenSSH's). */
+  symlinkDraftOrder?: boolean;
+  /** Milliseconds to wait for the session to start (the ssh process and the VERSION reply). */
+  timeout?: number;
+  /** Cancel the start. */
+  signal?: AbortSignal;
+  /** Extra ssh options for the channel's ssh process (as the command methods' `sshOpts`). */
+  sshOpts?: readonly string[];
+}
+
+const KNOWN = new Set(['subsystem', 'serverCommand', 'concurrency', 'chunkSize', 'maxPacketLength', 'symlinkDraftOrder', 'timeout', 'signal', 'sshOpts']);
+
+function optInt(name: string, v: unknown, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new TypeError(`option '${name}' of sftp() must be an integer from ${min} to ${max}, received ${String(v)}`);
+  return v;
+}
+
+/** Check the options at once (TypeErrors name the option). */
+export function normalizeSftpOptions(o: unknown = {}): SftpOptions {
+  if (typeof o !== 'object' || o === null) throw new TypeError(`the options of sftp() must be an object, received ${o === null ? 'null' : typeof o}`);
+  for (const k of Object.keys(o)) if (!KNOWN.has(k)) throw new TypeError(`unknown option '${k}' of sftp(); known: ${[...KNOWN].join(', ')}`);
+  const v = o as SftpOptions;
+  if (v.subsystem !== undefined && (typeof v.subsystem !== 'string' || !/^[\w.@-]+$/.test(v.subsystem))) {
+    throw new TypeError(`option 'subsystem' of sftp() must be a subsystem name such as 'sftp', received ${JSON.stringify(v.subsystem)}`);
+  }
+  if (v.subsystem !== undefined && v.serverCommand !== undefined) throw new TypeError("options 'subsystem' and 'serverCommand' of sftp() cannot be used together");
+  optInt('concurrency', v.concurrency, 1, 1024);
+  optInt('chunkSize', v.chunkSize, 1, 16 * 1024 * 1024);
+  optInt('maxPacketLength', v.maxPacketLength, 1024, 256 * 1024 * 1024);
+  optMs('timeout', v.timeout);
+  optSignal('signal', v.signal);
+  return v;
+}
+
+/** The largest chunk asked for by default: what OpenSSH's server allows (256 KiB less 1 KiB). */
+const MAX_DEFAULT_CHUNK = 255 * 1024;
+
+/** Start SFTP on any byte channel: INIT/VERSION, then the server's limits when offered. */
+export async function sftpOverTransport(transport: SftpTransport, options: SftpOptions = {}): Promise<Sftp> {
+  const o = normalizeSftpOptions(options);
+  const timeout = optMs('timeout', o.timeout);
+  const session = await SftpSession.start(transport, { maxPacketLength: o.maxPacketLength, signal: o.signal, timeout });
+  let limits: SftpLimits | undefined;
+  try {
+    if (session.has(EXT.LIMITS)) limits = decodeLimits(await session.extended((id) => encodeExtended(id, EXT.LIMITS), { operation: 'limits', signal: o.signal, timeout }));
+  } catch (e) {
+    session.destroy();
+    throw e;
+  }
+  const serverMax = Math.min(limits?.maxReadLength || MAX_DEFAULT_CHUNK, limits?.maxWriteLength || MAX_DEFAULT_CHUNK, MAX_DEFAULT_CHUNK);
+  const chunkSize = o.chunkSize ?? (limits ? serverMax : 32 * 1024);
+  return new Sftp(session, { chunkSize, concurrency: o.concurrency ?? 64, symlinkDraftOrder: o.symlinkDraftOrder ?? false }, limits);
+}
+
+/** How openssh.ts starts the channel's ssh process: its `open2()`. */
+export type Open2Fn = (cmd: Command, options: StreamOptions) => Promise<Open2<string | Buffer>>;
+
+/**
+ * `ssh.sftp()` on the spawn engine: one `ssh -S ctl -s <host> sftp` process (or the
+ * `serverCommand`) for the whole session, spoken to over its stdin and stdout.
+ */
+export function openSftp(open2: Open2Fn, options: SftpOptions = {}): Promise<Sftp> {
+  return startSftp(open2, normalizeSftpOptions(options));
+}
+
+async function startSftp(open2: Open2Fn, o: SftpOptions): Promise<Sftp> {
+  const base: StreamOptions = { encoding: 'buffer', timeout: 0, idleTimeout: 0, ...(o.sshOpts ? { sshOpts: o.sshOpts } : {}) };
+  const p = o.serverCommand !== undefined ? await open2(o.serverCommand, base) : await open2(o.subsystem ?? 'sftp', { ...base, subsystem: true });
+  const done = p.done.then(() => undefined);
+  done.catch(() => {});
+  const transport: SftpTransport = { readable: p.stdout, writable: p.stdin, done, destroy: () => p.kill('SIGTERM') };
+  try {
+    return await sftpOverTransport(transport, o);
+  } catch (e) {
+    p.kill('SIGTERM');
+    throw e;
+  }
+}

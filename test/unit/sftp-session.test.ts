@@ -1,0 +1,175 @@
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { AbortError, SftpError, TimeoutError, CommandError, sftpOverTransport, type SftpTransport } from '../../src/index.js';
+import { FXP } from '../../src/sftp/constants.js';
+import { PacketWriter } from '../../src/sftp/packet.js';
+
+/**
+ * The session's bookkeeping over an in-memory channel whose server side is scripted bytes:
+ * how it reacts to a channel that dies, a reply for an unknown id, an oversized packet. The
+ * real servers are exercised in test/integration/sftp*.test.ts.
+ */
+function channel(done?: Promise<unknown>) {
+  const toServer = new PassThrough();
+  const toClient = new PassThrough();
+  const sent: Buffer[] = [];
+  toServer.on('data', (c: Buffer) => sent.push(c));
+  let destroyed = false;
+  const transport: SftpTransport = {
+    readable: toClient,
+    writable: toServer,
+    ...(done ? { done } : {}),
+    destroy: () => {
+      destroyed = true;
+      toClient.destroy();
+    },
+  };
+  const version = new PacketWriter().byte(FXP.VERSION).u32(3).finish();
+  return { transport, toClient, sent, version, destroyed: () => destroyed };
+}
+
+const status = (id: number, code: number, msg = '') => new PacketWriter().byte(FXP.STATUS).u32(id).u32(code).string(msg).string('').finish();
+
+async function rejection(p: Promise<unknown>): Promise<Error> {
+  const r = await p.then(() => undefined, (e: unknown) => e);
+  expect(r).toBeInstanceOf(Error);
+  return r as Error;
+}
+
+describe('SFTP session over a scripted channel', () => {
+  it('INIT goes first; no extensions means 32 KiB chunks', async () => {
+    const c = channel();
+    const started = sftpOverTransport(c.transport);
+    c.toClient.write(c.version);
+    const sftp = await started;
+    expect(Buffer.concat(c.sent).toString('hex')).toBe('000000050100000003');
+    expect(sftp.settings.chunkSize).toBe(32768);
+    expect(sftp.extensions.size).toBe(0);
+    expect(sftp.limits).toBeUndefined();
+  });
+
+  it('a channel that dies fails every pending request with OSSH_SFTP_CLOSED and its cause', async () => {
+    let fail!: (e: unknown) => void;
+    const c = channel(new Promise((_, rej) => (fail = rej)));
+    const started = sftpOverTransport(c.transport);
+    c.toClient.write(c.version);
+    const sftp = await started;
+    const pending = [sftp.stat('/a'), sftp.readdir('/b'), sftp.readFile('/c')];
+    const cause = new CommandError('ssh died');
+    fail(cause);
+    c.toClient.end();
+    for (const p of pending) {
+      const e = (await rejection(p)) as SftpError;
+      expect(e).toBeInstanceOf(SftpError);
+      expect(e.code).toBe('OSSH_SFTP_CLOSED');
+      expect(e.cause).toBe(cause);
+    }
+    const e = (await rejection(sftp.stat('/a'))) as SftpError;
+    expect(e.message).toBe('stat "/a": the SFTP server closed the channel (ssh died)');
+    expect(e.path).toBe('/a');
+  });
+
+  it('an oversized packet fails everything with OSSH_SFTP_PROTOCOL and tears the channel down', async () => {
+    const c = channel();
+    const started = sftpOverTransport(c.transport);
+    c.toClient.write(c.version);
+    const sftp = await started;
+    const p = sftp.stat('/x');
+    c.toClient.write(Buffer.from('7fffffff', 'hex'));
+    const e = (await rejection(p)) as SftpError;
+    expect(e.code).toBe('OSSH_SFTP_PROTOCOL');
+    expect(e.message).toBe('SFTP protocol error: the server sent a packet of 2147483647 bytes (the limit is 4194304, and a packet has at least a type byte)');
+    expect(c.destroyed()).toBe(true);
+    expect(((await rejection(sftp.stat('/y'))) as SftpError).code).toBe('OSSH_SFTP_PROTOCOL');
+  });
+
+  it('a reply to a request not in flight is a protocol error', async () => {
+    const c = channel();
+    const started = sftpOverTransport(c.transport);
+    c.toClient.write(c.version);
+    const sftp = await started;
+    const p = sftp.stat('/x');
+    c.toClient.write(status(77, 0));
+    const e = (await rejection(p)) as SftpError;
+    expect(e.message).toBe('SFTP protocol error: a reply to request 77, which is not in flight');
+  });
+
+  it('replies out of order reach their requests; a status where attrs were due is the typed error', async () => {
+    const c = channel();
+    const started = sftpOverTransport(c.transport);
+    c.toClient.write(c.version);
+    const sftp = await started;
+    const a = sftp.stat('/a');
+    const b = sftp.stat('/b');
+    c.toClient.write(Buffer.concat([new PacketWriter().byte(FXP.ATTRS).u32(1).u32(1).u64(42).finish(), status(0, 2, 'No such file')]));
+    expect((await b).size).toBe(42);
+    const e = (await rejection(a)) as SftpError;
+    expect(e.syscallCode).toBe('ENOENT');
+    expect(e.serverMessage).toBe('No such file');
+  });
+
+  it('timeouts and aborts fail one request; its late reply is dropped', async () => {
+    const c = channel();
+    const started = sftpOverTransport(c.transport);
+    c.toClient.write(c.version);
+    const sftp = await started;
+    const t = await rejection(sftp.stat('/slow', { timeout: 20 }));
+    expect(t).toBeInstanceOf(TimeoutError);
+    expect(t.message).toBe('the SFTP request stat "/slow" got no reply within 20 ms (timeout)');
+    const ac = new AbortController();
+    const p = sftp.lstat('/x', { signal: ac.signal });
+    ac.abort('no');
+    expect(await rejection(p)).toBeInstanceOf(AbortError);
+    // The late replies for ids 0 and 1, then an answer to a new request (id 2).
+    const q = sftp.stat('/z');
+    c.toClient.write(Buffer.concat([status(0, 2), status(1, 2), new PacketWriter().byte(FXP.ATTRS).u32(2).u32(0).finish()]));
+    expect((await q).size).toBeUndefined();
+    expect(sftp.session.inFlight).toBe(0);
+  });
+
+  it('an extension the server lacks: OSSH_SFTP_UNSUPPORTED, nothing sent', async () => {
+    const c = channel();
+    const started = sftpOverTransport(c.transport);
+    c.toClient.write(c.version);
+    const sftp = await started;
+    const before = Buffer.concat(c.sent).length;
+    for (const [p, ext, op] of [
+      [sftp.statvfs('/'), 'statvfs@openssh.com', 'statvfs'],
+      [sftp.link('/a', '/b'), 'hardlink@openssh.com', 'link'],
+      [sftp.copyFile('/a', '/b'), 'copy-data', 'copyFile'],
+      [sftp.rename('/a', '/b', { overwrite: true }), 'posix-rename@openssh.com', 'rename'],
+      [sftp.writeFile('/a', 'x', { atomic: true }), 'posix-rename@openssh.com', 'writeFile'],
+      [sftp.expandPath('~'), 'expand-path@openssh.com', 'expandPath'],
+      [sftp.homeDirectory(), 'home-directory', 'homeDirectory'],
+      [sftp.idsToNames([0], []), 'users-groups-by-id@openssh.com', 'idsToNames'],
+      [sftp.lutimes('/a', 0, 0), 'lsetstat@openssh.com', 'lsetstat'],
+    ] as const) {
+      const e = (await rejection(p)) as SftpError;
+      expect(e.code).toBe('OSSH_SFTP_UNSUPPORTED');
+      expect(e.operation).toBe(op);
+      expect(e.message).toBe(`${op}: the SFTP server does not offer the ${ext} extension`);
+    }
+    expect(Buffer.concat(c.sent).length).toBe(before);
+  });
+
+  it('a server below version 3 is refused', async () => {
+    const c = channel();
+    const started = sftpOverTransport(c.transport);
+    c.toClient.write(new PacketWriter().byte(FXP.VERSION).u32(2).finish());
+    const e = (await rejection(started)) as SftpError;
+    expect(e.code).toBe('OSSH_SFTP_PROTOCOL');
+    expect(e.message).toBe('SFTP protocol error: the server speaks SFTP version 2; version 3 is needed');
+  });
+});
+
+describe('SftpError', () => {
+  it('is an OpenSSHError with the SFTP fields', async () => {
+    const { OpenSSHError, ErrorCode } = await import('../../src/index.js');
+    const e = new SftpError(ErrorCode.SFTP_STATUS, 'ENOENT: stat "/x" failed', { operation: 'stat', path: '/x', status: 2, statusName: 'NO_SUCH_FILE', serverMessage: 'No such file', syscallCode: 'ENOENT', host: 'h' });
+    expect(e).toBeInstanceOf(OpenSSHError);
+    expect(e).toBeInstanceOf(Error);
+    expect(e.name).toBe('SftpError');
+    expect(e.code).toBe('OSSH_SFTP_STATUS');
+    expect([e.operation, e.path, e.status, e.statusName, e.serverMessage, e.syscallCode, e.host, e.destination]).toEqual(['stat', '/x', 2, 'NO_SUCH_FILE', 'No such file', 'ENOENT', 'h', undefined]);
+  });
+});
