@@ -26,7 +26,9 @@ export {
   EncodingError,
   ErrorCode,
   MasterError,
+  MaxBufferError,
   OpenSSHError,
+  OutputFileError,
   QuoteError,
   SlaveError,
   TimeoutError,
@@ -35,6 +37,7 @@ export {
   type ErrorDetails,
   type MasterFailureReason,
   type TimeoutKind,
+  type OutputStreamName,
 } from './errors/index.js';
 export { raw, glob, type CommandWord, type RawWord, type GlobWord } from './quote/markers.js';
 export type { Command } from './quote/command.js';

@@ -1,5 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
-import { CommandError, MasterError, OpenSSHError } from './errors/index.js';
+import { CommandError, MasterError, OpenSSHError, type ErrorDetails } from './errors/index.js';
 import { Master, type MasterState } from './master/master.js';
 import { normalizeCall, type CallMode, type CommandDefaults, type CommandOptions, type StreamPipes } from './options/command.js';
 import { normalizeConnection, type OpenSSHOptions } from './options/connection.js';
@@ -304,7 +304,7 @@ export class OpenSSH implements AsyncDisposable {
     const { call, command } = this.#prepare(cmd, { ...options, signal }, 'stream', pipes);
     const start = this.#track(startSlave(this.#ctx, command, call));
     start.catch(() => {});
-    return { start, cancel };
+    return { start, cancel, call, command };
   }
 
   /**
@@ -349,8 +349,10 @@ export class OpenSSH implements AsyncDisposable {
     if (!LINE_ENCODINGS.has(encoding)) {
       throw new TypeError(`option 'encoding' of lines() must be one that keeps '\\n' a single byte ('utf8', 'ascii' or 'latin1'), received ${JSON.stringify(encoding)}`);
     }
-    const { start, cancel } = this.#startStream(cmd, options, { method: 'lines()', stdout: true });
-    return remoteLines(remoteReadable(start, cancel), encoding as BufferEncoding, { host: this.host });
+    const { start, cancel, call, command } = this.#startStream(cmd, options, { method: 'lines()', stdout: true });
+    const details: ErrorDetails = { host: this.host, command };
+    start.then((p) => (details.argv = p.argv), () => {});
+    return remoteLines(remoteReadable(start, cancel), encoding as BufferEncoding, details, call.maxBuffer);
   }
 
   /**

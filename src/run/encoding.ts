@@ -1,5 +1,5 @@
-import { isUtf8 } from 'node:buffer';
-import { EncodingError, type ErrorDetails } from '../errors/index.js';
+import { constants, isUtf8 } from 'node:buffer';
+import { EncodingError, MaxBufferError, type ErrorDetails } from '../errors/index.js';
 
 /** Largest code unit each single-byte encoding can represent. */
 const SINGLE_BYTE_MAX: Readonly<Record<string, number>> = { ascii: 0x7f, latin1: 0xff, binary: 0xff };
@@ -42,9 +42,62 @@ function valid(buf: Buffer, enc: string): boolean {
 }
 
 /**
+ * How many UTF-16 code units `buf` decodes to in `enc` (a canonical name; `buf` already
+ * checked valid), computed without decoding: V8 cannot make a string longer than
+ * `buffer.constants.MAX_STRING_LENGTH`, and trying aborts the process for some sizes.
+ */
+export function decodedLength(buf: Uint8Array, enc: string): number {
+  const n = buf.length;
+  switch (enc) {
+    case 'utf8': {
+      // Every byte that does not continue a sequence starts a character; 4-byte ones are
+      // surrogate pairs. Only counted when the answer can matter.
+      if (n <= constants.MAX_STRING_LENGTH) return n;
+      let units = 0;
+      for (let i = 0; i < n; i++) {
+        const b = buf[i]!;
+        if ((b & 0xc0) !== 0x80) units += b >= 0xf0 ? 2 : 1;
+      }
+      return units;
+    }
+    case 'utf16le':
+      return n >>> 1;
+    case 'hex':
+      return n * 2;
+    case 'base64':
+      return Math.ceil(n / 3) * 4;
+    case 'base64url':
+      return Math.ceil((n * 4) / 3);
+    default:
+      return n;
+  }
+}
+
+/** `buf.toString(enc)`, or a MaxBufferError (kind `string`) when the text would be too long for V8. */
+function toText(buf: Buffer, enc: string, name: 'stdout' | 'stderr', details: ErrorDetails): string {
+  const tooLong = () =>
+    new MaxBufferError(
+      name,
+      'string',
+      constants.MAX_STRING_LENGTH,
+      `output decoding failed: ${name} (${buf.length} bytes) is too long for one JavaScript string (at most ${constants.MAX_STRING_LENGTH} characters); ` +
+        `use encoding: 'buffer', stream it (pipeOut(), lines()) or write it to a file (${name}File), or set a lower maxBuffer`,
+      details,
+    );
+  if (decodedLength(buf, enc) > constants.MAX_STRING_LENGTH) throw tooLong();
+  try {
+    return buf.toString(enc as BufferEncoding);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_STRING_TOO_LONG') throw tooLong();
+    throw new EncodingError(enc, `output decoding failed: ${name}: ${(err as Error).message}`, { ...details, cause: err });
+  }
+}
+
+/**
  * Decode captured output. `'buffer'` returns the bytes; otherwise decoding is strict (as in
  * AsyncSSH): bytes that are not valid in the encoding raise an EncodingError that carries
- * the raw Buffers, so nothing is lost.
+ * the raw Buffers, so nothing is lost. Output too long for one JS string is a MaxBufferError
+ * (kind `string`), with the raw Buffers too.
  */
 export function decodeOutput(
   stdout: Buffer,
@@ -63,5 +116,6 @@ export function decodeOutput(
       });
     }
   }
-  return { stdout: stdout.toString(enc as BufferEncoding), stderr: stderr.toString(enc as BufferEncoding) };
+  const raw = { ...details, stdout, stderr };
+  return { stdout: toText(stdout, enc, 'stdout', raw), stderr: toText(stderr, enc, 'stderr', raw) };
 }
