@@ -42,24 +42,17 @@ function valid(buf: Buffer, enc: string): boolean {
 }
 
 /**
- * How many UTF-16 code units `buf` decodes to in `enc` (a canonical name; `buf` already
- * checked valid), computed without decoding: V8 cannot make a string longer than
- * `buffer.constants.MAX_STRING_LENGTH`, and trying aborts the process for some sizes.
+ * How many UTF-16 code units `buf` decodes to in `enc` (a canonical name), at least, computed
+ * without decoding. Exact for every encoding but utf8, where it is a lower bound (a character
+ * takes at most 3 bytes per code unit). V8 cannot make a string longer than
+ * `buffer.constants.MAX_STRING_LENGTH`, and asking it to decode 2 GiB or more aborts the
+ * process instead of throwing: output past this bound must never reach `toString`.
  */
 export function decodedLength(buf: Uint8Array, enc: string): number {
   const n = buf.length;
   switch (enc) {
-    case 'utf8': {
-      // Every byte that does not continue a sequence starts a character; 4-byte ones are
-      // surrogate pairs. Only counted when the answer can matter.
-      if (n <= constants.MAX_STRING_LENGTH) return n;
-      let units = 0;
-      for (let i = 0; i < n; i++) {
-        const b = buf[i]!;
-        if ((b & 0xc0) !== 0x80) units += b >= 0xf0 ? 2 : 1;
-      }
-      return units;
-    }
+    case 'utf8':
+      return Math.ceil(n / 3);
     case 'utf16le':
       return n >>> 1;
     case 'hex':
@@ -84,6 +77,7 @@ function toText(buf: Buffer, enc: string, name: 'stdout' | 'stderr', details: Er
         `use encoding: 'buffer', stream it (pipeOut(), lines()) or write it to a file (${name}File), or set a lower maxBuffer`,
       details,
     );
+  // Past the bound, never decode; below it, V8 itself says when the string is too long.
   if (decodedLength(buf, enc) > constants.MAX_STRING_LENGTH) throw tooLong();
   try {
     return buf.toString(enc as BufferEncoding);
