@@ -86,6 +86,14 @@ export interface CommandOptions {
   stdinoutDpipe?: readonly string[];
 }
 
+/**
+ * Options of the methods that return no Result (`capture`, `capture2`, `system`, `test`,
+ * `makeRemoteCommand`): every command option but `reject`, which only `run()` and `spawn()`
+ * take (these methods always reject on failure). `reject?: never` makes the compiler refuse
+ * it where a generic parameter would otherwise let it through.
+ */
+export type NoRejectOptions = Omit<CommandOptions, 'reject'> & { reject?: never };
+
 /** Which stdio slots a stream method hands to the caller as pipes. */
 export interface StreamPipes {
   /** The method's name, for error messages. */
