@@ -191,7 +191,10 @@ export async function startSlave(ctx: ExecContext, command: string, call: Normal
     return r;
   });
   result.catch(() => {});
-  return { pid: proc.pid, stdin: proc.stdin, stdout: proc.stdout, stderr: proc.stderr, argv, result, kill };
+  // A file or fd route reads the pipe itself: it is not the caller's.
+  const stdout = plan.stdout.kind === 'fd' ? null : proc.stdout;
+  const stderr = plan.stderr.kind === 'fd' || (plan.stderr.kind === 'stdout' && plan.stdout.kind === 'fd') ? null : proc.stderr;
+  return { pid: proc.pid, stdin: proc.stdin, stdout, stderr, argv, result, kill };
 }
 
 const noop = () => {};

@@ -174,6 +174,15 @@ describe('output files that cannot be written', () => {
     expect(e.stream).toBe('stdout');
   });
 
+  it("spawn() with stdoutFile writes the file and hands out no stdout stream (Node reads that pipe)", async () => {
+    const out = join(work, 'spawned');
+    const p = await ssh.spawn('echo spawned; echo err >&2', { stdoutFile: out, stderrToStdout: true, stdin: 'ignore' });
+    expect(p.stdout).toBeNull();
+    expect(p.stderr).toBeNull();
+    await p.result;
+    expect(readFileSync(out, 'utf8').split('\n').sort()).toEqual(['', 'err', 'spawned']);
+  });
+
   const root = process.getuid?.() === 0;
   describe.skipIf(!root)('a full filesystem (tmpfs of 64 KiB, as root)', () => {
     const mnt = join(work, 'tiny');
