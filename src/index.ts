@@ -8,7 +8,7 @@ export type { LoginContext, LoginHandler } from './auth/login-handler.js';
 export type { HostKeyPolicy } from './auth/host-keys.js';
 export type { PasswordRoute } from './auth/settings.js';
 export type { SshConfiguration } from './auth/ssh-config.js';
-export type { CommandOptions, OutputFile, OutputOption, StdinOption, StreamPipes } from './options/command.js';
+export type { CommandOptions, NoRejectOptions, OutputFile, OutputOption, StdinOption, StreamPipes } from './options/command.js';
 export type { ParsedTarget, TargetDefaults } from './options/target.js';
 export type { Result } from './run/result.js';
 export type { SshProcess } from './run/execute.js';
