@@ -172,6 +172,8 @@ export async function startSlave(ctx: ExecContext, command: string, call: Normal
   route(proc.stdout, plan.stdout, out, touch, overflow('stdout', out), outSink);
   if (plan.stderr.kind === 'stdout') route(proc.stderr, plan.stdout, out, touch, overflow('stdout', out), outSink);
   else route(proc.stderr, plan.stderr, err, touch, overflow('stderr', err), errSink);
+  outSink?.seal();
+  errSink?.seal();
   feedStdin(proc, call, input, touch);
   const local = call.dpipe ? joinLocal(ctx.engine, call.dpipe, proc) : undefined;
   if (local) void proc.exited.then(() => (termination ? local.kill() : undefined));

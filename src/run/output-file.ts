@@ -35,6 +35,14 @@ export class FdSink {
     });
   }
 
+  /** Call once every source is attached: with none (an engine gave no pipe), `done` settles now. */
+  seal(): void {
+    if (this.#sources === 0 && !this.#ended) {
+      this.#ended = true;
+      this.#out.end();
+    }
+  }
+
   /** Write everything `source` emits; `touch` is called for each chunk (idle timer). */
   attach(source: Readable, touch: () => void): void {
     this.#sources++;

@@ -176,6 +176,17 @@ describe('output files are written from Node', () => {
     }
   });
 
+  it('FdSink with no source settles once sealed (an engine that gave no pipe cannot hang the result)', async () => {
+    const fd = openSync('/dev/null', 'w');
+    try {
+      const sink = new FdSink(fd, () => {});
+      sink.seal();
+      await expect(sink.done).resolves.toBeUndefined();
+    } finally {
+      closeSync(fd);
+    }
+  });
+
   it('FdSink reports the first write error once and drains its sources', async () => {
     const fd = openSync('/dev/full', 'w');
     try {
