@@ -8,7 +8,7 @@ export type { LoginContext, LoginHandler } from './auth/login-handler.js';
 export type { HostKeyPolicy } from './auth/host-keys.js';
 export type { PasswordRoute } from './auth/settings.js';
 export type { SshConfiguration } from './auth/ssh-config.js';
-export type { CommandOptions, OutputFile, OutputOption, StdinOption, StreamPipes } from './options/command.js';
+export type { CommandOptions, NoRejectOptions, OutputFile, OutputOption, StdinOption, StreamPipes } from './options/command.js';
 export type { ParsedTarget, TargetDefaults } from './options/target.js';
 export type { Result } from './run/result.js';
 export type { SshProcess } from './run/execute.js';
@@ -26,7 +26,9 @@ export {
   EncodingError,
   ErrorCode,
   MasterError,
+  MaxBufferError,
   OpenSSHError,
+  OutputFileError,
   QuoteError,
   SlaveError,
   TimeoutError,
@@ -38,6 +40,7 @@ export {
   type ErrorDetails,
   type MasterFailureReason,
   type TimeoutKind,
+  type OutputStreamName,
 } from './errors/index.js';
 export { raw, glob, type CommandWord, type RawWord, type GlobWord } from './quote/markers.js';
 export type { Command } from './quote/command.js';

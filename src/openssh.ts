@@ -1,7 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
-import { CommandError, MasterError, OpenSSHError } from './errors/index.js';
+import { CommandError, MasterError, OpenSSHError, type ErrorDetails } from './errors/index.js';
 import { Master, type MasterState } from './master/master.js';
-import { normalizeCall, type CallMode, type CommandDefaults, type CommandOptions, type StreamPipes } from './options/command.js';
+import { normalizeCall, type CallMode, type CommandDefaults, type CommandOptions, type NoRejectOptions, type StreamPipes } from './options/command.js';
 import { normalizeConnection, type OpenSSHOptions } from './options/connection.js';
 import { parseTarget, type ParsedTarget, type TargetDefaults } from './options/target.js';
 import type { Command } from './quote/command.js';
@@ -28,7 +28,7 @@ export interface WaitForMasterOptions {
 }
 
 /** Options of the stream methods: every command option but `reject` and `buffer`'s default (false). */
-export type StreamOptions = Omit<CommandOptions, 'reject' | 'stdinoutDpipe'>;
+export type StreamOptions = Omit<CommandOptions, 'reject' | 'stdinoutDpipe'> & { reject?: never };
 
 /** What `open2()` resolves with. */
 export interface Open2<T extends string | Buffer = string> {
@@ -249,12 +249,12 @@ export class OpenSSH implements AsyncDisposable {
   }
 
   /** Run a command and resolve with its stdout. stderr is kept on the error if it fails. */
-  capture<O extends CommandOptions | undefined = undefined>(cmd: Command, options?: O): Promise<Out<O>> {
+  capture<O extends NoRejectOptions | undefined = undefined>(cmd: Command, options?: O): Promise<Out<O>> {
     return this.#exec<Out<O>>(cmd, options, 'capture').then((r) => r.stdout);
   }
 
   /** Run a command and resolve with `{ stdout, stderr }`. */
-  capture2<O extends CommandOptions | undefined = undefined>(cmd: Command, options?: O): Promise<{ stdout: Out<O>; stderr: Out<O> }> {
+  capture2<O extends NoRejectOptions | undefined = undefined>(cmd: Command, options?: O): Promise<{ stdout: Out<O>; stderr: Out<O> }> {
     return this.#exec<Out<O>>(cmd, options, 'capture').then((r) => ({ stdout: r.stdout, stderr: r.stderr }));
   }
 
@@ -263,7 +263,7 @@ export class OpenSSH implements AsyncDisposable {
    * Resolves when it succeeds. With no command (`[]`, `''` or none) it opens an interactive
    * shell on this process's stdin (with a pty when stdin is a terminal, without one otherwise).
    */
-  system(cmd: Command = [], options?: CommandOptions): Promise<void> {
+  system(cmd: Command = [], options?: NoRejectOptions): Promise<void> {
     const interactive = (typeof cmd === 'string' ? cmd : cmd.length === 0 ? '' : 'x') === '';
     const hasStdin = options && ['stdin', 'stdinData', 'stdinFile', 'stdinDiscard'].some((k) => k in options);
     // An interactive session talks to this process's terminal, as Net::OpenSSH's system().
@@ -276,7 +276,7 @@ export class OpenSSH implements AsyncDisposable {
    * discarded unless a stream option says otherwise. Other failures (master gone, timeout)
    * still reject.
    */
-  test(cmd: Command, options?: CommandOptions): Promise<boolean> {
+  test(cmd: Command, options?: NoRejectOptions): Promise<boolean> {
     const { call, command } = this.#prepare(cmd, options, 'test');
     const run = startSlave(this.#ctx, command, { ...call, reject: false })
       .then((p) => p.result)
@@ -306,7 +306,7 @@ export class OpenSSH implements AsyncDisposable {
     const { call, command } = this.#prepare(cmd, { ...options, signal }, 'stream', pipes);
     const start = this.#track(startSlave(this.#ctx, command, call));
     start.catch(() => {});
-    return { start, cancel };
+    return { start, cancel, call, command };
   }
 
   /**
@@ -351,8 +351,10 @@ export class OpenSSH implements AsyncDisposable {
     if (!LINE_ENCODINGS.has(encoding)) {
       throw new TypeError(`option 'encoding' of lines() must be one that keeps '\\n' a single byte ('utf8', 'ascii' or 'latin1'), received ${JSON.stringify(encoding)}`);
     }
-    const { start, cancel } = this.#startStream(cmd, options, { method: 'lines()', stdout: true });
-    return remoteLines(remoteReadable(start, cancel), encoding as BufferEncoding, { host: this.host });
+    const { start, cancel, call, command } = this.#startStream(cmd, options, { method: 'lines()', stdout: true });
+    const details: ErrorDetails = { host: this.host, command };
+    start.then((p) => (details.argv = p.argv), () => {});
+    return remoteLines(remoteReadable(start, cancel), encoding as BufferEncoding, details, call.maxBuffer);
   }
 
   /**
@@ -383,7 +385,7 @@ export class OpenSSH implements AsyncDisposable {
    * The local argv that would run `cmd` (program first), for running it yourself. Waits for
    * the master, since the argv names its socket.
    */
-  makeRemoteCommand(cmd: Command, options?: CommandOptions): Promise<string[]> {
+  makeRemoteCommand(cmd: Command, options?: NoRejectOptions): Promise<string[]> {
     const { call, command } = this.#prepare(cmd, options, 'command');
     return this.#track(this.#master.ready(call.signal)).then(() => slaveArgv(this.#ctx, command, call));
   }

@@ -42,6 +42,10 @@ export const ErrorCode = {
   SFTP_UNSUPPORTED: 'OSSH_SFTP_UNSUPPORTED',
   /** The SFTP session is closed or its channel died: every pending request fails with this. */
   SFTP_CLOSED: 'OSSH_SFTP_CLOSED',
+  /** Captured output went past `maxBuffer` (or past the longest string V8 can hold); the slave was stopped. */
+  MAX_BUFFER: 'OSSH_MAX_BUFFER',
+  /** A local output file or fd (stdoutFile, stderrFile, stdout/stderr fd) could not be written; the slave was stopped. */
+  OUTPUT_FILE: 'OSSH_OUTPUT_FILE',
 } as const;
 
 /** One of the {@link ErrorCode} values. */
@@ -320,3 +324,62 @@ export class SftpError extends OpenSSHError {
   }
 }
 Object.defineProperty(SftpError.prototype, 'name', { value: 'SftpError', writable: true });
+/** Which captured stream overflowed, or whose output file failed. */
+export type OutputStreamName = 'stdout' | 'stderr';
+
+/**
+ * Captured output went past its bound and the slave was stopped. Code `OSSH_MAX_BUFFER`.
+ * `kind: 'maxBuffer'`: the stream went past `maxBuffer` bytes (`stdout`/`stderr` hold what
+ * was kept, at most `maxBuffer` bytes of the stream that overflowed, raw Buffers or text
+ * decoded as far as it is valid). `kind: 'string'`: the output is longer than the longest
+ * string V8 can make (`buffer.constants.MAX_STRING_LENGTH`); `stdout`/`stderr` hold the raw
+ * Buffers, nothing is lost.
+ */
+export class MaxBufferError extends OpenSSHError {
+  /** The stream that overflowed. */
+  readonly stream: OutputStreamName;
+  /** `maxBuffer`: the byte limit was hit; `string`: the output was too long for a JS string. */
+  readonly kind: 'maxBuffer' | 'string';
+  /** The limit that was hit: bytes for `maxBuffer`, UTF-16 code units for `string`. */
+  readonly limit: number;
+  constructor(stream: OutputStreamName, kind: 'maxBuffer' | 'string', limit: number, message: string, details: ErrorDetails = {}) {
+    super(ErrorCode.MAX_BUFFER, message, details);
+    this.stream = stream;
+    this.kind = kind;
+    this.limit = limit;
+  }
+}
+Object.defineProperty(MaxBufferError.prototype, 'name', { value: 'MaxBufferError', writable: true });
+
+/**
+ * A local file or fd that output was written to failed (a full disk, `EPIPE`, `EIO`...): the
+ * output would be lost, so the slave was stopped and the call fails. Code `OSSH_OUTPUT_FILE`.
+ * `cause` is Node's error.
+ */
+export class OutputFileError extends OpenSSHError {
+  /** The output whose destination failed. */
+  readonly stream: OutputStreamName;
+  /** The file's path (`stdoutFile`/`stderrFile`), or undefined for an fd given as `stdout`/`stderr`. */
+  readonly path: string | undefined;
+  /** The fd that was written to. */
+  readonly fd: number;
+  /** The errno name, such as `ENOSPC`. */
+  readonly errno: string | undefined;
+  /** The failed system call, such as `write`. */
+  readonly syscall: string | undefined;
+  constructor(
+    stream: OutputStreamName,
+    target: { path?: string | undefined; fd: number },
+    failure: { errno?: string | undefined; syscall?: string | undefined },
+    message: string,
+    details: ErrorDetails = {},
+  ) {
+    super(ErrorCode.OUTPUT_FILE, message, details);
+    this.stream = stream;
+    this.path = target.path;
+    this.fd = target.fd;
+    this.errno = failure.errno;
+    this.syscall = failure.syscall;
+  }
+}
+Object.defineProperty(OutputFileError.prototype, 'name', { value: 'OutputFileError', writable: true });

@@ -56,6 +56,12 @@ export interface CommandOptions {
   glob?: boolean;
   /** Text encoding of stdinData strings and captured output; `'buffer'` returns Buffers. */
   encoding?: BufferEncoding | 'buffer';
+  /**
+   * Most bytes kept of each captured stream (stdout, stderr) and of one `lines()` line; past
+   * it the slave is stopped and the call fails with a MaxBufferError. Default 100 MiB (the
+   * constructor's `maxBuffer` when set); `Infinity`: no limit but memory's.
+   */
+  maxBuffer?: number;
   /** Fail when no data moves for this many ms (Net::OpenSSH's `timeout`). */
   idleTimeout?: number;
   /** Fail when the command runs longer than this many ms (wall clock). */
@@ -80,6 +86,14 @@ export interface CommandOptions {
   stdinoutDpipe?: readonly string[];
 }
 
+/**
+ * Options of the methods that return no Result (`capture`, `capture2`, `system`, `test`,
+ * `makeRemoteCommand`): every command option but `reject`, which only `run()` and `spawn()`
+ * take (these methods always reject on failure). `reject?: never` makes the compiler refuse
+ * it where a generic parameter would otherwise let it through.
+ */
+export type NoRejectOptions = Omit<CommandOptions, 'reject'> & { reject?: never };
+
 /** Which stdio slots a stream method hands to the caller as pipes. */
 export interface StreamPipes {
   /** The method's name, for error messages. */
@@ -94,6 +108,7 @@ export interface CommandDefaults {
   defaultSshOpts?: readonly string[] | undefined;
   remoteShell?: string | Quoter | undefined;
   encoding?: BufferEncoding | 'buffer' | undefined;
+  maxBuffer?: number | undefined;
   idleTimeout?: number | undefined;
   timeout?: number | undefined;
   signal?: AbortSignal | undefined;
@@ -141,6 +156,8 @@ export interface NormalizedCall {
   /** `flags` are test()'s defaults: a redirection the shell lacks is skipped, not refused. */
   bestEffort: boolean;
   encoding: BufferEncoding | 'buffer';
+  /** Bytes kept of each captured stream before the slave is stopped (Infinity: no limit). */
+  maxBuffer: number;
   idleTimeout: number | undefined;
   timeout: number | undefined;
   signal: AbortSignal | undefined;
@@ -156,7 +173,7 @@ const KNOWN = new Set([
   'stdinData', 'stdinFile', 'stdinDiscard', 'stdin', 'stdinKeepOpen',
   'stdoutFile', 'stdoutDiscard', 'stdout',
   'stderrFile', 'stderrDiscard', 'stderr', 'stderrToStdout',
-  'tty', 'sshOpts', 'forwardAgent', 'forwardX11', 'remoteShell', 'quoteArgs', 'glob', 'encoding',
+  'tty', 'sshOpts', 'forwardAgent', 'forwardX11', 'remoteShell', 'quoteArgs', 'glob', 'encoding', 'maxBuffer',
   'idleTimeout', 'timeout', 'signal', 'reject', 'buffer', 'tunnel', 'subsystem', 'stdinoutDpipe',
 ]);
 
@@ -167,6 +184,18 @@ export function checkEncoding(name: string, value: unknown): BufferEncoding | 'b
     badOption(name, "'buffer' or a Node encoding name ('utf8', 'latin1', 'ascii', 'utf16le', 'base64', 'hex', ...)", value);
   }
   return value as BufferEncoding | 'buffer';
+}
+
+/** `maxBuffer`'s default: 100 MiB, as execa's. */
+export const DEFAULT_MAX_BUFFER = 100 * 1024 * 1024;
+
+/** `maxBuffer`: a whole number of bytes >= 1, or Infinity. */
+export function optMaxBuffer(name: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (value !== Number.POSITIVE_INFINITY && (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1)) {
+    badOption(name, 'a whole number of bytes >= 1, or Infinity', value);
+  }
+  return value as number;
 }
 
 function pick<T extends { kind: string }>(name: string, candidates: Array<[string, T | undefined]>, fallback: T): T {
@@ -332,6 +361,7 @@ export function normalizeCall(
     glob: optBoolean('glob', o.glob) ?? false,
     bestEffort,
     encoding: checkEncoding('encoding', o.encoding) ?? defaults.encoding ?? 'utf8',
+    maxBuffer: optMaxBuffer('maxBuffer', o.maxBuffer) ?? defaults.maxBuffer ?? DEFAULT_MAX_BUFFER,
     idleTimeout: o.idleTimeout === undefined ? defaults.idleTimeout : optMs('idleTimeout', o.idleTimeout),
     timeout: o.timeout === undefined ? defaults.timeout : optMs('timeout', o.timeout),
     signal: combineSignals(optSignal('signal', o.signal), defaults.signal),

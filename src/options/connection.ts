@@ -7,7 +7,7 @@ import type { LoginSettings } from '../auth/settings.js';
 import type { Quoter } from '../quote/types.js';
 import { getQuoter } from '../quote/registry.js';
 import { nodeEngine, type Engine } from '../run/engine.js';
-import { checkEncoding, type CommandDefaults } from './command.js';
+import { checkEncoding, optMaxBuffer, type CommandDefaults } from './command.js';
 import { parseTarget, splitTarget, type ParsedTarget } from './target.js';
 import {
   badOption,
@@ -129,6 +129,8 @@ export interface OpenSSHOptions {
   remoteShell?: string | Quoter;
   /** Default encoding of every command. */
   encoding?: BufferEncoding | 'buffer';
+  /** Default `maxBuffer` of every command: bytes kept of each captured stream (default 100 MiB; Infinity: no limit). */
+  maxBuffer?: number;
   /** Default idle timeout of every command, in ms. */
   idleTimeout?: number;
   /** Default deadline of every command, in ms. */
@@ -155,6 +157,7 @@ const KNOWN = new Set([
   'ctlDir', 'ctlPath', 'externalMaster', 'strictMode', 'connect', 'connectTimeout',
   'masterStdoutDiscard', 'masterStderrDiscard', 'forwardAgent', 'forwardX11', 'serverAliveInterval',
   'defaultSshOpts', 'remoteShell', 'encoding', 'idleTimeout', 'timeout', 'signal', 'engine',
+  'maxBuffer',
 ]);
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
@@ -261,6 +264,7 @@ export function normalizeConnection(targetText: string | undefined, options: Ope
       defaultSshOpts: optStringArray('defaultSshOpts', o.defaultSshOpts),
       remoteShell,
       encoding: checkEncoding('encoding', o.encoding),
+      maxBuffer: optMaxBuffer('maxBuffer', o.maxBuffer),
       idleTimeout,
       timeout: optMs('timeout', o.timeout),
       signal: optSignal('signal', o.signal),

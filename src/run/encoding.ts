@@ -1,5 +1,5 @@
-import { isUtf8 } from 'node:buffer';
-import { EncodingError, type ErrorDetails } from '../errors/index.js';
+import { constants, isUtf8 } from 'node:buffer';
+import { EncodingError, MaxBufferError, type ErrorDetails } from '../errors/index.js';
 
 /** Largest code unit each single-byte encoding can represent. */
 const SINGLE_BYTE_MAX: Readonly<Record<string, number>> = { ascii: 0x7f, latin1: 0xff, binary: 0xff };
@@ -42,9 +42,56 @@ function valid(buf: Buffer, enc: string): boolean {
 }
 
 /**
+ * How many UTF-16 code units `buf` decodes to in `enc` (a canonical name), at least, computed
+ * without decoding. Exact for every encoding but utf8, where it is a lower bound (a character
+ * takes at most 3 bytes per code unit). V8 cannot make a string longer than
+ * `buffer.constants.MAX_STRING_LENGTH`, and asking it to decode 2 GiB or more aborts the
+ * process instead of throwing: output past this bound must never reach `toString`.
+ */
+export function decodedLength(buf: Uint8Array, enc: string): number {
+  const n = buf.length;
+  switch (enc) {
+    case 'utf8':
+      return Math.ceil(n / 3);
+    case 'utf16le':
+      return n >>> 1;
+    case 'hex':
+      return n * 2;
+    case 'base64':
+      return Math.ceil(n / 3) * 4;
+    case 'base64url':
+      return Math.ceil((n * 4) / 3);
+    default:
+      return n;
+  }
+}
+
+/** `buf.toString(enc)`, or a MaxBufferError (kind `string`) when the text would be too long for V8. */
+function toText(buf: Buffer, enc: string, name: 'stdout' | 'stderr', details: ErrorDetails): string {
+  const tooLong = () =>
+    new MaxBufferError(
+      name,
+      'string',
+      constants.MAX_STRING_LENGTH,
+      `output decoding failed: ${name} (${buf.length} bytes) is too long for one JavaScript string (at most ${constants.MAX_STRING_LENGTH} characters); ` +
+        `use encoding: 'buffer', stream it (pipeOut(), lines()) or write it to a file (${name}File), or set a lower maxBuffer`,
+      details,
+    );
+  // Past the bound, never decode; below it, V8 itself says when the string is too long.
+  if (decodedLength(buf, enc) > constants.MAX_STRING_LENGTH) throw tooLong();
+  try {
+    return buf.toString(enc as BufferEncoding);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_STRING_TOO_LONG') throw tooLong();
+    throw new EncodingError(enc, `output decoding failed: ${name}: ${(err as Error).message}`, { ...details, cause: err });
+  }
+}
+
+/**
  * Decode captured output. `'buffer'` returns the bytes; otherwise decoding is strict (as in
  * AsyncSSH): bytes that are not valid in the encoding raise an EncodingError that carries
- * the raw Buffers, so nothing is lost.
+ * the raw Buffers, so nothing is lost. Output too long for one JS string is a MaxBufferError
+ * (kind `string`), with the raw Buffers too.
  */
 export function decodeOutput(
   stdout: Buffer,
@@ -63,5 +110,6 @@ export function decodeOutput(
       });
     }
   }
-  return { stdout: stdout.toString(enc as BufferEncoding), stderr: stderr.toString(enc as BufferEncoding) };
+  const raw = { ...details, stdout, stderr };
+  return { stdout: toText(stdout, enc, 'stdout', raw), stderr: toText(stderr, enc, 'stderr', raw) };
 }

@@ -1,4 +1,3 @@
-import { writeSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { buildSlaveArgv, stdioForwardSpec } from '../argv/slave.js';
 import {
@@ -6,10 +5,13 @@ import {
   CommandError,
   ErrorCode,
   MasterError,
+  MaxBufferError,
   OpenSSHError,
+  OutputFileError,
   SlaveError,
   TimeoutError,
   type ErrorDetails,
+  type OutputStreamName,
 } from '../errors/index.js';
 import type { Master } from '../master/master.js';
 import type { NormalizedCall } from '../options/command.js';
@@ -20,6 +22,8 @@ import type { Result } from './result.js';
 import { debug } from '../log.js';
 import { closeAll, planStdio, type OutputRoute } from './stdio.js';
 import { joinLocal } from './dpipe.js';
+import { Collector } from './collect.js';
+import { FdSink } from './output-file.js';
 
 /** What a slave needs from its OpenSSH object. */
 export interface ExecContext {
@@ -51,7 +55,14 @@ const KILL_GRACE_MS = 2000;
 /** Line in ssh's stderr when the master's server refused a new session (MaxSessions). */
 const SESSION_REFUSED = /session request failed: Session open refused by peer|mux_client_request_session: .*refused/;
 
-type Termination = { kind: 'idle'; ms: number } | { kind: 'deadline'; ms: number } | { kind: 'abort'; reason: unknown };
+type Termination =
+  | { kind: 'idle'; ms: number }
+  | { kind: 'deadline'; ms: number }
+  | { kind: 'abort'; reason: unknown }
+  /** A captured stream went past maxBuffer. */
+  | { kind: 'maxBuffer'; stream: OutputStreamName; limit: number }
+  /** An output file or fd could not be written. */
+  | { kind: 'output'; stream: OutputStreamName; fd: number; path: string | undefined; error: NodeJS.ErrnoException };
 
 /** The remote command string for a call (pure; throws TypeError on bad words). */
 export function remoteCommand(cmd: Command, call: NormalizedCall): string {
@@ -130,8 +141,8 @@ export async function startSlave(ctx: ExecContext, command: string, call: Normal
     throw e;
   }
 
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
+  const out = new Collector(call.maxBuffer);
+  const err = new Collector(call.maxBuffer);
   let termination: Termination | undefined;
   let idleTimer: NodeJS.Timeout | undefined;
   let deadlineTimer: NodeJS.Timeout | undefined;
@@ -153,21 +164,28 @@ export async function startSlave(ctx: ExecContext, command: string, call: Normal
   const onAbort = () => terminate({ kind: 'abort', reason: signal!.reason });
   signal?.addEventListener('abort', onAbort, { once: true });
 
-  route(proc.stdout, plan.stdout, out, touch);
-  if (plan.stderr.kind === 'stdout') route(proc.stderr, plan.stdout, out, touch);
-  else route(proc.stderr, plan.stderr, err, touch);
+  const overflow = (stream: OutputStreamName, c: Collector) => () => terminate({ kind: 'maxBuffer', stream, limit: c.limit });
+  const sink = (stream: OutputStreamName, r: OutputRoute) =>
+    r.kind === 'fd' ? new FdSink(r.fd, (error) => terminate({ kind: 'output', stream, fd: r.fd, path: r.path, error })) : undefined;
+  const outSink = sink('stdout', plan.stdout);
+  const errSink = plan.stderr.kind === 'stdout' ? outSink : sink('stderr', plan.stderr);
+  route(proc.stdout, plan.stdout, out, touch, overflow('stdout', out), outSink);
+  if (plan.stderr.kind === 'stdout') route(proc.stderr, plan.stdout, out, touch, overflow('stdout', out), outSink);
+  else route(proc.stderr, plan.stderr, err, touch, overflow('stderr', err), errSink);
+  outSink?.seal();
+  errSink?.seal();
   feedStdin(proc, call, input, touch);
   const local = call.dpipe ? joinLocal(ctx.engine, call.dpipe, proc) : undefined;
   if (local) void proc.exited.then(() => (termination ? local.kill() : undefined));
 
-  const result = Promise.all([proc.exited, local?.exited]).then(async ([exit, localExit]) => {
+  const result = Promise.all([proc.exited, local?.exited, outSink?.done, errSink?.done]).then(async ([exit, localExit]) => {
     clearTimeout(idleTimer);
     clearTimeout(deadlineTimer);
     clearTimeout(killTimer);
     signal?.removeEventListener('abort', onAbort);
     // Files stay open until now: output routed through Node is still written to them.
     closeAll(plan.opened);
-    const r = await settle(ctx, call, details, command, argv, exit, termination, Buffer.concat(out), Buffer.concat(err), started);
+    const r = await settle(ctx, call, details, command, argv, exit, termination, out.bytes(), err.bytes(), started);
     if (localExit && !r.error) r.error = localFailure(call.dpipe!, localExit, { ...details, argv, exitCode: r.exitCode });
     r.failed = r.error !== undefined;
     debug('slave %d exited %s after %d ms%s', proc.pid, exit.exitCode ?? exit.signal, Math.round(r.durationMs), r.error ? `: ${r.error.code}` : '');
@@ -175,7 +193,10 @@ export async function startSlave(ctx: ExecContext, command: string, call: Normal
     return r;
   });
   result.catch(() => {});
-  return { pid: proc.pid, stdin: proc.stdin, stdout: proc.stdout, stderr: proc.stderr, argv, result, kill };
+  // A file or fd route reads the pipe itself: it is not the caller's.
+  const stdout = plan.stdout.kind === 'fd' ? null : proc.stdout;
+  const stderr = plan.stderr.kind === 'fd' || (plan.stderr.kind === 'stdout' && plan.stdout.kind === 'fd') ? null : proc.stderr;
+  return { pid: proc.pid, stdin: proc.stdin, stdout, stderr, argv, result, kill };
 }
 
 const noop = () => {};
@@ -215,14 +236,17 @@ function observeWrites(stream: Writable, touch: () => void): void {
   }) as Writable['write'];
 }
 
-/** Send output where its route says, noting traffic for the idle timer. */
-function route(stream: Readable | null, r: OutputRoute, sink: Buffer[], touch: () => void): void {
+/**
+ * Send output where its route says, noting traffic for the idle timer. Collected output goes
+ * to `sink`, which calls `overflow` once when it passes maxBuffer; `fdSink` writes an fd route.
+ */
+function route(stream: Readable | null, r: OutputRoute, sink: Collector, touch: () => void, overflow: () => void, fdSink: FdSink | undefined): void {
   if (!stream) return;
   switch (r.kind) {
     case 'collect':
       stream.on('data', (c: Buffer) => {
         touch();
-        sink.push(c);
+        if (sink.push(c)) overflow();
       });
       return;
     case 'pipe':
@@ -230,7 +254,9 @@ function route(stream: Readable | null, r: OutputRoute, sink: Buffer[], touch: (
       // also keeps it flowing. Otherwise it stays paused until the caller reads, so nothing
       // is lost and backpressure reaches the remote command.
       if (r.collect) {
-        stream.on('data', (c: Buffer | string) => sink.push(typeof c === 'string' ? Buffer.from(c, stream.readableEncoding ?? 'utf8') : c));
+        stream.on('data', (c: Buffer | string) => {
+          if (sink.push(typeof c === 'string' ? Buffer.from(c, stream.readableEncoding ?? 'utf8') : c)) overflow();
+        });
         stream.on('data', touch);
       } else if (touch !== noop) {
         observePushes(stream, touch);
@@ -240,19 +266,9 @@ function route(stream: Readable | null, r: OutputRoute, sink: Buffer[], touch: (
       stream.on('data', touch);
       stream.pipe(r.stream as Writable, { end: false });
       return;
-    case 'fd': {
-      let broken = false;
-      stream.on('data', (c: Buffer) => {
-        touch();
-        if (broken) return;
-        try {
-          writeSync(r.fd, c);
-        } catch {
-          broken = true; // like a broken pipe: stop writing, keep the command running
-        }
-      });
+    case 'fd':
+      fdSink!.attach(stream, touch);
       return;
-    }
     case 'none':
       stream.resume();
   }
@@ -311,6 +327,22 @@ async function settle(
     error = new TimeoutError(termination.kind, termination.ms, `ssh slave timed out: ${what}; the slave was stopped`, d);
   } else if (termination?.kind === 'abort') {
     error = abortError(termination.reason, d);
+  } else if (termination?.kind === 'maxBuffer') {
+    const { stream, limit } = termination;
+    error = new MaxBufferError(
+      stream,
+      'maxBuffer',
+      limit,
+      `${stream} went past maxBuffer (${limit} bytes); the slave was stopped. Raise maxBuffer, or stream the output (pipeOut(), spawn() with buffer: false) or write it to a file (${stream}File)`,
+      d,
+    );
+  } else if (termination?.kind === 'output') {
+    const { stream, fd, path, error: e } = termination;
+    const where = path === undefined ? `fd ${fd}` : path;
+    error = new OutputFileError(stream, { path, fd }, { errno: e.code, syscall: e.syscall }, `unable to write ${stream} to ${where}: ${e.message}; the slave was stopped`, {
+      ...d,
+      cause: e,
+    });
   } else if (exitCode === 255 && call.tunnel && /Stdio forwarding request failed/.test(stderrText)) {
     // Over the mux ssh does not say why; the server's reason is only in the master's log.
     error = new CommandError(

@@ -12,8 +12,8 @@ export type OutputRoute =
   | { kind: 'pipe'; collect: boolean }
   /** Forwarded to a writable (a caller's stream, or this process's stdout/stderr). */
   | { kind: 'stream'; stream: NodeJS.WritableStream }
-  /** Forwarded to an fd with blocking writes. */
-  | { kind: 'fd'; fd: number };
+  /** Written to an fd (a file the library opened, at `path`, or the caller's fd) from Node, so write errors are seen. */
+  | { kind: 'fd'; fd: number; path: string | undefined };
 
 /** The stdio slots for the engine, how Node must route each piped output, and fds to close once it exits. */
 export interface StdioPlan {
@@ -55,9 +55,9 @@ function inputSlot(spec: InputSpec, opened: number[], details: ErrorDetails): St
 }
 
 /**
- * Decide one output slot. When `observe` is set (an idle timeout is active) every output that
- * goes somewhere is routed through Node so its traffic can be seen; otherwise files and fds
- * are handed straight to ssh (no copying).
+ * Decide one output slot. Files and fds are always written from Node: handed to ssh, their
+ * write errors would be ignored (a full disk would look like success). When `observe` is set
+ * (an idle timeout is active) `inherit` is routed through Node too, so its traffic can be seen.
  */
 function outputPlan(
   spec: OutputSpec,
@@ -78,11 +78,11 @@ function outputPlan(
     case 'inherit':
       return observe ? ['pipe', { kind: 'stream', stream: which === 'stdout' ? process.stdout : process.stderr }] : ['inherit', { kind: 'none' }];
     case 'fd':
-      return observe ? ['pipe', { kind: 'fd', fd: spec.fd }] : [spec.fd, { kind: 'none' }];
+      return ['pipe', { kind: 'fd', fd: spec.fd, path: undefined }];
     case 'file': {
       const fd = openFile(spec.path, spec.append ? 'a' : 'w', `${which}File`, details);
       opened.push(fd);
-      return observe ? ['pipe', { kind: 'fd', fd }] : [fd, { kind: 'none' }];
+      return ['pipe', { kind: 'fd', fd, path: spec.path }];
     }
     default:
       throw new Error(`unreachable output kind ${spec.kind}`);

@@ -3,10 +3,10 @@ import type { CommandOptions } from '../options/command.js';
 import { badOption } from '../options/validate.js';
 
 /** Options of `openTunnel()`: those of the stream methods, without `tunnel`/`subsystem`. */
-export type TunnelOptions = Omit<CommandOptions, 'reject' | 'stdinoutDpipe' | 'tunnel' | 'subsystem'>;
+export type TunnelOptions = Omit<CommandOptions, 'reject' | 'stdinoutDpipe' | 'tunnel' | 'subsystem'> & { reject?: never };
 
 /** Options of `captureTunnel()`: those of `capture()`, without `tunnel`/`subsystem`. */
-export type CaptureTunnelOptions = Omit<CommandOptions, 'reject' | 'tunnel' | 'subsystem'>;
+export type CaptureTunnelOptions = Omit<CommandOptions, 'reject' | 'tunnel' | 'subsystem'> & { reject?: never };
 
 /**
  * Check a tunnel's `host`/`port` (TypeErrors naming the expected form) and its options, and

@@ -303,6 +303,7 @@ describe('programmer errors throw TypeError at once', () => {
   });
 
   it("'reject' outside run() and spawn()", () => {
+    // @ts-expect-error the types refuse it too (test/unit/types.test.ts); this is the check for JavaScript callers
     expect(() => ssh.capture('true', { reject: false })).toThrow(
       new TypeError("option 'reject' is only for run() and spawn(), which return the Result; the other methods always reject on failure"),
     );

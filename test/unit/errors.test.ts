@@ -5,7 +5,9 @@ import {
   EncodingError,
   ErrorCode,
   MasterError,
+  MaxBufferError,
   OpenSSHError,
+  OutputFileError,
   SlaveError,
   TimeoutError,
 } from '../../src/errors/index.js';
@@ -41,6 +43,8 @@ describe('ErrorCode', () => {
       SFTP_PROTOCOL: 'OSSH_SFTP_PROTOCOL',
       SFTP_UNSUPPORTED: 'OSSH_SFTP_UNSUPPORTED',
       SFTP_CLOSED: 'OSSH_SFTP_CLOSED',
+      MAX_BUFFER: 'OSSH_MAX_BUFFER',
+      OUTPUT_FILE: 'OSSH_OUTPUT_FILE',
     });
   });
 
@@ -53,6 +57,8 @@ describe('ErrorCode', () => {
     expect(publicApi.TimeoutError).toBe(TimeoutError);
     expect(publicApi.AbortError).toBe(AbortError);
     expect(publicApi.EncodingError).toBe(EncodingError);
+    expect(publicApi.MaxBufferError).toBe(MaxBufferError);
+    expect(publicApi.OutputFileError).toBe(OutputFileError);
   });
 });
 
@@ -163,6 +169,20 @@ describe('subclasses', () => {
       code: 'OSSH_ENCODING_ERROR',
       extra: { encoding: 'ascii' },
     },
+    {
+      make: () => new MaxBufferError('stderr', 'maxBuffer', 1000, 'too much', details),
+      cls: MaxBufferError,
+      name: 'MaxBufferError',
+      code: 'OSSH_MAX_BUFFER',
+      extra: { stream: 'stderr', kind: 'maxBuffer', limit: 1000 },
+    },
+    {
+      make: () => new OutputFileError('stdout', { path: '/full/out', fd: 7 }, { errno: 'ENOSPC', syscall: 'write' }, 'disk full', details),
+      cls: OutputFileError,
+      name: 'OutputFileError',
+      code: 'OSSH_OUTPUT_FILE',
+      extra: { stream: 'stdout', path: '/full/out', fd: 7, errno: 'ENOSPC', syscall: 'write' },
+    },
   ] as const;
 
   it.each(cases)('$name ($code)', ({ make, cls, name, code, extra }) => {
@@ -176,7 +196,7 @@ describe('subclasses', () => {
     expect(e).toBeInstanceOf(Error);
     expect(String(e).startsWith(`${name}: `)).toBe(true);
     // instanceof another subclass is false (the brand only widens OpenSSHError itself)
-    for (const other of [MasterError, CommandError, SlaveError, TimeoutError, AbortError, EncodingError]) {
+    for (const other of [MasterError, CommandError, SlaveError, TimeoutError, AbortError, EncodingError, MaxBufferError, OutputFileError]) {
       if (other !== cls) expect(e).not.toBeInstanceOf(other);
     }
   });
