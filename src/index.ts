@@ -65,3 +65,31 @@ export {
   type TransferResult,
   type RsyncOptionValue,
 } from './transfer/index.js';
+export {
+  Fleet,
+  FleetJob,
+  FleetError,
+  isRetryable,
+  backoffDelay,
+  type FleetOptions,
+  type FleetTask,
+  type FleetHost,
+  type FleetHostOptions,
+  type HostSpec,
+  type Selector,
+  type FleetRunOptions,
+  type ErrorPolicy,
+  type ErrorPolicyOption,
+  type FleetReport,
+  type FleetSummary,
+  type HostResult,
+  type HostSuccess,
+  type HostFailure,
+  type HostStatus,
+  type SkipReason,
+  type FleetCounts,
+  type HostState,
+  type ProgressEvent,
+} from './fleet/index.js';
+export { expandVars, type VarLookup } from './expand/expand.js';
+export type { VarValue } from './expand/vars.js';
