@@ -61,6 +61,8 @@ export function normalizeHosts(hosts: readonly HostSpec[]): HostEntry[] {
       throw new TypeError(`host ${i} must be a target string or an object with a 'target' string, received ${describe(spec)}`);
     }
     if (entry.target === '') throw new TypeError(`host ${i}: the target is empty`);
+    // A host or user starting with '-' would reach ssh's option parser as an option.
+    if (/(^|@)-/.test(entry.target)) throw new TypeError(`host ${i}: target ${describe(entry.target)} has a host or user starting with '-', which ssh would take for an option`);
     if (entry.label === '' || BAD_LABEL.test(entry.label)) {
       throw new TypeError(`host ${i}: label ${describe(entry.label)} must be non-empty, without white space, ',', '/' or '\\', not start with '!' and not be '.' or '..'`);
     }

@@ -43,6 +43,16 @@ function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
+/** How long a cancelled host's work may take to notice. */
+const SETTLE_MS = 3000;
+
+/** The error `p` rejects with within `ms`, or undefined (resolved, or still running). */
+function settleWithin(p: Promise<unknown>, ms: number): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)));
+  return Promise.race([p.then(() => undefined, (e: unknown) => e), late]).finally(() => clearTimeout(timer));
+}
+
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return raceAbort(new Promise<void>((r) => setTimeout(r, ms).unref()), signal);
 }
@@ -161,11 +171,15 @@ export class FleetJob<T> implements PromiseLike<FleetReport<T>>, AsyncIterable<H
     const t0 = performance.now();
     const state = { attempts: 0, ssh: undefined as OpenSSH | undefined };
     let result: HostResult<T>;
+    const inner = this.#attempts(entry, host, state);
     try {
-      const value = await raceAbort(this.#attempts(entry, host, state), signal);
+      const value = await raceAbort(inner, signal);
       result = { label: entry.label, target: entry.target, index, ok: true, status: 'ok', value, attempts: state.attempts, startedAt, durationMs: 0 };
     } catch (err) {
-      const [status, error] = this.#classify(err, entry, own.signal);
+      // Cancelled: give the work a moment to stop (its commands got the signal), so that the
+      // error it was interrupted with becomes the cause, and nothing starts after the cleanup.
+      const stopped = err === signal.reason ? await settleWithin(inner, SETTLE_MS) : undefined;
+      const [status, error] = this.#classify(stopped ?? err, entry, own.signal);
       result = { label: entry.label, target: entry.target, index, ok: false, status, error, attempts: state.attempts, startedAt, durationMs: 0 };
     } finally {
       clearTimeout(timer);
