@@ -1,4 +1,4 @@
-import { AbortError, TimeoutError } from '../errors/index.js';
+import { AbortError, MasterError, TimeoutError } from '../errors/index.js';
 import type { OpenSSH } from '../openssh.js';
 import type { FleetHost, HostEntry } from './hosts.js';
 import type { Semaphore } from './limits.js';
@@ -28,6 +28,13 @@ const SKIP_TEXT: Record<SkipReason, string> = {
   'max-failures': 'too many hosts failed (maxFailures / maxFailPercentage)',
   'host-aborted': "an earlier failure took it out of the fleet (policy 'abort-host'; fleet.reset() brings it back)",
 };
+
+/** One host's attempts so far: the count, the current connection and task. */
+interface AttemptState {
+  attempts: number;
+  ssh: OpenSSH | undefined;
+  task: Promise<unknown> | undefined;
+}
 
 /** Marks a per-host timeout in an AbortSignal's reason. */
 class HostTimeout extends Error {}
@@ -169,7 +176,7 @@ export class FleetJob<T> implements PromiseLike<FleetReport<T>>, AsyncIterable<H
     const host: FleetHost = { label: entry.label, target: entry.target, index, signal };
     const startedAt = new Date();
     const t0 = performance.now();
-    const state = { attempts: 0, ssh: undefined as OpenSSH | undefined };
+    const state: AttemptState = { attempts: 0, ssh: undefined, task: undefined };
     let result: HostResult<T>;
     const inner = this.#attempts(entry, host, state);
     try {
@@ -178,7 +185,7 @@ export class FleetJob<T> implements PromiseLike<FleetReport<T>>, AsyncIterable<H
     } catch (err) {
       // Cancelled: give the work a moment to stop (its commands got the signal), so that the
       // error it was interrupted with becomes the cause, and nothing starts after the cleanup.
-      const stopped = err === signal.reason ? await settleWithin(inner, SETTLE_MS) : undefined;
+      const stopped = err === signal.reason ? await settleWithin(state.task ?? inner, SETTLE_MS) : undefined;
       const [status, error] = this.#classify(stopped ?? err, entry, own.signal);
       result = { label: entry.label, target: entry.target, index, ok: false, status, error, attempts: state.attempts, startedAt, durationMs: 0 };
     } finally {
@@ -219,14 +226,16 @@ export class FleetJob<T> implements PromiseLike<FleetReport<T>>, AsyncIterable<H
   }
 
   /** Connect (with retries), then run the task under the concurrency limit. */
-  async #attempts(entry: HostEntry, host: FleetHost, state: { attempts: number; ssh: OpenSSH | undefined }): Promise<T> {
+  async #attempts(entry: HostEntry, host: FleetHost, state: AttemptState): Promise<T> {
     const { retries, retryDelay, retryCommands } = this.#o;
     for (;;) {
       state.attempts++;
       this.#progress.move(host, 'connecting', state.attempts);
       const ssh = (state.ssh = this.#ctx.connect(entry, host.signal));
-      if (!(await ssh.waitForMaster({ signal: host.signal }))) {
-        const err = ssh.error ?? new AbortError(`host ${entry.label}: the connection was cancelled`, { host: entry.target });
+      const up = await ssh.waitForMaster({ signal: host.signal }).catch(() => false);
+      if (!up) {
+        // A cancelled wait leaves the login to fail on its own: report it as the MasterError it is.
+        const err = ssh.error ?? new MasterError('aborted', `the login to ${entry.label} was cancelled before it finished`, { host: entry.target });
         if (state.attempts <= retries && isRetryable(err) && !host.signal.aborted) {
           await ssh.disconnect().catch(() => {});
           await sleep(backoffDelay(state.attempts, retryDelay), host.signal);
@@ -238,7 +247,9 @@ export class FleetJob<T> implements PromiseLike<FleetReport<T>>, AsyncIterable<H
       this.#progress.move(host, 'running', state.attempts);
       try {
         // Raced with the signal: a task that ignores it still frees its slot on a timeout or abort.
-        return await raceAbort(Promise.resolve().then(() => this.#task(ssh, host)), host.signal);
+        const task = Promise.resolve().then(() => this.#task(ssh, host));
+        state.task = task;
+        return await raceAbort(task, host.signal);
       } catch (err) {
         if (!(retryCommands && state.attempts <= retries && isRetryable(err) && !host.signal.aborted)) throw err;
       } finally {
