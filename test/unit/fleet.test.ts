@@ -77,7 +77,7 @@ describe('policies', () => {
     expect(() => checkPolicy('abort')).toThrow(TypeError);
     const host = { label: 'a', target: 'a', index: 0, signal: new AbortController().signal };
     expect(await decide('continue', new Error('x'), host)).toBe('continue');
-    expect(await decide(async () => 'abort-host', new Error('x'), host)).toBe('abort-host');
+    expect(await decide(async () => 'abort-host' as const, new Error('x'), host)).toBe('abort-host');
     expect(await decide(() => 'bad' as 'continue', new Error('x'), host)).toBe('abort-all');
     expect(
       await decide(
