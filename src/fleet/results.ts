@@ -26,6 +26,7 @@ export interface HostSuccess<T> extends HostResultBase {
   /** What the task resolved with. */
   readonly value: T;
   readonly error?: undefined;
+  readonly skipReason?: undefined;
 }
 
 /**

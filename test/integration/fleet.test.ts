@@ -325,7 +325,7 @@ describe('cancellation and progress', () => {
     const { results, summary } = await job;
     expect(results.slice(0, 2).map((r) => r.status)).toEqual(['aborted', 'aborted']);
     expect(results[0]!.error).toBeInstanceOf(AbortError);
-    expect(results[0]!.error!.code).toBe('OSSH_ABORTED');
+    expect((results[0]!.error as AbortError).code).toBe('OSSH_ABORTED');
     expect(results.slice(2).map((r) => r.skipReason)).toEqual(['aborted', 'aborted']);
     expect(summary).toMatchObject({ aborted: 2, skipped: 2 });
   });
