@@ -84,7 +84,8 @@ function measure(bench, script, env = {}) {
       const wall = performance.now() - t0;
       const m = /CPU (\d+) (\d+)/.exec(err);
       if (code !== 0 || !m) return reject(new Error(`variant failed (${code}): ${err.slice(-2000)}`));
-      resolve({ wallMs: wall, cpuMs: ((Number(m[1]) + Number(m[2])) * 1000) / TICK, peakRssMiB: (peak.rssKiB * 1024) / MiB, peakProcs: peak.count });
+      const retried = Number(/RETRIED (\d+)/.exec(err)?.[1] ?? 0);
+      resolve({ retried, wallMs: wall, cpuMs: ((Number(m[1]) + Number(m[2])) * 1000) / TICK, peakRssMiB: (peak.rssKiB * 1024) / MiB, peakProcs: peak.count });
     });
   });
 }
@@ -93,15 +94,23 @@ const LIB = `
 import { Fleet } from ${JSON.stringify(dist)};
 const { hosts, defaults, p, reps, command } = JSON.parse(process.env.FLEET_BENCH);
 const fleet = new Fleet(hosts, { defaults, connections: p, concurrency: p, expandVars: false });
-const { summary } = await fleet.run(async (ssh) => { for (let i = 0; i < reps; i++) await ssh.capture(command); });
-if (summary.ok !== hosts.length) { console.error(JSON.stringify(summary)); process.exit(1); }
+const job = fleet.run(async (ssh) => { for (let i = 0; i < reps; i++) await ssh.capture(command); }, { retries: 2, retryDelay: 200 });
+const { summary } = await job;
+const { results } = await job;
+const retried = results.filter((r) => r.attempts > 1).length;
+if (retried) console.error('RETRIED ' + retried);
+if (summary.ok !== hosts.length) {
+  console.error(JSON.stringify(summary));
+  for (const r of results.filter((x) => !x.ok).slice(0, 3)) console.error(r.label, r.error.code, r.error.reason ?? '', r.error.message.slice(0, 500));
+  process.exit(1);
+}
 `;
 
 const PERL = String.raw`
 use strict; use warnings;
 use Net::OpenSSH::Parallel;
 my ($n, $p, $reps, $user, $port, $key, $known, $ctl, $cmd) = @ARGV;
-my $pssh = Net::OpenSSH::Parallel->new(workers => $p, connections => $p);
+my $pssh = Net::OpenSSH::Parallel->new(workers => $p, connections => $p, reconnections => 2);
 for my $i (1..$n) {
   $pssh->add_host("h$i", host => '127.0.0.1', user => $user, port => $port, key_path => $key, ctl_dir => $ctl,
     master_opts => [-F => '/dev/null', -o => "UserKnownHostsFile=$known", -o => 'GlobalKnownHostsFile=/dev/null', -o => 'IdentitiesOnly=yes']);
@@ -167,14 +176,14 @@ await bench.finish(async () => {
     const runs = Object.fromEntries(names.map((n) => [n, []]));
     // Interleaved rounds, so a slow spell of the machine hits every variant alike.
     for (let r = 0; r < ROUNDS; r++) for (const n of names) runs[n].push(await variants(reps)[n]());
-    const med = Object.fromEntries(names.map((n) => [n, Object.fromEntries(['wallMs', 'cpuMs', 'peakRssMiB', 'peakProcs'].map((k) => [k, median(runs[n].map((x) => x[k]))]))]));
+    const med = Object.fromEntries(names.map((n) => [n, Object.fromEntries(['wallMs', 'cpuMs', 'peakRssMiB', 'peakProcs', 'retried'].map((k) => [k, median(runs[n].map((x) => x[k] ?? 0))]))]));
     out.scenarios[`${reps} command${reps > 1 ? 's' : ''} per host`] = { median: med, runs };
     console.log(`\n${HOSTS} hosts, ${reps} x '${COMMAND}' each, concurrency ${P} (median of ${ROUNDS})`);
-    console.log(`${'variant'.padEnd(24)} ${'wall'.padStart(9)} ${'CPU'.padStart(9)} ${'peak RSS'.padStart(10)} ${'peak procs'.padStart(10)}  wall vs openssh-mux`);
+    console.log(`${'variant'.padEnd(24)} ${'wall'.padStart(9)} ${'CPU'.padStart(9)} ${'peak RSS'.padStart(10)} ${'peak procs'.padStart(10)}  wall vs openssh-mux  hosts retried`);
     const lib = med['openssh-mux Fleet'];
     for (const n of names) {
       const m = med[n];
-      console.log(`${n.padEnd(24)} ${`${(m.wallMs / 1000).toFixed(2)}s`.padStart(9)} ${`${(m.cpuMs / 1000).toFixed(2)}s`.padStart(9)} ${`${m.peakRssMiB.toFixed(0)} MiB`.padStart(10)} ${String(m.peakProcs).padStart(10)}  ${(m.wallMs / lib.wallMs).toFixed(2)}x`);
+      console.log(`${n.padEnd(24)} ${`${(m.wallMs / 1000).toFixed(2)}s`.padStart(9)} ${`${(m.cpuMs / 1000).toFixed(2)}s`.padStart(9)} ${`${m.peakRssMiB.toFixed(0)} MiB`.padStart(10)} ${String(m.peakProcs).padStart(10)}  ${`${(m.wallMs / lib.wallMs).toFixed(2)}x`.padStart(19)}  ${n === 'openssh-mux Fleet' ? m.retried : '-'}`);
     }
     if (reps === 1) {
       const ideal = singleMs * Math.ceil(HOSTS / P);
