@@ -190,9 +190,14 @@ describe('Fleet on the test sshd', () => {
   it('limits: never more than `connections` masters alive, and concurrency bounds running tasks', async () => {
     const fleet = new Fleet(webs(8), { defaults: defaults(), connections: 3, concurrency: 2 });
     let peakMasters = 0;
+    let peakSlaves = 0;
     let running = 0;
     let peakRunning = 0;
-    const sampler = setInterval(() => (peakMasters = Math.max(peakMasters, sshProcs().masters)), 25);
+    const sampler = setInterval(() => {
+      const p = sshProcs();
+      peakMasters = Math.max(peakMasters, p.masters);
+      peakSlaves = Math.max(peakSlaves, p.slaves);
+    }, 25);
     const { summary } = await fleet.run(async (ssh) => {
       peakRunning = Math.max(peakRunning, ++running);
       await ssh.capture('sleep 0.3');
@@ -203,6 +208,9 @@ describe('Fleet on the test sshd', () => {
     expect(peakMasters).toBeGreaterThan(0);
     expect(peakMasters).toBeLessThanOrEqual(3);
     expect(peakRunning).toBe(2);
+    // Slaves: the two running commands (plus, at most, a short -O check or -O exit per master).
+    expect(peakSlaves).toBeGreaterThan(0);
+    expect(peakSlaves).toBeLessThanOrEqual(2 + 3);
   });
 
   it('connections >= concurrency is checked with a TypeError; bad options name themselves', () => {
@@ -309,6 +317,29 @@ describe('failure policies', () => {
     expect(results[1]!.attempts).toBe(1);
     expect((results[1]!.error as MasterError).reason).toBe('auth');
     expect(events.filter((e) => e.startsWith('refused:'))).toEqual(['refused:connecting:1', 'refused:failed:3']);
+  });
+});
+
+describe('retryCommands', () => {
+  it('a connection lost during the task fails the host, unless retryCommands: true re-runs it on a new connection', async () => {
+    const fleet = new Fleet(webs(1), { defaults: defaults() });
+    const task = async (ssh: import('../../src/index.js').OpenSSH, host: { index: number }) => {
+      const n = Number(await ssh.capture('echo 1'));
+      if (runs++ === 0) {
+        // The first attempt loses its master half-way through.
+        process.kill(ssh.masterPid!, 'SIGKILL');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      return n + Number(await ssh.capture('echo 1')) + host.index;
+    };
+    let runs = 0;
+    const once = await fleet.run(task, { retries: 2, retryDelay: 10 });
+    expect(once.results[0]!.status).toBe('failed');
+    expect(once.results[0]!.error).toBeInstanceOf(MasterError);
+    expect(once.results[0]!.attempts).toBe(1);
+    runs = 0;
+    const again = await fleet.run(task, { retries: 2, retryDelay: 10, retryCommands: true });
+    expect(again.results[0]).toMatchObject({ ok: true, value: 2, attempts: 2 });
   });
 });
 
