@@ -105,6 +105,10 @@ export class FleetJob<T> implements PromiseLike<FleetReport<T>>, AsyncIterable<H
     this.#stop.abort(new AbortError('the fleet run was cancelled'));
   }
 
+  /**
+   * The report once every host is done: results in the run's order, summary, duration.
+   * Resolves even when hosts failed, unless the run has `reject: true` (then a FleetError).
+   */
   then<R1 = FleetReport<T>, R2 = never>(
     onfulfilled?: ((value: FleetReport<T>) => R1 | PromiseLike<R1>) | null,
     onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
