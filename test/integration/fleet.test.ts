@@ -92,15 +92,22 @@ describe('Fleet on the test sshd', () => {
 
   it('run(task): the task gets the connected OpenSSH and its host; the async iterator yields as hosts finish', async () => {
     const fleet = new Fleet(webs(3), { defaults: defaults() });
+    let release!: () => void;
+    const othersFinished = new Promise<void>((r) => (release = r));
     const job = fleet.run(async (ssh, host) => {
       expect(ssh.state).toBe('running');
       expect(host.signal).toBeInstanceOf(AbortSignal);
-      // web1 is the slowest: it finishes last.
-      await ssh.capture(`sleep ${host.index === 0 ? 0.6 : 0}`);
+      await ssh.capture('true');
+      // web1 waits for the two others: it finishes last, whatever the logins take.
+      if (host.index === 0) await othersFinished;
       return `${host.label}#${host.index}`;
     });
     const seen: string[] = [];
-    for await (const r of job) seen.push(r.label);
+    for await (const r of job) {
+      seen.push(r.label);
+      // Results come as hosts finish: once the two others are out, let web1 finish.
+      if (seen.length === 2) release();
+    }
     expect(seen).toHaveLength(3);
     expect(seen[2]).toBe('web1');
     expect((await job).results.map((r) => r.value)).toEqual(['web1#0', 'web2#1', 'web3#2']);
