@@ -155,7 +155,7 @@ describe('openssh-mux run', () => {
   });
 
   it('-t: a host over its timeout is reported timed out, exit 1', async () => {
-    const r = await cli(['run', ...conn(), ...hosts(2), '-t', '3s', '--json', '--expand', '--', 'test %LABEL% = web1 || sleep 20']);
+    const r = await cli(['run', ...conn(), ...hosts(2), '-t', '8s', '--json', '--expand', '--', 'test %LABEL% = web1 || sleep 20']);
     expect(r.code).toBe(1);
     const byLabel = Object.fromEntries(r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { label: string; status: string; errorCode: string }).map((o) => [o.label, o]));
     expect(byLabel.web1!.status).toBe('ok');
