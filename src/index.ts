@@ -82,3 +82,31 @@ export type { Attributes as SftpAttributes } from './sftp/attrs.js';
 export type { ReadFileOptions, WriteFileOptions } from './sftp/contents.js';
 export type { ReadStreamOptions, WriteStreamOptions } from './sftp/streams.js';
 export type { FastTransferOptions, DirTransferOptions } from './sftp/bulk.js';
+export {
+  Fleet,
+  FleetJob,
+  FleetError,
+  isRetryable,
+  backoffDelay,
+  type FleetOptions,
+  type FleetTask,
+  type FleetHost,
+  type FleetHostOptions,
+  type HostSpec,
+  type Selector,
+  type FleetRunOptions,
+  type ErrorPolicy,
+  type ErrorPolicyOption,
+  type FleetReport,
+  type FleetSummary,
+  type HostResult,
+  type HostSuccess,
+  type HostFailure,
+  type HostStatus,
+  type SkipReason,
+  type FleetCounts,
+  type HostState,
+  type ProgressEvent,
+} from './fleet/index.js';
+export { expandVars, type VarLookup } from './expand/expand.js';
+export type { VarValue } from './expand/vars.js';

@@ -18,6 +18,7 @@ import { tunnelCall, type CaptureTunnelOptions, type TunnelOptions } from './tun
 import type { SshConfiguration } from './auth/ssh-config.js';
 import { openSftp, type SftpOptions } from './sftp/open.js';
 import type { Sftp } from './sftp/client.js';
+import { Variables, type VarValue } from './expand/vars.js';
 
 /** Options of `waitForMaster()`. */
 export interface WaitForMasterOptions {
@@ -85,13 +86,15 @@ export class OpenSSH implements AsyncDisposable {
   readonly #ctx: ExecContext;
   readonly #target: ParsedTarget;
   #error: OpenSSHError | undefined;
+  readonly #vars: Variables;
 
   /**
    * Start connecting to `target` (`[user@]host[:port]`). Bad options throw a TypeError at
    * once; connection problems never throw here: they show in `waitForMaster()` and `error`.
    */
   constructor(target: string, options: OpenSSHOptions = {}) {
-    const n = normalizeConnection(target, options);
+    this.#vars = Variables.forConnection(target, options);
+    const n = normalizeConnection(target, this.#vars.connectionOptions(options));
     this.#target = n.target;
     this.host = n.target.host;
     this.user = n.target.user;
@@ -117,12 +120,32 @@ export class OpenSSH implements AsyncDisposable {
 
   /** Quote words for this connection's `remoteShell` and join them with spaces. */
   shellQuote(...words: string[]): string {
-    return shellQuote(...words, { remoteShell: this.#defaults.remoteShell ?? 'POSIX' });
+    return shellQuote(...this.#vars.words(words), { remoteShell: this.#defaults.remoteShell ?? 'POSIX' });
   }
 
   /** Like `shellQuote()`, with the wildcards `* ? [ ] { }` left live. */
   shellQuoteGlob(...words: string[]): string {
-    return shellQuoteGlob(...words, { remoteShell: this.#defaults.remoteShell ?? 'POSIX' });
+    return shellQuoteGlob(...this.#vars.words(words), { remoteShell: this.#defaults.remoteShell ?? 'POSIX' });
+  }
+
+  /** Whether `%HOST%`, `%USER%`, `%PORT%`, `%NAME%` and `%%` are expanded (see docs/fleet.md). */
+  get expandVars(): boolean {
+    return this.#vars.enabled;
+  }
+
+  set expandVars(on: boolean) {
+    if (typeof on !== 'boolean') throw new TypeError(`expandVars must be a boolean, received ${typeof on}`);
+    this.#vars.enabled = on;
+  }
+
+  /** Set a variable for `%NAME%` expansion (HOST, USER and PORT come from the target). */
+  setVar(name: string, value: VarValue): void {
+    this.#vars.set(name, value);
+  }
+
+  /** A variable's value (HOST, USER, PORT or one set), or undefined when not defined. */
+  getVar(name: string): string | undefined {
+    return this.#vars.get(name);
   }
 
   /** Split `[user[:password]@]host[:port]` exactly as Net::OpenSSH's `parse_connection_opts`. */
@@ -220,8 +243,8 @@ export class OpenSSH implements AsyncDisposable {
   }
 
   #prepare(cmd: Command, options: CommandOptions | undefined, mode: CallMode, pipes?: StreamPipes) {
-    const call = normalizeCall(options, this.#defaults, mode, pipes);
-    const command = remoteCommand(cmd, call);
+    const call = normalizeCall(this.#vars.callOptions(options), this.#defaults, mode, pipes);
+    const command = remoteCommand(this.#vars.command(cmd), call);
     return { call, command };
   }
 
@@ -394,7 +417,8 @@ export class OpenSSH implements AsyncDisposable {
 
   #transfer(tool: 'scp' | 'rsync', dir: 'get' | 'put', sources: string | readonly string[], target: string | undefined, options: TransferOptions | undefined) {
     const ctx = { ...this.#ctx, hostSquared: this.#target.hostSquared };
-    return this.#track(transfer(ctx, this.#defaults, tool, dir, sources, target, options));
+    const [src, dst] = this.#vars.paths(sources, target);
+    return this.#track(transfer(ctx, this.#defaults, tool, dir, src, dst, options));
   }
 
   /**

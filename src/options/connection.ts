@@ -139,6 +139,14 @@ export interface OpenSSHOptions {
   signal?: AbortSignal;
   /** How processes are started (advanced: the seam for other execution engines). */
   engine?: Engine;
+  /**
+   * Expand `%HOST%`, `%USER%`, `%PORT%`, `%NAME%` (from `vars`/`setVar()`) and `%%` in
+   * commands, file paths, ssh options and `shellQuote()` (Net::OpenSSH's `expand_vars`).
+   * An undefined variable is a TypeError. Default false.
+   */
+  expandVars?: boolean;
+  /** Initial variables for `expandVars`: `{ ID: 42 }`. */
+  vars?: Readonly<Record<string, string | number>>;
 }
 
 /** The constructor's options, validated, split into what the master and commands need. */
@@ -158,6 +166,7 @@ const KNOWN = new Set([
   'masterStdoutDiscard', 'masterStderrDiscard', 'forwardAgent', 'forwardX11', 'serverAliveInterval',
   'defaultSshOpts', 'remoteShell', 'encoding', 'idleTimeout', 'timeout', 'signal', 'engine',
   'maxBuffer',
+  'expandVars', 'vars',
 ]);
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;

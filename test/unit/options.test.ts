@@ -16,10 +16,10 @@ const CALL_KNOWN =
   'stdinoutDpipe, stdout, stdoutDiscard, stdoutFile, subsystem, timeout, tty, tunnel';
 
 const CONN_KNOWN =
-  'batchMode, ciphers, compression, connect, connectTimeout, ctlDir, ctlPath, defaultSshOpts, encoding, engine, externalMaster, ' +
+  'batchMode, ciphers, compression, connect, connectTimeout, ctlDir, ctlPath, defaultSshOpts, encoding, engine, expandVars, externalMaster, ' +
   'forwardAgent, forwardX11, hostKeyAlgorithms, hostKeyPolicy, idleTimeout, kexAlgorithms, keyPath, knownHostsFile, loginHandler, ' +
   'macs, masterOpts, masterPtyForce, masterStderrDiscard, masterStdoutDiscard, maxBuffer, passphrase, password, passwordPrompt, passwordRoute, ' +
-  'port, proxyCommand, proxyJump, remoteShell, serverAliveCountMax, serverAliveInterval, signal, sshCmd, sshConfig, strictMode, timeout, user';
+  'port, proxyCommand, proxyJump, remoteShell, serverAliveCountMax, serverAliveInterval, signal, sshCmd, sshConfig, strictMode, timeout, user, vars';
 
 describe('normalizeCall: defaults per mode', () => {
   it('run captures stdout and stderr, ignores stdin', () => {

@@ -1,0 +1,259 @@
+import { OpenSSH } from '../openssh.js';
+import type { CommandOptions, OutputFile } from '../options/command.js';
+import { glob, isGlob, isRaw, raw } from '../quote/markers.js';
+import { normalizeConnection, type OpenSSHOptions } from '../options/connection.js';
+import type { Command } from '../quote/command.js';
+import type { Result } from '../run/result.js';
+import type { TransferOptions, TransferResult } from '../transfer/index.js';
+import { protectVars } from '../expand/expand.js';
+import { Variables, type VarValue } from '../expand/vars.js';
+import { normalizeHosts, selectHosts, type HostEntry, type HostSpec, type Selector } from './hosts.js';
+import { FleetJob, type FleetTask } from './job.js';
+import { normalizeLimits, Semaphore } from './limits.js';
+import { normalizeRun, type FleetRunOptions } from './options.js';
+
+/** Options of `new Fleet(hosts, options)`. */
+export interface FleetOptions {
+  /** `OpenSSH` options shared by every host (a host's own options win). */
+  defaults?: OpenSSHOptions;
+  /** Live masters at once, fleet-wide (default 10, or `concurrency` when that is larger). */
+  connections?: number;
+  /** Tasks running at once, fleet-wide (default `connections`; never more than it). */
+  concurrency?: number;
+  /**
+   * Expand `%HOST%`, `%USER%`, `%PORT%`, `%LABEL%`, `%NAME%` and `%%` in the shortcuts'
+   * string arguments (commands, paths, file options). Default true.
+   */
+  expandVars?: boolean;
+  /** Variables for every host (`%NAME%`); a host's own `vars` win. */
+  vars?: Readonly<Record<string, VarValue>>;
+}
+
+const KNOWN = new Set(['defaults', 'connections', 'concurrency', 'expandVars', 'vars']);
+
+/** The fleet's state shared by its selections: limits, and the hosts `abort-host` took out. */
+interface Shared {
+  defaults: OpenSSHOptions;
+  vars: Readonly<Record<string, VarValue>>;
+  expandVars: boolean;
+  connections: Semaphore;
+  concurrency: Semaphore;
+  abortedHosts: Set<string>;
+}
+
+/**
+ * The same work on many hosts at once, within limits (Net::OpenSSH::Parallel's job, with
+ * promises). Each host gets its own master, opened when its turn comes and closed as soon as
+ * it is done; `connections` bounds live masters, `concurrency` running tasks.
+ *
+ * ```ts
+ * const fleet = new Fleet(['web1', 'web2', { label: 'db', target: 'admin@db1:2222' }], { connections: 20 });
+ * const { results, summary } = await fleet.capture('uptime');
+ * for (const r of results) console.log(r.label, r.ok ? r.value : r.error.message);
+ * ```
+ */
+export class Fleet {
+  readonly #hosts: readonly HostEntry[];
+  readonly #shared: Shared;
+
+  constructor(hosts: readonly HostSpec[], options: FleetOptions = {}, view?: unknown) {
+    if (view instanceof View) {
+      this.#hosts = view.hosts;
+      this.#shared = view.shared;
+      return;
+    }
+    if (view !== undefined) throw new TypeError('new Fleet() takes two arguments: hosts and options');
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new TypeError(`new Fleet() options must be an object, received ${JSON.stringify(options)}`);
+    for (const k of Object.keys(options)) if (!KNOWN.has(k)) throw new TypeError(`unknown Fleet option '${k}' (known: ${[...KNOWN].join(', ')}; OpenSSH options go in 'defaults')`);
+    const limits = normalizeLimits(options);
+    if (options.expandVars !== undefined && typeof options.expandVars !== 'boolean') throw new TypeError(`option 'expandVars' must be a boolean, received ${JSON.stringify(options.expandVars)}`);
+    this.#shared = {
+      defaults: options.defaults ?? {},
+      vars: options.vars ?? {},
+      expandVars: options.expandVars ?? true,
+      connections: new Semaphore(limits.connections),
+      concurrency: new Semaphore(limits.concurrency),
+      abortedHosts: new Set(),
+    };
+    this.#hosts = normalizeHosts(hosts);
+    // Every host's options are checked now, so a typo fails here and not half-way through a run.
+    for (const h of this.#hosts) this.#optionsFor(h);
+  }
+
+  /** The hosts' labels, in order. */
+  get labels(): string[] {
+    return this.#hosts.map((h) => h.label);
+  }
+
+  /** The hosts (label and target), in order. */
+  get hosts(): Array<{ label: string; target: string }> {
+    return this.#hosts.map((h) => ({ label: h.label, target: h.target }));
+  }
+
+  /** Labels taken out by the `abort-host` policy: later runs skip them. */
+  get abortedHosts(): string[] {
+    return [...this.#shared.abortedHosts];
+  }
+
+  /** Bring back the hosts `abort-host` took out. */
+  reset(): void {
+    this.#shared.abortedHosts.clear();
+  }
+
+  /**
+   * The hosts a selector picks (`'web*'`, `'db1,db2'`, `'web*,!web3'`, an array or a
+   * predicate), as a fleet sharing this one's limits.
+   */
+  select(selector: Selector): Fleet {
+    return new Fleet([], {}, new View(selectHosts(this.#hosts, selector), this.#shared));
+  }
+
+  #optionsFor(h: HostEntry): OpenSSHOptions {
+    const s = this.#shared;
+    const d = s.defaults;
+    const vars = { ...s.vars, ...d.vars, ...h.options.vars, LABEL: h.label };
+    const o: OpenSSHOptions = { ...d, ...h.options, vars };
+    normalizeConnection(h.target, o);
+    Variables.forConnection(h.target, o);
+    return o;
+  }
+
+  /** The variables of one host for the shortcuts (always enabled). */
+  #varsFor(h: HostEntry): Variables {
+    const o = this.#optionsFor(h);
+    return Variables.forConnection(h.target, { ...o, expandVars: true });
+  }
+
+  #connect(h: HostEntry, signal: AbortSignal): OpenSSH {
+    const o = this.#optionsFor(h);
+    return new OpenSSH(h.target, { ...o, signal: o.signal ? AbortSignal.any([o.signal, signal]) : signal });
+  }
+
+  /**
+   * Run `task(ssh, host)` on every host (or `options.hosts`), each with its connected
+   * `OpenSSH`. Returns at once a {@link FleetJob}: `await` it for the report (one result
+   * per host, in order; it never rejects for host failures unless `reject: true`), or
+   * iterate it for results as hosts finish.
+   *
+   * Also `run(command, commandOptions?, runOptions?)`: the command's {@link Result} per host.
+   */
+  run<T>(task: FleetTask<T>, options?: FleetRunOptions): FleetJob<T>;
+  run(command: Command, commandOptions?: CommandOptions, options?: FleetRunOptions): FleetJob<Result>;
+  run<T>(taskOrCommand: FleetTask<T> | Command, a?: FleetRunOptions | CommandOptions, b?: FleetRunOptions): FleetJob<T> | FleetJob<Result> {
+    if (typeof taskOrCommand === 'function') return this.#start(taskOrCommand, a as FleetRunOptions | undefined);
+    return this.#command(taskOrCommand, a as CommandOptions | undefined, b, (ssh, cmd, o) => ssh.run(cmd, o) as Promise<Result>);
+  }
+
+  /** `ssh.capture(command)` on every host: each value is the command's stdout. */
+  capture(command: Command, commandOptions?: CommandOptions, options?: FleetRunOptions): FleetJob<string> {
+    return this.#command(command, commandOptions, options, (ssh, cmd, o) => ssh.capture(cmd, o) as Promise<string>);
+  }
+
+  /** `ssh.scpPut()` on every host; `%HOST%`, `%LABEL%`... expanded in the paths. */
+  scpPut(sources: string | readonly string[], target?: string, transferOptions?: TransferOptions, options?: FleetRunOptions): FleetJob<TransferResult> {
+    return this.#transfer('scpPut', sources, target, transferOptions, options);
+  }
+
+  /** `ssh.scpGet()` on every host; give each host its own local target with `%LABEL%`. */
+  scpGet(sources: string | readonly string[], target?: string, transferOptions?: TransferOptions, options?: FleetRunOptions): FleetJob<TransferResult> {
+    return this.#transfer('scpGet', sources, target, transferOptions, options);
+  }
+
+  /** `ssh.rsyncPut()` on every host, paths expanded. */
+  rsyncPut(sources: string | readonly string[], target?: string, transferOptions?: TransferOptions, options?: FleetRunOptions): FleetJob<TransferResult> {
+    return this.#transfer('rsyncPut', sources, target, transferOptions, options);
+  }
+
+  /** `ssh.rsyncGet()` on every host, paths expanded. */
+  rsyncGet(sources: string | readonly string[], target?: string, transferOptions?: TransferOptions, options?: FleetRunOptions): FleetJob<TransferResult> {
+    return this.#transfer('rsyncGet', sources, target, transferOptions, options);
+  }
+
+  #selected(n: ReturnType<typeof normalizeRun>): readonly HostEntry[] {
+    return n.hosts === undefined ? this.#hosts : selectHosts(this.#hosts, n.hosts);
+  }
+
+  #start<T>(task: FleetTask<T>, options: FleetRunOptions | undefined, hosts?: readonly HostEntry[]): FleetJob<T> {
+    const n = normalizeRun(options);
+    const s = this.#shared;
+    const ctx = {
+      hosts: hosts ?? this.#selected(n),
+      connect: (h: HostEntry, signal: AbortSignal) => this.#connect(h, signal),
+      connections: s.connections,
+      concurrency: s.concurrency,
+      abortedHosts: s.abortedHosts,
+    };
+    return new FleetJob(ctx, task, n);
+  }
+
+  /**
+   * Expand a shortcut's arguments for every host now (an undefined variable throws here,
+   * before anything starts), then run them. When the host's OpenSSH expands too
+   * (`defaults.expandVars`), the expanded text is protected from a second expansion.
+   */
+  #prepared<A>(options: FleetRunOptions | undefined, expand: (v: Variables) => A): [readonly HostEntry[], Map<string, A>] {
+    const hosts = this.#selected(normalizeRun(options));
+    const per = new Map<string, A>();
+    for (const h of hosts) {
+      const v = this.#varsFor(h);
+      v.enabled = this.#shared.expandVars;
+      per.set(h.label, expand(v));
+    }
+    return [hosts, per];
+  }
+
+  #command<T>(command: Command, commandOptions: CommandOptions | undefined, options: FleetRunOptions | undefined, call: (ssh: OpenSSH, cmd: Command, o: CommandOptions | undefined) => Promise<T>): FleetJob<T> {
+    const [hosts, per] = this.#prepared(options, (v) => ({ cmd: v.command(command), o: v.callOptions(commandOptions) }));
+    return this.#start(
+      (ssh, host) => {
+        const { cmd, o } = per.get(host.label)!;
+        return ssh.expandVars ? call(ssh, protectCommand(cmd), protectOptions(o)) : call(ssh, cmd, o);
+      },
+      options,
+      hosts,
+    );
+  }
+
+  #transfer(method: 'scpPut' | 'scpGet' | 'rsyncPut' | 'rsyncGet', sources: string | readonly string[], target: string | undefined, transferOptions: TransferOptions | undefined, options: FleetRunOptions | undefined): FleetJob<TransferResult> {
+    const [hosts, per] = this.#prepared(options, (v) => v.paths(sources, target));
+    return this.#start(
+      (ssh, host) => {
+        let [src, dst] = per.get(host.label)!;
+        if (ssh.expandVars) {
+          src = typeof src === 'string' ? protectVars(src) : src.map(protectVars);
+          dst = dst === undefined ? dst : protectVars(dst);
+        }
+        return ssh[method](src, dst, transferOptions) as Promise<TransferResult>;
+      },
+      options,
+      hosts,
+    );
+  }
+}
+
+/** What `select()` hands the constructor: the picked hosts and the shared state. */
+class View {
+  constructor(
+    readonly hosts: readonly HostEntry[],
+    readonly shared: Shared,
+  ) {}
+}
+
+function protectCommand(cmd: Command): Command {
+  if (typeof cmd === 'string') return protectVars(cmd);
+  return cmd.map((w) => (typeof w === 'string' ? protectVars(w) : isRaw(w) ? raw(protectVars(w.value)) : isGlob(w) ? glob(protectVars(w.value)) : w));
+}
+
+function protectFile(f: OutputFile | undefined): OutputFile | undefined {
+  return typeof f === 'string' ? protectVars(f) : f === undefined ? f : { ...f, path: protectVars(f.path) };
+}
+
+function protectOptions(o: CommandOptions | undefined): CommandOptions | undefined {
+  if (o === undefined) return o;
+  const r: CommandOptions = { ...o };
+  if (typeof r.stdinFile === 'string') r.stdinFile = protectVars(r.stdinFile);
+  if (r.stdoutFile !== undefined) r.stdoutFile = protectFile(r.stdoutFile);
+  if (r.stderrFile !== undefined) r.stderrFile = protectFile(r.stderrFile);
+  if (r.sshOpts) r.sshOpts = r.sshOpts.map(protectVars);
+  return r;
+}
