@@ -1,5 +1,5 @@
 import { OpenSSH } from '../openssh.js';
-import type { CommandOptions, OutputFile } from '../options/command.js';
+import type { CommandOptions, NoRejectOptions, OutputFile } from '../options/command.js';
 import { glob, isGlob, isRaw, raw } from '../quote/markers.js';
 import { normalizeConnection, type OpenSSHOptions } from '../options/connection.js';
 import type { Command } from '../quote/command.js';
@@ -145,8 +145,8 @@ export class Fleet {
   }
 
   /** `ssh.capture(command)` on every host: each value is the command's stdout. */
-  capture(command: Command, commandOptions?: CommandOptions, options?: FleetRunOptions): FleetJob<string> {
-    return this.#command(command, commandOptions, options, (ssh, cmd, o) => ssh.capture(cmd, o) as Promise<string>);
+  capture(command: Command, commandOptions?: NoRejectOptions, options?: FleetRunOptions): FleetJob<string> {
+    return this.#command(command, commandOptions, options, (ssh, cmd, o) => ssh.capture(cmd, o as NoRejectOptions) as Promise<string>);
   }
 
   /** `ssh.scpPut()` on every host; `%HOST%`, `%LABEL%`... expanded in the paths. */
