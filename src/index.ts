@@ -31,6 +31,7 @@ export {
   SlaveError,
   TimeoutError,
   TransferError,
+  ShellSessionError,
   type ErrorCodeValue,
   type ErrorDetails,
   type MasterFailureReason,
@@ -65,3 +66,4 @@ export {
   type TransferResult,
   type RsyncOptionValue,
 } from './transfer/index.js';
+export { ShellSession, ShellPool, type ShellOptions, type ShellPoolOptions, type ShellCommandOptions, type ShellEngine, type ShellTransport, type TransportExit } from './shell/index.js';

@@ -16,6 +16,8 @@ import { cancelForward, openForward, type PortForward } from './tunnel/forward.j
 import { normalizeForward, type ForwardOptions } from './tunnel/options.js';
 import { tunnelCall, type CaptureTunnelOptions, type TunnelOptions } from './tunnel/tunnel.js';
 import type { SshConfiguration } from './auth/ssh-config.js';
+import { openShell, openShellPool, type ShellPool, type ShellSession } from './shell/index.js';
+import type { ShellOptions, ShellPoolOptions } from './shell/options.js';
 
 /** Options of `waitForMaster()`. */
 export interface WaitForMasterOptions {
@@ -548,5 +550,27 @@ export class OpenSSH implements AsyncDisposable {
    */
   sshConfiguration(): Promise<SshConfiguration> {
     return this.#master.configuration();
+  }
+
+  // --- Shell sessions (src/shell/, docs/shell.md) ---
+
+  /**
+   * Open one persistent remote POSIX shell (`/bin/sh`, or `shell`) and resolve once it
+   * answers. Its `run`/`capture`/`capture2`/`test`/`lines` take the usual commands, run one at
+   * a time, and cost a fraction of a millisecond each; `cd` and variables persist between
+   * them. See docs/shell.md.
+   *
+   * ```ts
+   * await using sh = await ssh.shell();
+   * for (const f of files) if (!(await sh.test(['test', '-e', f]))) missing.push(f);
+   * ```
+   */
+  shell(options?: ShellOptions): Promise<ShellSession> {
+    return openShell(this, options);
+  }
+
+  /** Up to `size` shell sessions opened lazily, for running session commands in parallel. */
+  shellPool(options: ShellPoolOptions): Promise<ShellPool> {
+    return openShellPool(this, options);
   }
 }

@@ -34,6 +34,10 @@ export const ErrorCode = {
   PTY_UNAVAILABLE: 'OSSH_PTY_UNAVAILABLE',
   /** scp or rsync failed (non-zero exit, killed, or no local file matched the sources). */
   TRANSFER_FAILED: 'OSSH_TRANSFER_FAILED',
+  /** A shell session's remote shell ended (the command ran `exit`, `exec`, killed it) or never started. */
+  SHELL_EXITED: 'OSSH_SHELL_EXITED',
+  /** A shell session (or pool) was closed: no more commands run on it. */
+  SHELL_CLOSED: 'OSSH_SHELL_CLOSED',
 } as const;
 
 /** One of the {@link ErrorCode} values. */
@@ -254,3 +258,17 @@ export class ForwardError extends OpenSSHError {
   }
 }
 Object.defineProperty(ForwardError.prototype, 'name', { value: 'ForwardError', writable: true });
+
+/**
+ * A shell session (`ssh.shell()`) cannot run the command: its remote shell ended while the
+ * command ran (`exit 3`, `exec`, a kill of `$$`) or before it was ready
+ * (`OSSH_SHELL_EXITED`; `exitCode` is the shell's, stdout/stderr the partial output), or the
+ * session was closed (`OSSH_SHELL_CLOSED`). After `OSSH_SHELL_EXITED` the next call starts a
+ * new shell (its state, `cd` and variables, starts afresh).
+ */
+export class ShellSessionError extends OpenSSHError {
+  constructor(code: typeof ErrorCode.SHELL_EXITED | typeof ErrorCode.SHELL_CLOSED, message: string, details: ErrorDetails = {}) {
+    super(code, message, details);
+  }
+}
+Object.defineProperty(ShellSessionError.prototype, 'name', { value: 'ShellSessionError', writable: true });

@@ -1,0 +1,181 @@
+import { randomBytes } from 'node:crypto';
+
+/**
+ * The text sent to a session shell for each command (pure). A frame is one shell list,
+ * written to the shell's stdin and parsed whole before any of it runs:
+ *
+ * ```sh
+ * printf %s '<m>:B' >&7;printf %s '<m>:B' >&8;{ command eval '<cmd>'
+ * } </dev/null >&7 2>&8 7>&- 8>&-;printf '<m>:E%d\n' "$?" >&7;printf '<m>:E\n' >&8
+ * ```
+ *
+ * - fd 7 and 8 are the channel's stdout and stderr, saved once by the bootstrap; the command
+ *   gets them as its fd 1 and 2 only for its own duration (so `exec >file` inside it is
+ *   undone afterwards and the markers always reach the channel).
+ * - The command is one single-quoted word handed to `eval`: whatever it contains (quotes,
+ *   newlines, a syntax error, text that looks like a frame), the shell's parser reads exactly
+ *   that word, so the framing input cannot be forged. `command eval` keeps a syntax error
+ *   from ending the shell.
+ * - stdin is `/dev/null`, or a file holding `stdinData` in the session's private directory:
+ *   the command never reads the session's own input.
+ * - `<m>` is 16 crypto-random bytes in hex, new for every command, and appears only in the
+ *   frame's printf words, never in the command's environment or argv.
+ */
+
+/** A per-command marker: 32 hex characters from 16 crypto-random bytes. */
+export function newMarker(): string {
+  return randomBytes(16).toString('hex');
+}
+
+/** `word` in POSIX single quotes (`'` written as `'\''`): every byte but NUL is literal. */
+export function singleQuote(word: string): string {
+  return `'${word.replaceAll("'", "'\\''")}'`;
+}
+
+/** The bytes that stay as they are in a printf format: printable ASCII but `%`, `\` and `'`. */
+function plain(b: number): boolean {
+  return b >= 0x20 && b <= 0x7e && b !== 0x25 && b !== 0x5c && b !== 0x27;
+}
+
+/**
+ * A printf format (in single quotes) that prints exactly `data`: every byte that is not
+ * plain ASCII becomes a 3-digit octal escape `\ooo`, which POSIX printf reads as one byte
+ * (NUL included).
+ */
+export function printfFormat(data: Buffer): string {
+  let out = '';
+  let run = 0;
+  for (let i = 0; i < data.length; i++) {
+    const b = data[i]!;
+    if (plain(b)) {
+      run++;
+      continue;
+    }
+    if (run) out += data.toString('latin1', i - run, i);
+    run = 0;
+    out += `\\${b.toString(8).padStart(3, '0')}`;
+  }
+  if (run) out += data.toString('latin1', data.length - run, data.length);
+  return `'${out}'`;
+}
+
+/** The largest stdinData piece one printf call gets (the shell holds it in memory). */
+const PRINTF_PIECE = 64 * 1024;
+
+/** How the command's streams are redirected inside the frame. */
+export interface FrameStreams {
+  /** stdinData to deliver, or undefined: stdin is /dev/null. */
+  stdin?: Buffer | undefined;
+  stdoutDiscard?: boolean;
+  stderrDiscard?: boolean;
+  stderrToStdout?: boolean;
+}
+
+/** What a frame runs: the command, and the per-call directory and environment. */
+export interface FrameSpec extends FrameStreams {
+  /** The marker for this command ({@link newMarker}). */
+  marker: string;
+  /** The remote command text, as the caller's `Command` was turned into a string. */
+  command: string;
+  /** Per-call working directory: the command runs in a subshell. */
+  cwd?: string | undefined;
+  /** Per-call environment: the command runs in a subshell with these exported. */
+  env?: Readonly<Record<string, string>> | undefined;
+}
+
+/** The begin and end tokens of a marker, as the shell prints them. */
+export function tokens(marker: string): { begin: string; end: string } {
+  return { begin: `${marker}:B`, end: `${marker}:E` };
+}
+
+/** Name of the session's private directory variable (set by the bootstrap). */
+const DIR = '__osmux_d';
+
+/** Build the frame for one command (pure, apart from nothing: the marker is given). */
+export function buildFrame(spec: FrameSpec): string {
+  const { begin, end } = tokens(spec.marker);
+  let body = RUN;
+  if (spec.cwd !== undefined || spec.env !== undefined) {
+    const parts: string[] = [];
+    if (spec.cwd !== undefined) parts.push(`cd -- ${singleQuote(spec.cwd)} || exit`);
+    for (const [k, v] of Object.entries(spec.env ?? {})) parts.push(`${k}=${singleQuote(v)}`, `export ${k}`);
+    // A subshell: the directory and variables end with the command.
+    body = `(${parts.join(';')};${RUN})`;
+  }
+  let pre = '';
+  let post = '';
+  let input = '</dev/null';
+  if (spec.stdin !== undefined) {
+    const file = `"$${DIR}/in.${spec.marker}"`;
+    const pieces: string[] = [];
+    for (let i = 0; i < spec.stdin.length; i += PRINTF_PIECE) pieces.push(`printf ${printfFormat(spec.stdin.subarray(i, i + PRINTF_PIECE))}`);
+    // An empty stdinData still makes an empty file (EOF at once).
+    pre = `{ ${pieces.join(';')}${pieces.length ? ';' : ':;'} } >${file};`;
+    input = `<${file}`;
+    post = `;rm -f ${file}`;
+  }
+  const out = spec.stdoutDiscard ? '>/dev/null' : '>&7';
+  const err = spec.stderrToStdout ? '2>&1' : spec.stderrDiscard ? '2>/dev/null' : '2>&8';
+  return (
+    `printf %s '${begin}' >&7;printf %s '${begin}' >&8;${pre}__osmux_c=${singleQuote(spec.command)};` +
+    `{ ${body}\n} ${input} ${out} ${err} 7>&- 8>&-;` +
+    `__osmux_s=$?;__osmux_in=;__osmux_c=${post};printf '${end}%d\\n' "$__osmux_s" >&7;printf '${end}\\n' >&8\n`
+  );
+}
+
+/** How a frame runs the command: the session's function around `eval`. */
+const RUN = '__osmux_run';
+
+/**
+ * The script the session shell reads first: save the channel's stdout and stderr as fd 7
+ * and 8, make the private directory for stdinData files (mode 700, removed on exit), then
+ * answer the first frame (which prints `$$`).
+ */
+export function bootstrapScript(): string {
+  return [
+    'exec 7>&1 8>&2',
+    // A private directory: only this user reads the stdinData files.
+    `${DIR}="\${TMPDIR:-/tmp}/osmux-shell.$$.${newMarker().slice(0, 12)}"`,
+    `mkdir -m 700 "$${DIR}" || exit 125`,
+    `trap 'rm -rf "$${DIR}"' EXIT`,
+    // The command runs inside this function; a USR1 from the library (timeout, abort) makes
+    // the shell return from it at the next command boundary instead of going on.
+    `${RUN}() { __osmux_in=1; command eval "$__osmux_c"; }`,
+    "trap 'if [ -n \"$__osmux_in\" ]; then __osmux_in=; return 130; fi' USR1",
+    "trap 'exit 129' HUP",
+    "trap 'exit 143' TERM",
+    '',
+  ].join('\n');
+}
+
+/**
+ * One-line POSIX sh script (run as `sh -c SCRIPT sh ROOT`) that interrupts the command a
+ * session shell ROOT runs: a USR1 to ROOT (its trap returns from the command at the next
+ * command boundary), then every descendant of ROOT (not ROOT itself) stopped and killed. Descendants are found from `ps -A -o pid= -o ppid=`; each pass stops what it
+ * finds (so it cannot fork further), three passes catch children forked meanwhile, then all
+ * get SIGKILL. Prints how many it killed.
+ */
+export const KILL_TREE_SCRIPT =
+  'r=$1;kill -USR1 "$r" 2>/dev/null;all=;' +
+  'i=0;while [ $i -lt 3 ];do i=$((i+1));' +
+  `t=$(ps -A -o pid= -o ppid= | awk -v r="$r" '{p[$1]=$2} END{for(k in p){q=k;n=0;while((q in p)&&q!=r&&n<4096){q=p[q];n++}if(q==r&&k!=r)print k}}');` +
+  '[ -z "$t" ]&&break;kill -STOP $t 2>/dev/null;all="$all $t";done;' +
+  '[ -z "$all" ]||kill -KILL $all 2>/dev/null;set -- $all;echo $#';
+
+/**
+ * One-line POSIX sh script (run as `sh -c SCRIPT sh SID ROOT`) that kills, with SIGKILL,
+ * every process of session SID but ROOT (the session shell) and itself: what a closing
+ * session leaves behind (background jobs, also those whose parent is gone). Prints how many.
+ */
+export const KILL_SESSION_SCRIPT =
+  's=$1;r=$2;[ -n "$s" ]||{ echo 0;exit 0;};' +
+  `t=$(ps -A -o pid= -o sid= | awk -v s="$s" -v r="$r" -v me=$$ '$2==s&&$1!=r&&$1!=me{print $1}');` +
+  '[ -z "$t" ]||kill -KILL $t 2>/dev/null;set -- $t;echo $#';
+
+/** The command of the first frame: the shell's pid and session id. */
+export const HELLO_COMMAND = 'printf \'%s %s\' "$$" "$(ps -o sid= -p $$ 2>/dev/null)"';
+
+/** The last frame's command: kill what the session leaves behind, then end the shell. */
+export function goodbyeCommand(sid: string): string {
+  return `/bin/sh -c ${singleQuote(KILL_SESSION_SCRIPT)} sh ${singleQuote(sid)} $$ >/dev/null 2>&1;exit 0`;
+}
