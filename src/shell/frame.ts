@@ -5,21 +5,23 @@ import { randomBytes } from 'node:crypto';
  * written to the shell's stdin and parsed whole before any of it runs:
  *
  * ```sh
- * printf %s '<m>:B' >&7;printf %s '<m>:B' >&8;{ command eval '<cmd>'
- * } </dev/null >&7 2>&8 7>&- 8>&-;printf '<m>:E%d\n' "$?" >&7;printf '<m>:E\n' >&8
+ * printf %s '<m>:B' >&7;printf %s '<m>:B' >&8;__osmux_c='<cmd>';{ __osmux_run
+ * } </dev/null >&7 2>&8 7>&- 8>&-;__osmux_s=$?;__osmux_in=;__osmux_c=;
+ * printf '<m>:E%d\n' "$__osmux_s" >&7;printf '<m>:E\n' >&8
  * ```
  *
  * - fd 7 and 8 are the channel's stdout and stderr, saved once by the bootstrap; the command
  *   gets them as its fd 1 and 2 only for its own duration (so `exec >file` inside it is
  *   undone afterwards and the markers always reach the channel).
- * - The command is one single-quoted word handed to `eval`: whatever it contains (quotes,
- *   newlines, a syntax error, text that looks like a frame), the shell's parser reads exactly
- *   that word, so the framing input cannot be forged. `command eval` keeps a syntax error
- *   from ending the shell.
+ * - The command is one single-quoted word, which the bootstrap's `__osmux_run` function hands
+ *   to `command eval`: whatever it contains (quotes, newlines, a syntax error, text that
+ *   looks like a frame), the shell's parser reads exactly that word, so the framing input
+ *   cannot be forged; `command eval` keeps a syntax error from ending the shell. Running in
+ *   a function lets a USR1 trap `return` from the command (timeouts, aborts).
  * - stdin is `/dev/null`, or a file holding `stdinData` in the session's private directory:
  *   the command never reads the session's own input.
  * - `<m>` is 16 crypto-random bytes in hex, new for every command, and appears only in the
- *   frame's printf words, never in the command's environment or argv.
+ *   frame's printf words (builtins), never in a variable, the environment or an argv.
  */
 
 /** A per-command marker: 32 hex characters from 16 crypto-random bytes. */
@@ -32,9 +34,12 @@ export function singleQuote(word: string): string {
   return `'${word.replaceAll("'", "'\\''")}'`;
 }
 
-/** The bytes that stay as they are in a printf format: printable ASCII but `%`, `\` and `'`. */
+/**
+ * The bytes that stay as they are in a printf format: printable ASCII but `%`, `\`, `'`
+ * and `-` (a format starting with `-` would be taken for an option).
+ */
 function plain(b: number): boolean {
-  return b >= 0x20 && b <= 0x7e && b !== 0x25 && b !== 0x5c && b !== 0x27;
+  return b >= 0x20 && b <= 0x7e && b !== 0x25 && b !== 0x5c && b !== 0x27 && b !== 0x2d;
 }
 
 /**

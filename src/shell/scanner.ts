@@ -24,7 +24,7 @@ export class MarkerScanner {
 
   /**
    * Expect one command's output: `onDone` gets its bytes and the trailer text (between the
-   * end token and the newline). `onBody` is called on every chunk of its output (idle timer).
+   * end token and the newline). `onBody` is called on every chunk received meanwhile (idle timer).
    */
   arm(begin: string, end: string, onDone: (body: Buffer, trailer: string) => void, onBody?: () => void): void {
     if (this.#state !== 'idle') throw new Error(`scanner armed while ${this.#state}`);
@@ -66,6 +66,8 @@ export class MarkerScanner {
   /** Feed the next chunk of the stream. */
   push(chunk: Buffer): void {
     if (chunk.length === 0) return;
+    // Any traffic while a command runs counts as activity (idleTimeout).
+    if (this.#state !== 'idle') this.#onBody?.();
     this.#pending = this.#pending.length ? Buffer.concat([this.#pending, chunk]) : chunk;
     this.#advance();
   }
@@ -124,6 +126,5 @@ export class MarkerScanner {
     if (bytes.length === 0) return;
     this.#body.push(bytes);
     this.#bodyLength += bytes.length;
-    this.#onBody?.();
   }
 }
