@@ -13,6 +13,8 @@ export class ShellChannel {
   readonly err = new MarkerScanner();
   /** The remote shell's pid (`$$`), once the first frame answered. */
   pid: number | undefined;
+  /** The remote shell's parent pid (`$PPID`), once known. */
+  ppid: number | undefined;
   /** The remote session id of the shell (`ps -o sid=`), once known; '' if ps could not tell. */
   sid: string | undefined;
   /** How the channel ended, once it has. */

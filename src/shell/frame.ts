@@ -168,19 +168,21 @@ export const KILL_TREE_SCRIPT =
   '[ -z "$all" ]||kill -KILL $all 2>/dev/null;set -- $all;echo $#';
 
 /**
- * One-line POSIX sh script (run as `sh -c SCRIPT sh SID ROOT`) that kills, with SIGKILL,
- * every process of session SID but ROOT (the session shell) and itself: what a closing
- * session leaves behind (background jobs, also those whose parent is gone). Prints how many.
+ * One-line POSIX sh script (run as `sh -c SCRIPT sh SID [KEEP...]`) that kills, with
+ * SIGKILL, every process of session SID but the KEEP pids and itself: what a closing session
+ * leaves behind (background jobs, also those whose parent is gone). The session shell's
+ * parent (the login shell, when it did not exec) is kept so that it reaps the shell: a shell
+ * orphaned to an init that does not reap would stay a zombie. Prints how many it killed.
  */
 export const KILL_SESSION_SCRIPT =
-  's=$1;r=$2;[ -n "$s" ]||{ echo 0;exit 0;};' +
-  `t=$(ps -A -o pid= -o sid= | awk -v s="$s" -v r="$r" -v me=$$ '$2==s&&$1!=r&&$1!=me{print $1}');` +
+  's=$1;shift;[ -n "$s" ]||{ echo 0;exit 0;};' +
+  `t=$(ps -A -o pid= -o sid= | awk -v s="$s" -v keep=" $* " -v me=$$ '$2==s&&$1!=me&&index(keep," "$1" ")==0{print $1}');` +
   '[ -z "$t" ]||kill -KILL $t 2>/dev/null;set -- $t;echo $#';
 
-/** The command of the first frame: the shell's pid and session id. */
-export const HELLO_COMMAND = 'printf \'%s %s\' "$$" "$(ps -o sid= -p $$ 2>/dev/null)"';
+/** The command of the first frame: the shell's pid, its parent's and its session id. */
+export const HELLO_COMMAND = 'printf \'%s %s %s\' "$$" "$PPID" "$(ps -o sid= -p $$ 2>/dev/null)"';
 
 /** The last frame's command: kill what the session leaves behind, then end the shell. */
 export function goodbyeCommand(sid: string): string {
-  return `/bin/sh -c ${singleQuote(KILL_SESSION_SCRIPT)} sh ${singleQuote(sid)} $$ >/dev/null 2>&1;exit 0`;
+  return `/bin/sh -c ${singleQuote(KILL_SESSION_SCRIPT)} sh ${singleQuote(sid)} $$ $PPID >/dev/null 2>&1;exit 0`;
 }

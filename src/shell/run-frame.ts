@@ -27,14 +27,14 @@ const PASS_INTERVAL_MS = 300;
 export const CONTROL_TIMEOUT_MS = 10_000;
 
 /**
- * Stop a session shell for good: SIGKILL to every process of its remote session (over a
- * second channel, since the shell may be stuck in a builtin loop that never reads its
- * input), then tear the channel down.
+ * Stop a session shell for good: SIGKILL to every process of its remote session but the
+ * shell's parent, which reaps it (over a second channel, since the shell may be stuck in a
+ * builtin loop that never reads its input), then tear the channel down.
  */
 export function stopShell(engine: ShellEngine, ch: ShellChannel): Promise<void> {
   const remote =
     ch.sid !== undefined && ch.sid !== ''
-      ? engine.control(KILL_SESSION_SCRIPT, [ch.sid, '0'], CONTROL_TIMEOUT_MS)
+      ? engine.control(KILL_SESSION_SCRIPT, [ch.sid, String(ch.ppid ?? 0)], CONTROL_TIMEOUT_MS)
       : ch.pid !== undefined
         ? engine.control('kill -KILL "$1"', [String(ch.pid)], CONTROL_TIMEOUT_MS)
         : Promise.resolve('');

@@ -78,6 +78,14 @@ export class ShellSession implements AsyncDisposable {
     return this.#starts;
   }
 
+  /**
+   * Bytes the current shell wrote outside any command's output and that were dropped: late
+   * output of background jobs arriving between two commands (see docs/shell.md).
+   */
+  get strayBytes(): number {
+    return this.#ch ? this.#ch.out.strayBytes + this.#ch.err.strayBytes : 0;
+  }
+
   /** Commands queued or running. */
   get pending(): number {
     return this.#pending;
@@ -206,8 +214,9 @@ export class ShellSession implements AsyncDisposable {
     });
     const details: ErrorDetails = { host: this.host, argv: transport.argv, command: this.#opts.shell };
     if (outcome.kind === 'done' && outcome.status === 0) {
-      const [pid, sid] = outcome.stdout.toString('latin1').trim().split(/\s+/);
+      const [pid, ppid, sid] = outcome.stdout.toString('latin1').trim().split(/\s+/);
       ch.pid = Number(pid);
+      ch.ppid = Number(ppid);
       ch.sid = sid ?? '';
       return ch;
     }

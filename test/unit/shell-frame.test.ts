@@ -54,7 +54,7 @@ describe('shell frame builder', () => {
   });
 
   it('goodbyeCommand() kills the session and exits', () => {
-    expect(goodbyeCommand('123')).toMatch(/^\/bin\/sh -c '.*' sh '123' \$\$ >\/dev\/null 2>&1;exit 0$/s);
+    expect(goodbyeCommand('123')).toMatch(/^\/bin\/sh -c '.*' sh '123' \$\$ \$PPID >\/dev\/null 2>&1;exit 0$/s);
   });
 });
 
