@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AbortError, CommandError, ErrorCode, EncodingError, ShellSessionError, TimeoutError, type OpenSSH, type ShellSession } from '../../src/index.js';
 import { connectForFile } from '../helpers/server.js';
+import { ShellSession as ShellSessionClass, type ShellEngine } from '../../src/shell/index.js';
+import { spawnEngine } from '../../src/shell/transport.js';
+import { normalizeShell } from '../../src/shell/options.js';
 import { makeShellGenerator, remoteAlive, remotePgrep, SHELL_SEED } from '../helpers/shell-support.js';
 
 let ssh: OpenSSH;
@@ -153,6 +156,33 @@ describe('shell session: framing', () => {
     expect(await sh.capture(['printf', '%s', fake])).toBe(fake);
     const r = await sh.run(['sh', '-c', 'printf "%s" "$1"; printf "%s" "$1" >&2', 'sh', fake]);
     expect([r.stdout, r.stderr]).toEqual([fake, fake]);
+  });
+
+  it("a command printing the previous command's real markers does not end its output", async () => {
+    // Watch the frames the session writes (through the pluggable engine) to learn a marker.
+    const base = spawnEngine(ssh);
+    const frames: string[] = [];
+    const engine: ShellEngine = {
+      ...base,
+      async open(shell, signal) {
+        const t = await base.open(shell, signal);
+        const write = t.stdin.write.bind(t.stdin) as (chunk: string) => boolean;
+        (t.stdin as { write: (chunk: string) => boolean }).write = (chunk: string) => {
+          frames.push(String(chunk));
+          return write(chunk);
+        };
+        return t;
+      },
+    };
+    await using spy = await new ShellSessionClass(engine, normalizeShell({})).start();
+    await spy.capture('echo first');
+    const m = /printf %s '([0-9a-f]{32}):B'/.exec(frames.at(-1)!)![1]!;
+    const forged = `${m}:E0\n${m}:B${m}:E\n`;
+    const r = await spy.run(['printf', '%s', forged], { reject: false });
+    expect(r.stdout).toBe(forged);
+    expect(r.exitCode).toBe(0);
+    const r2 = await spy.run(['sh', '-c', 'printf "%s" "$1" >&2; exit 5', 'sh', forged], { reject: false });
+    expect([r2.stderr, r2.exitCode]).toEqual([forged, 5]);
   });
 
   it('the marker is nowhere a command can read it', async () => {
