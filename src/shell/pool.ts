@@ -1,7 +1,7 @@
 import { ErrorCode, ShellSessionError } from '../errors/index.js';
 import type { Command } from '../quote/command.js';
 import type { Result } from '../run/result.js';
-import type { NormalizedShell, ShellCommandOptions } from './options.js';
+import { normalizeShellCall, type NormalizedShell, type ShellCommandOptions } from './options.js';
 import { ShellSession } from './session.js';
 import type { ShellEngine } from './transport.js';
 
@@ -48,26 +48,31 @@ export class ShellPool implements AsyncDisposable {
 
   /** Like {@link ShellSession.run}, on a free session. */
   run<O extends ShellCommandOptions | undefined = undefined>(cmd: Command, options?: O): Promise<Result<Out<O>>> {
+    this.#check(options, 'run()');
     return this.#with((s) => s.run(cmd, options));
   }
 
   /** Like {@link ShellSession.capture}, on a free session. */
   capture<O extends ShellCommandOptions | undefined = undefined>(cmd: Command, options?: O): Promise<Out<O>> {
+    this.#check(options, 'capture()');
     return this.#with((s) => s.capture(cmd, options));
   }
 
   /** Like {@link ShellSession.capture2}, on a free session. */
   capture2<O extends ShellCommandOptions | undefined = undefined>(cmd: Command, options?: O): Promise<{ stdout: Out<O>; stderr: Out<O> }> {
+    this.#check(options, 'capture2()');
     return this.#with((s) => s.capture2(cmd, options));
   }
 
   /** Like {@link ShellSession.test}, on a free session. */
   test(cmd: Command, options?: ShellCommandOptions): Promise<boolean> {
+    this.#check(options, 'test()');
     return this.#with((s) => s.test(cmd, options));
   }
 
   /** Like {@link ShellSession.lines}, on a free session (the output is read whole first). */
   lines(cmd: Command, options?: ShellCommandOptions): AsyncIterableIterator<string> {
+    this.#check(options, 'lines()');
     const lines = this.#with(async (s) => {
       const out: string[] = [];
       for await (const line of s.lines(cmd, options)) out.push(line);
@@ -91,6 +96,11 @@ export class ShellPool implements AsyncDisposable {
   /** `await using pool = ...` closes it at the end of the block. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+
+  /** Bad options throw at once, before a session is taken (or opened) for the call. */
+  #check(options: ShellCommandOptions | undefined, method: string): void {
+    normalizeShellCall(options, this.#opts, method);
   }
 
   async #with<T>(fn: (s: ShellSession) => Promise<T>): Promise<T> {

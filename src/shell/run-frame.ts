@@ -19,7 +19,7 @@ export interface FrameLimits {
   signal: AbortSignal | undefined;
 }
 
-/** After the command's processes were killed, how long the end markers may take. */
+/** After the first interrupting pass, how long the end markers may take. */
 export const KILL_GRACE_MS = 2000;
 /** Interval of the interrupting passes while a stopped command's end markers do not come. */
 const PASS_INTERVAL_MS = 300;
@@ -48,9 +48,9 @@ export function stopShell(engine: ShellEngine, ch: ShellChannel): Promise<void> 
  * Write one frame (built with `marker`) and wait for its end markers on stdout and stderr,
  * enforcing the limits: on a timeout or abort, a second channel sends the shell a USR1 (its
  * trap returns from the command at the next command boundary) and kills its descendants,
- * again every {@link PASS_INTERVAL_MS} until the end markers come; if they still do not come
- * within {@link KILL_GRACE_MS} (the command trapped USR1, the shell is stuck), the shell is
- * stopped. Never rejects.
+ * again {@link PASS_INTERVAL_MS} after each such pass until the end markers come; if they
+ * still do not come {@link KILL_GRACE_MS} after the first pass (the command trapped USR1,
+ * the shell is stuck), the shell is stopped. Never rejects.
  */
 export function runFrame(engine: ShellEngine, ch: ShellChannel, marker: string, frame: string, limits: FrameLimits): Promise<FrameOutcome> {
   const { begin, end } = tokens(marker);
@@ -74,7 +74,7 @@ export function runFrame(engine: ShellEngine, ch: ShellChannel, marker: string, 
       clearTimeout(idleTimer);
       clearTimeout(deadlineTimer);
       clearTimeout(graceTimer);
-      clearInterval(passTimer);
+      clearTimeout(passTimer);
       limits.signal?.removeEventListener('abort', onAbort);
       offDeath();
     };
@@ -97,17 +97,26 @@ export function runFrame(engine: ShellEngine, ch: ShellChannel, marker: string, 
         return;
       }
       const pid = String(ch.pid);
-      const pass = () => {
-        if (!settled) passes.push(engine.control(KILL_TREE_SCRIPT, [pid], CONTROL_TIMEOUT_MS).catch(() => {}));
+      // One pass at a time (a slow server must not pile them up), again every
+      // PASS_INTERVAL_MS while the end markers do not come: the command may have started new
+      // processes meanwhile. The grace period counts from the end of the first pass, once the
+      // interrupt has surely been delivered.
+      const pass = (): void => {
+        if (settled) return;
+        const done = engine.control(KILL_TREE_SCRIPT, [pid], CONTROL_TIMEOUT_MS).catch(() => {});
+        passes.push(done);
+        void done.then(() => {
+          if (settled) return;
+          graceTimer ??= setTimeout(() => {
+            if (settled) return;
+            clearTimeout(passTimer);
+            shellStopped = true;
+            void stopShell(engine, ch);
+          }, KILL_GRACE_MS);
+          if (!shellStopped) passTimer = setTimeout(pass, PASS_INTERVAL_MS);
+        });
       };
       pass();
-      // Again while the end markers do not come: the command may have started new processes.
-      passTimer = setInterval(pass, PASS_INTERVAL_MS);
-      graceTimer = setTimeout(() => {
-        clearInterval(passTimer);
-        shellStopped = true;
-        void stopShell(engine, ch);
-      }, KILL_GRACE_MS);
     };
     const onAbort = () => terminate({ kind: 'abort', reason: limits.signal!.reason });
     const touch =

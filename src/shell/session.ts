@@ -240,7 +240,13 @@ export class ShellSession implements AsyncDisposable {
     const call = normalizeShellCall(options, this.#opts, method);
     const command = buildRemoteCommand(cmd, { quoter: posixQuoter, quoteArgs: call.quoteArgs, glob: call.glob });
     const details: ErrorDetails = { host: this.host, command };
-    const input = call.stdin ? Buffer.concat(encodeInput(call.stdin, call.encoding, details)) : undefined;
+    let input: Buffer | undefined;
+    try {
+      input = call.stdin ? Buffer.concat(encodeInput(call.stdin, call.encoding, details)) : undefined;
+    } catch (err) {
+      // An EncodingError is an outcome of the call, as on OpenSSH: a rejection, not a throw.
+      return Promise.reject(err as Error);
+    }
     if (this.#closing) return Promise.reject(this.#closedError());
     return this.#enqueue(call.signal, async () => {
       const r = await this.#exec(command, call, input);
@@ -290,7 +296,9 @@ export class ShellSession implements AsyncDisposable {
     const t = outcome.termination;
     const restart = outcome.kind === 'died' ? '; the session shell was stopped and the next call starts a new one' : '';
     if (t) error = terminationError(t, d, restart);
-    else if (outcome.kind === 'died') {
+    else if (outcome.kind === 'died' && ch.exit?.error instanceof OpenSSHError) {
+      error = ch.exit.error;
+    } else if (outcome.kind === 'died') {
       const how = exitCode === undefined ? '' : ` with exit code ${exitCode}`;
       error = new ShellSessionError(
         ErrorCode.SHELL_EXITED,

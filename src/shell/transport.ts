@@ -1,4 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
+import { MasterError } from '../errors/index.js';
 import type { CommandOptions } from '../options/command.js';
 import type { Command } from '../quote/command.js';
 import type { SshProcess } from '../run/execute.js';
@@ -10,6 +11,8 @@ export interface TransportExit {
   exitCode: number | undefined;
   /** The signal that ended the local end (an ssh slave), if any. */
   signal: NodeJS.Signals | undefined;
+  /** Why the channel broke when it was not the shell's doing (the connection is gone). */
+  error?: Error | undefined;
 }
 
 /**
@@ -46,9 +49,11 @@ export interface ShellEngine {
   control(script: string, args: readonly string[], timeoutMs: number): Promise<string>;
 }
 
-/** The part of `OpenSSH` a spawn-engine session uses (`spawn()` and `run()`). */
+/** The part of `OpenSSH` a spawn-engine session uses (`spawn()`, `run()`, `checkMaster()`). */
 export interface ShellHost {
   readonly host: string;
+  /** Rejects with the MasterError when the connection is gone. */
+  checkMaster(): Promise<void>;
   spawn(cmd: Command, options?: CommandOptions): Promise<SshProcess<string | Buffer>>;
   run(cmd: Command, options?: CommandOptions): Promise<Result<string | Buffer>>;
 }
@@ -74,7 +79,17 @@ export function spawnEngine(host: ShellHost): ShellEngine {
         signal?.removeEventListener('abort', onAbort);
       }
       const closed = p.result.then(
-        (r) => ({ exitCode: r.exitCode, signal: r.signal }),
+        async (r): Promise<TransportExit> => {
+          // 255 is ssh's own failure: is the channel gone because the master is?
+          if (r.exitCode === 255) {
+            const error = await host.checkMaster().then(
+              () => undefined,
+              (e: unknown) => (e instanceof MasterError ? e : undefined),
+            );
+            if (error) return { exitCode: r.exitCode, signal: r.signal, error };
+          }
+          return { exitCode: r.exitCode, signal: r.signal };
+        },
         () => ({ exitCode: undefined, signal: undefined }),
       );
       return { stdin: p.stdin!, stdout: p.stdout!, stderr: p.stderr!, argv: p.argv, closed, kill: () => p.kill('SIGKILL') };

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AbortError, ErrorCode, ShellSessionError, TimeoutError, type OpenSSH } from '../../src/index.js';
+import { AbortError, ErrorCode, MasterError, ShellSessionError, TimeoutError, type OpenSSH } from '../../src/index.js';
 import { connectForFile } from '../helpers/server.js';
 import { connectEachShell, remoteShells, shellLabel } from '../helpers/remote-shells.js';
 import { remoteAlive, remotePgrep } from '../helpers/shell-support.js';
@@ -68,6 +68,25 @@ describe('close()', () => {
   });
 });
 
+describe('the connection going away', () => {
+  it('a running command fails with the MasterError, and so do later calls', async () => {
+    const own = await connectForFile();
+    try {
+      const sh = await own.shell();
+      const running = sh.run(`sleep 3600.${unique()}`).catch((x: unknown) => x);
+      await new Promise((r) => setTimeout(r, 200));
+      process.kill(own.masterPid!, 'SIGKILL');
+      const e = (await running) as MasterError;
+      expect(e).toBeInstanceOf(MasterError);
+      expect(e.code).toBe(ErrorCode.MASTER_FAILED);
+      await expect(sh.run('true')).rejects.toBeInstanceOf(MasterError);
+      await sh.close();
+    } finally {
+      await own.disconnect();
+    }
+  });
+});
+
 describe('opening', () => {
   it("shell: '/bin/bash' starts bash", async () => {
     await using sh = await ssh.shell({ shell: '/bin/bash' });
@@ -114,6 +133,14 @@ describe('shellPool()', () => {
     for await (const l of pool.lines('printf "a\\nb\\n"')) lines.push(l);
     expect(lines).toEqual(['a', 'b']);
     expect((await pool.run('exit_now() { return 2; }; exit_now', { reject: false })).exitCode).toBe(2);
+  });
+
+  it('bad options throw at once, before any session is opened', async () => {
+    await using pool = await ssh.shellPool({ size: 1 });
+    expect(() => pool.capture('true', { tty: true } as never)).toThrow(
+      "option 'tty' cannot be used with a shell session's capture(): a session has no terminal",
+    );
+    expect(pool.open).toBe(0);
   });
 
   it('close() rejects later calls', async () => {

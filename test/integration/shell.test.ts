@@ -98,6 +98,8 @@ describe('shell session: basics', () => {
     expect(b).toEqual(Buffer.from([0xff, 0, 0x61]));
     const e = await sh.capture("printf '\\377'").catch((x: unknown) => x);
     expect(e).toBeInstanceOf(EncodingError);
+    const bad = sh.capture('cat', { stdinData: 'é', encoding: 'ascii' });
+    await expect(bad).rejects.toThrow('stdin data encoding failed: character U+00E9 at index 0 cannot be encoded as ascii');
     expect(await sh.capture('echo fine')).toBe('fine\n');
   });
 
