@@ -5,21 +5,23 @@ import { randomBytes } from 'node:crypto';
  * written to the shell's stdin and parsed whole before any of it runs:
  *
  * ```sh
- * printf %s '<m>:B' >&7;printf %s '<m>:B' >&8;__osmux_c='<cmd>';{ __osmux_run
- * } </dev/null >&7 2>&8 7>&- 8>&-;__osmux_s=$?;__osmux_in=;__osmux_c=;
- * printf '<m>:E%d\n' "$__osmux_s" >&7;printf '<m>:E\n' >&8
+ * printf %s '<m>:B';printf %s '<m>:B' >&2;__osmux_c='<cmd>';{ __osmux_run
+ * } <&9 >&7 2>&8;__osmux_s=$?;__osmux_in=;__osmux_c=;
+ * printf '<m>:E%d\n' "$__osmux_s";printf '<m>:E\n' >&2
  * ```
  *
- * - fd 7 and 8 are the channel's stdout and stderr, saved once by the bootstrap; the command
- *   gets them as its fd 1 and 2 only for its own duration (so `exec >file` inside it is
- *   undone afterwards and the markers always reach the channel).
+ * - fd 7 and 8 are copies of the channel's stdout and stderr and fd 9 is `/dev/null`, opened
+ *   once by the bootstrap. The command's fd 0, 1 and 2 are redirected for its own duration
+ *   only, so `exec >file` inside it is undone afterwards and the markers, printed on the
+ *   shell's own fd 1 and 2, always reach the channel. (A command that closes fd 7, 8 or 9
+ *   with `exec` breaks the session: every later command fails with "Bad file descriptor".)
  * - The command is one single-quoted word, which the bootstrap's `__osmux_run` function hands
  *   to `command eval`: whatever it contains (quotes, newlines, a syntax error, text that
  *   looks like a frame), the shell's parser reads exactly that word, so the framing input
  *   cannot be forged; `command eval` keeps a syntax error from ending the shell. Running in
  *   a function lets a USR1 trap `return` from the command (timeouts, aborts).
- * - stdin is `/dev/null`, or a file holding `stdinData` in the session's private directory:
- *   the command never reads the session's own input.
+ * - stdin is `/dev/null` (fd 9), or a file holding `stdinData` in the session's private
+ *   directory: the command never reads the session's own input.
  * - `<m>` is 16 crypto-random bytes in hex, new for every command, and appears only in the
  *   frame's printf words (builtins), never in a variable, the environment or an argv.
  */
@@ -109,7 +111,7 @@ export function buildFrame(spec: FrameSpec): string {
   }
   let pre = '';
   let post = '';
-  let input = '</dev/null';
+  let input = '<&9';
   if (spec.stdin !== undefined) {
     const file = `"$${DIR}/in.${spec.marker}"`;
     const pieces: string[] = [];
@@ -121,10 +123,12 @@ export function buildFrame(spec: FrameSpec): string {
   }
   const out = spec.stdoutDiscard ? '>/dev/null' : '>&7';
   const err = spec.stderrToStdout ? '2>&1' : spec.stderrDiscard ? '2>/dev/null' : '2>&8';
+  // Outside the group, fd 1 and 2 are always the channel's again: the markers need no
+  // redirection but the one to stderr (each redirection costs the shell several syscalls).
   return (
-    `printf %s '${begin}' >&7;printf %s '${begin}' >&8;${pre}__osmux_c=${singleQuote(spec.command)};` +
-    `{ ${body}\n} ${input} ${out} ${err} 7>&- 8>&-;` +
-    `__osmux_s=$?;__osmux_in=;__osmux_c=${post};printf '${end}%d\\n' "$__osmux_s" >&7;printf '${end}\\n' >&8\n`
+    `printf %s '${begin}';printf %s '${begin}' >&2;${pre}__osmux_c=${singleQuote(spec.command)};` +
+    `{ ${body}\n} ${input} ${out} ${err};` +
+    `__osmux_s=$?;__osmux_in=;__osmux_c=${post};printf '${end}%d\\n' "$__osmux_s";printf '${end}\\n' >&2\n`
   );
 }
 
@@ -133,12 +137,13 @@ const RUN = '__osmux_run';
 
 /**
  * The script the session shell reads first: save the channel's stdout and stderr as fd 7
- * and 8, make the private directory for stdinData files (mode 700, removed on exit), then
- * answer the first frame (which prints `$$`).
+ * and 8 and open `/dev/null` as fd 9 (the frames' redirection sources: a dup is cheaper than
+ * an open), define the function commands run in and its USR1 trap, and make the private
+ * directory for stdinData files (mode 700, removed on exit).
  */
 export function bootstrapScript(): string {
   return [
-    'exec 7>&1 8>&2',
+    'exec 7>&1 8>&2 9</dev/null',
     // A private directory: only this user reads the stdinData files.
     `${DIR}="\${TMPDIR:-/tmp}/osmux-shell.$$.${newMarker().slice(0, 12)}"`,
     `mkdir -m 700 "$${DIR}" || exit 125`,

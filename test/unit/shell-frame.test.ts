@@ -26,8 +26,8 @@ describe('shell frame builder', () => {
 
   it('a plain command: markers on fd 7 and 8, the command in a quoted word, stdin /dev/null', () => {
     expect(buildFrame({ marker: M, command: "echo 'hi'" })).toBe(
-      `printf %s '${M}:B' >&7;printf %s '${M}:B' >&8;__osmux_c='echo '\\''hi'\\''';{ __osmux_run\n} </dev/null >&7 2>&8 7>&- 8>&-;` +
-        `__osmux_s=$?;__osmux_in=;__osmux_c=;printf '${M}:E%d\\n' "$__osmux_s" >&7;printf '${M}:E\\n' >&8\n`,
+      `printf %s '${M}:B';printf %s '${M}:B' >&2;__osmux_c='echo '\\''hi'\\''';{ __osmux_run\n} <&9 >&7 2>&8;` +
+        `__osmux_s=$?;__osmux_in=;__osmux_c=;printf '${M}:E%d\\n' "$__osmux_s";printf '${M}:E\\n' >&2\n`,
     );
   });
 
@@ -36,16 +36,16 @@ describe('shell frame builder', () => {
     expect(
       buildFrame({ marker: M, command: 'cat', stdin: Buffer.from("a'%\\\n\0\xff", 'latin1'), cwd: '/t', env: { A: "x'y" }, stderrToStdout: true }),
     ).toBe(
-      `printf %s '${M}:B' >&7;printf %s '${M}:B' >&8;{ printf 'a\\047\\045\\134\\012\\000\\377'; } >${file};__osmux_c='cat';` +
-        `{ (cd -- '/t' || exit;A='x'\\''y';export A;__osmux_run)\n} <${file} >&7 2>&1 7>&- 8>&-;` +
-        `__osmux_s=$?;__osmux_in=;__osmux_c=;rm -f ${file};printf '${M}:E%d\\n' "$__osmux_s" >&7;printf '${M}:E\\n' >&8\n`,
+      `printf %s '${M}:B';printf %s '${M}:B' >&2;{ printf 'a\\047\\045\\134\\012\\000\\377'; } >${file};__osmux_c='cat';` +
+        `{ (cd -- '/t' || exit;A='x'\\''y';export A;__osmux_run)\n} <${file} >&7 2>&1;` +
+        `__osmux_s=$?;__osmux_in=;__osmux_c=;rm -f ${file};printf '${M}:E%d\\n' "$__osmux_s";printf '${M}:E\\n' >&2\n`,
     );
   });
 
   it('empty stdinData makes an empty file; discards redirect to /dev/null', () => {
     const f = buildFrame({ marker: M, command: 'x', stdoutDiscard: true, stderrDiscard: true, stdin: Buffer.alloc(0) });
     expect(f).toContain(`{ :; } >"$__osmux_d/in.${M}";`);
-    expect(f).toContain(` >/dev/null 2>/dev/null 7>&- 8>&-;`);
+    expect(f).toContain(` >/dev/null 2>/dev/null;`);
   });
 
   it('stdinData over 64 KiB is split into several printf calls', () => {
@@ -97,9 +97,9 @@ describe.each(['/bin/sh', '/bin/bash'])('frames run by a local %s', (shell) => {
     expect(text).toMatch(new RegExp(`^${a}:B.*${a}:E[1-9]\\d*\\n${b}:Btwo\\n${b}:E0\\n$`, 's'));
   });
 
-  it('the shell survives `exec >/dev/null` and closing fd 7 inside a command', () => {
+  it('the shell survives `exec >/dev/null` and closing stdin inside a command', () => {
     const [a, b] = [newMarker(), newMarker()];
-    const { stdout } = runLocal(shell, [buildFrame({ marker: a, command: 'exec >/dev/null 7>&-; echo hidden' }), buildFrame({ marker: b, command: 'echo shown' })]);
+    const { stdout } = runLocal(shell, [buildFrame({ marker: a, command: 'exec >/dev/null <&-; echo hidden' }), buildFrame({ marker: b, command: 'echo shown' })]);
     expect(stdout.toString()).toBe(`${a}:B${a}:E0\n${b}:Bshown\n${b}:E0\n`);
   });
 });
