@@ -26,9 +26,21 @@ import { randomBytes } from 'node:crypto';
  *   frame's printf words (builtins), never in a variable, the environment or an argv.
  */
 
-/** A per-command marker: 32 hex characters from 16 crypto-random bytes. */
+/** Crypto-random bytes drawn in batches: one `randomBytes()` call per 256 markers. */
+let pool = Buffer.alloc(0);
+let used = 0;
+
+/** A per-command marker: 32 hex characters from 16 crypto-random bytes, never reused. */
 export function newMarker(): string {
-  return randomBytes(16).toString('hex');
+  if (used + 16 > pool.length) {
+    pool = randomBytes(4096);
+    used = 0;
+  }
+  const marker = pool.toString('hex', used, used + 16);
+  // Wipe what was handed out, so no later reader of the pool can see a past marker.
+  pool.fill(0, used, used + 16);
+  used += 16;
+  return marker;
 }
 
 /** `word` in POSIX single quotes (`'` written as `'\''`): every byte but NUL is literal. */

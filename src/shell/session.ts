@@ -48,7 +48,8 @@ export class ShellSession implements AsyncDisposable {
   #queue: Promise<unknown> = Promise.resolve();
   #pending = 0;
   #closing: Promise<void> | undefined;
-  #running: AbortController | undefined;
+  /** Aborted by close(): stops the running command. */
+  readonly #closer = new AbortController();
   #starts = 0;
 
   /** Use `ssh.shell()`. */
@@ -167,7 +168,7 @@ export class ShellSession implements AsyncDisposable {
   }
 
   async #shutdown(): Promise<void> {
-    this.#running?.abort(new Error('the shell session was closed'));
+    this.#closer.abort(new Error('the shell session was closed'));
     await this.#queue.catch(() => {});
     const ch = this.#ch;
     if (!ch || ch.dead) return;
@@ -256,28 +257,23 @@ export class ShellSession implements AsyncDisposable {
   }
 
   async #exec(command: string, call: NormalizedShellCall, input: Buffer | undefined): Promise<Result<string | Buffer>> {
-    const running = new AbortController();
-    this.#running = running;
-    const signal = call.signal ? AbortSignal.any([call.signal, running.signal]) : running.signal;
-    try {
-      const ch = await this.#channel(signal);
-      const marker = newMarker();
-      const frame = buildFrame({
-        marker,
-        command,
-        cwd: call.cwd,
-        env: call.env,
-        stdin: input,
-        stdoutDiscard: call.stdoutDiscard,
-        stderrDiscard: call.stderrDiscard,
-        stderrToStdout: call.stderrToStdout,
-      });
-      const started = performance.now();
-      const outcome = await runFrame(this.#engine, ch, marker, frame, { timeout: call.timeout, idleTimeout: call.idleTimeout, signal });
-      return this.#result(ch, command, call, outcome, performance.now() - started);
-    } finally {
-      this.#running = undefined;
-    }
+    const closer = this.#closer.signal;
+    const signal = call.signal ? AbortSignal.any([call.signal, closer]) : closer;
+    const ch = await this.#channel(signal);
+    const marker = newMarker();
+    const frame = buildFrame({
+      marker,
+      command,
+      cwd: call.cwd,
+      env: call.env,
+      stdin: input,
+      stdoutDiscard: call.stdoutDiscard,
+      stderrDiscard: call.stderrDiscard,
+      stderrToStdout: call.stderrToStdout,
+    });
+    const started = performance.now();
+    const outcome = await runFrame(this.#engine, ch, marker, frame, { timeout: call.timeout, idleTimeout: call.idleTimeout, signal });
+    return this.#result(ch, command, call, outcome, performance.now() - started);
   }
 
   #result(ch: ShellChannel, command: string, call: NormalizedShellCall, outcome: FrameOutcome, durationMs: number): Result<string | Buffer> {

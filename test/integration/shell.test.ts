@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AbortError, CommandError, ErrorCode, EncodingError, ShellSessionError, TimeoutError, type OpenSSH, type ShellSession } from '../../src/index.js';
+import { AbortError, CommandError, ErrorCode, EncodingError, QuoteError, ShellSessionError, TimeoutError, type OpenSSH, type ShellSession } from '../../src/index.js';
 import { connectForFile } from '../helpers/server.js';
 import { ShellSession as ShellSessionClass, type ShellEngine } from '../../src/shell/index.js';
 import { spawnEngine } from '../../src/shell/transport.js';
@@ -301,6 +301,11 @@ describe('shell session: queue', () => {
 });
 
 describe('shell session: options', () => {
+  it('a NUL in the command is a QuoteError at once; in stdinData it is just a byte', async () => {
+    expect(() => sh.run('echo a\0b')).toThrow(QuoteError);
+    expect(await sh.capture('od -An -c', { stdinData: 'a\0b' })).toMatch(/a\s+\\0\s+b/);
+  });
+
   it('refuses options a session cannot honour, naming them', async () => {
     await expect(async () => sh.run('true', { stdoutFile: '/tmp/x' } as never)).rejects.toThrow(
       "option 'stdoutFile' cannot be used with a shell session's run(): session output is captured; use ssh.run() with stdoutFile",
