@@ -73,7 +73,8 @@ describe('the connection going away', () => {
     const own = await connectForFile();
     try {
       const sh = await own.shell();
-      const running = sh.run(`sleep 3600.${unique()}`).catch((x: unknown) => x);
+      const nap = `sleep 3600.${unique()}`;
+      const running = sh.run(nap).catch((x: unknown) => x);
       await new Promise((r) => setTimeout(r, 200));
       process.kill(own.masterPid!, 'SIGKILL');
       const e = (await running) as MasterError;
@@ -81,6 +82,11 @@ describe('the connection going away', () => {
       expect(e.code).toBe(ErrorCode.MASTER_FAILED);
       await expect(sh.run('true')).rejects.toBeInstanceOf(MasterError);
       await sh.close();
+      // Without a pty nothing tells the remote side: the command runs on until it ends, as
+      // any command of a dead connection. Clean it up over the file's connection.
+      const left = await remotePgrep(ssh, nap);
+      expect(left).toHaveLength(1);
+      await ssh.run(['kill', ...left.map(String)]);
     } finally {
       await own.disconnect();
     }
