@@ -15,6 +15,8 @@ export class ShellChannel {
   pid: number | undefined;
   /** The remote shell's parent pid (`$PPID`), once known. */
   ppid: number | undefined;
+  /** The shell's private directory (stdinData files), once known. */
+  dir: string | undefined;
   /** The remote session id of the shell (`ps -o sid=`), once known; '' if ps could not tell. */
   sid: string | undefined;
   /** How the channel ended, once it has. */

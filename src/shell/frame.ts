@@ -196,8 +196,8 @@ export const KILL_SESSION_SCRIPT =
   `t=$(ps -A -o pid= -o sid= | awk -v s="$s" -v keep=" $* " -v me=$$ '$2==s&&$1!=me&&index(keep," "$1" ")==0{print $1}');` +
   '[ -z "$t" ]||kill -KILL $t 2>/dev/null;set -- $t;echo $#';
 
-/** The command of the first frame: the shell's pid, its parent's and its session id. */
-export const HELLO_COMMAND = 'printf \'%s %s %s\' "$$" "$PPID" "$(ps -o sid= -p $$ 2>/dev/null)"';
+/** The command of the first frame: the shell's pid, its parent's, its session id and its private directory, one a line. */
+export const HELLO_COMMAND = 'printf \'%s\\n%s\\n%s\\n%s\' "$$" "$PPID" "$(ps -o sid= -p $$ 2>/dev/null)" "$__osmux_d"';
 
 /** The last frame's command: kill what the session leaves behind, then end the shell. */
 export function goodbyeCommand(sid: string): string {

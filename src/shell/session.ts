@@ -15,7 +15,7 @@ import type { Result } from '../run/result.js';
 import { ShellChannel } from './channel.js';
 import { bootstrapScript, buildFrame, goodbyeCommand, HELLO_COMMAND, newMarker } from './frame.js';
 import { normalizeShellCall, type NormalizedShell, type NormalizedShellCall, type ShellCommandOptions } from './options.js';
-import { runFrame, stopShell, type FrameOutcome, type Termination } from './run-frame.js';
+import { CONTROL_TIMEOUT_MS, runFrame, stopShell, type FrameOutcome, type Termination } from './run-frame.js';
 import type { ShellEngine } from './transport.js';
 
 /** How long a new shell may take to answer its first frame. */
@@ -195,6 +195,16 @@ export class ShellSession implements AsyncDisposable {
     return turn;
   }
 
+  /**
+   * The shell's EXIT trap removes its private directory, but not when the shell was killed
+   * or replaced (`exec`): then remove it from a second channel (best effort). Not needed
+   * after a clean close().
+   */
+  #removeDir(ch: ShellChannel): void {
+    if (!ch.dir || (this.#closing && ch.exit?.exitCode === 0)) return;
+    this.#engine.control('rm -rf -- "$1"', [ch.dir], CONTROL_TIMEOUT_MS).catch(() => {});
+  }
+
   #closedError(): ShellSessionError {
     return new ShellSessionError(ErrorCode.SHELL_CLOSED, 'the shell session is closed', { host: this.host });
   }
@@ -215,10 +225,12 @@ export class ShellSession implements AsyncDisposable {
     });
     const details: ErrorDetails = { host: this.host, argv: transport.argv, command: this.#opts.shell };
     if (outcome.kind === 'done' && outcome.status === 0) {
-      const [pid, ppid, sid] = outcome.stdout.toString('latin1').trim().split(/\s+/);
+      const [pid, ppid, sid, dir] = outcome.stdout.toString('utf8').split('\n');
       ch.pid = Number(pid);
       ch.ppid = Number(ppid);
-      ch.sid = sid ?? '';
+      ch.sid = (sid ?? '').trim();
+      ch.dir = dir;
+      ch.onDeath(() => this.#removeDir(ch));
       return ch;
     }
     if (!ch.dead) await stopShell(this.#engine, ch);
