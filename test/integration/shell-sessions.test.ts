@@ -73,6 +73,7 @@ describe('the connection going away', () => {
     const own = await connectForFile();
     try {
       const sh = await own.shell();
+      const dir = await sh.capture('printf %s "$__osmux_d"');
       const nap = `sleep 3600.${unique()}`;
       const running = sh.run(nap).catch((x: unknown) => x);
       await new Promise((r) => setTimeout(r, 200));
@@ -87,6 +88,8 @@ describe('the connection going away', () => {
       const left = await remotePgrep(ssh, nap);
       expect(left).toHaveLength(1);
       await ssh.run(['kill', ...left.map(String)]);
+      // The shell then dies writing to the dead channel (SIGPIPE), before its EXIT trap.
+      await ssh.run(['rm', '-rf', '--', dir]);
     } finally {
       await own.disconnect();
     }
