@@ -36,6 +36,7 @@ export {
   SftpError,
   type SftpErrorCode,
   type SftpErrorDetails,
+  ShellSessionError,
   type ErrorCodeValue,
   type ErrorDetails,
   type MasterFailureReason,
@@ -110,3 +111,4 @@ export {
 } from './fleet/index.js';
 export { expandVars, type VarLookup } from './expand/expand.js';
 export type { VarValue } from './expand/vars.js';
+export { ShellSession, ShellPool, type ShellOptions, type ShellPoolOptions, type ShellCommandOptions, type ShellEngine, type ShellTransport, type TransportExit } from './shell/index.js';

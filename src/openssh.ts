@@ -19,6 +19,8 @@ import type { SshConfiguration } from './auth/ssh-config.js';
 import { openSftp, type SftpOptions } from './sftp/open.js';
 import type { Sftp } from './sftp/client.js';
 import { Variables, type VarValue } from './expand/vars.js';
+import { openShell, openShellPool, type ShellPool, type ShellSession } from './shell/index.js';
+import type { ShellOptions, ShellPoolOptions } from './shell/options.js';
 
 /** Options of `waitForMaster()`. */
 export interface WaitForMasterOptions {
@@ -593,5 +595,27 @@ export class OpenSSH implements AsyncDisposable {
    */
   sftp(options?: SftpOptions): Promise<Sftp> {
     return this.#track(openSftp((cmd, o) => this.open2(cmd, o), options));
+  }
+
+  // --- Shell sessions (src/shell/, docs/shell.md) ---
+
+  /**
+   * Open one persistent remote POSIX shell (`/bin/sh`, or `shell`) and resolve once it
+   * answers. Its `run`/`capture`/`capture2`/`test`/`lines` take the usual commands, run one at
+   * a time, and cost a fraction of a millisecond each; `cd` and variables persist between
+   * them. See docs/shell.md.
+   *
+   * ```ts
+   * await using sh = await ssh.shell();
+   * for (const f of files) if (!(await sh.test(['test', '-e', f]))) missing.push(f);
+   * ```
+   */
+  shell(options?: ShellOptions): Promise<ShellSession> {
+    return openShell(this, options);
+  }
+
+  /** Up to `size` shell sessions opened lazily, for running session commands in parallel. */
+  shellPool(options: ShellPoolOptions): Promise<ShellPool> {
+    return openShellPool(this, options);
   }
 }

@@ -46,6 +46,10 @@ export const ErrorCode = {
   MAX_BUFFER: 'OSSH_MAX_BUFFER',
   /** A local output file or fd (stdoutFile, stderrFile, stdout/stderr fd) could not be written; the slave was stopped. */
   OUTPUT_FILE: 'OSSH_OUTPUT_FILE',
+  /** A shell session's remote shell ended (the command ran `exit`, `exec`, killed it) or never started. */
+  SHELL_EXITED: 'OSSH_SHELL_EXITED',
+  /** A shell session (or pool) was closed: no more commands run on it. */
+  SHELL_CLOSED: 'OSSH_SHELL_CLOSED',
 } as const;
 
 /** One of the {@link ErrorCode} values. */
@@ -324,6 +328,7 @@ export class SftpError extends OpenSSHError {
   }
 }
 Object.defineProperty(SftpError.prototype, 'name', { value: 'SftpError', writable: true });
+
 /** Which captured stream overflowed, or whose output file failed. */
 export type OutputStreamName = 'stdout' | 'stderr';
 
@@ -383,3 +388,16 @@ export class OutputFileError extends OpenSSHError {
   }
 }
 Object.defineProperty(OutputFileError.prototype, 'name', { value: 'OutputFileError', writable: true });
+/**
+ * A shell session (`ssh.shell()`) cannot run the command: its remote shell ended while the
+ * command ran (`exit 3`, `exec`, a kill of `$$`) or before it was ready
+ * (`OSSH_SHELL_EXITED`; `exitCode` is the shell's, stdout/stderr the partial output), or the
+ * session was closed (`OSSH_SHELL_CLOSED`). After `OSSH_SHELL_EXITED` the next call starts a
+ * new shell (its state, `cd` and variables, starts afresh).
+ */
+export class ShellSessionError extends OpenSSHError {
+  constructor(code: typeof ErrorCode.SHELL_EXITED | typeof ErrorCode.SHELL_CLOSED, message: string, details: ErrorDetails = {}) {
+    super(code, message, details);
+  }
+}
+Object.defineProperty(ShellSessionError.prototype, 'name', { value: 'ShellSessionError', writable: true });

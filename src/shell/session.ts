@@ -1,0 +1,348 @@
+import {
+  AbortError,
+  CommandError,
+  ErrorCode,
+  OpenSSHError,
+  ShellSessionError,
+  TimeoutError,
+  type ErrorDetails,
+} from '../errors/index.js';
+import { buildRemoteCommand, type Command } from '../quote/command.js';
+import { posixQuoter } from '../quote/posix.js';
+import { decodeOutput, encodeInput } from '../run/encoding.js';
+import { abortError } from '../run/execute.js';
+import type { Result } from '../run/result.js';
+import { ShellChannel } from './channel.js';
+import { bootstrapScript, buildFrame, goodbyeCommand, HELLO_COMMAND, newMarker } from './frame.js';
+import { normalizeShellCall, type NormalizedShell, type NormalizedShellCall, type ShellCommandOptions } from './options.js';
+import { CONTROL_TIMEOUT_MS, runFrame, stopShell, type FrameOutcome, type Termination } from './run-frame.js';
+import type { ShellEngine } from './transport.js';
+
+/** How long a new shell may take to answer its first frame. */
+const START_TIMEOUT_MS = 30_000;
+/** How long close() waits for the shell to end before tearing the channel down. */
+const CLOSE_GRACE_MS = 2000;
+
+type Out<O> = O extends { encoding: 'buffer' } ? Buffer : string;
+
+/** Encodings in which a line end is the byte 0x0a and nothing else contains it. */
+const LINE_ENCODINGS = new Set<unknown>(['utf8', 'utf-8', 'ascii', 'latin1', 'binary']);
+
+/**
+ * One persistent remote POSIX shell running many commands, one at a time, each answered in
+ * well under a millisecond for a builtin (see docs/shell.md). Commands run in the shell
+ * itself: `cd` and exported variables persist from one command to the next (per-call `cwd`
+ * and `env` run that command in a subshell instead). A command that ends the shell fails
+ * with a {@link ShellSessionError} and the next call starts a new one.
+ *
+ * ```ts
+ * await using sh = await ssh.shell();
+ * if (await sh.test(['test', '-d', '/srv/app'])) await sh.run('cd /srv/app');
+ * const rev = await sh.capture('git rev-parse HEAD');
+ * ```
+ */
+export class ShellSession implements AsyncDisposable {
+  readonly #engine: ShellEngine;
+  readonly #opts: NormalizedShell;
+  #ch: ShellChannel | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+  #pending = 0;
+  #closing: Promise<void> | undefined;
+  /** Aborted by close(): stops the running command. */
+  readonly #closer = new AbortController();
+  #starts = 0;
+
+  /** Use `ssh.shell()`. */
+  constructor(engine: ShellEngine, options: NormalizedShell) {
+    this.#engine = engine;
+    this.#opts = options;
+  }
+
+  /** Start the shell (the first one); resolves once it has answered. */
+  async start(): Promise<this> {
+    await this.#enqueue(this.#opts.signal, () => this.#channel(this.#opts.signal));
+    return this;
+  }
+
+  /** The host the session runs on. */
+  get host(): string {
+    return this.#engine.host;
+  }
+
+  /** The remote shell's pid (`$$`) while one runs. */
+  get pid(): number | undefined {
+    return this.#ch && !this.#ch.dead ? this.#ch.pid : undefined;
+  }
+
+  /** How many shells this session has started (1, plus one per restart). */
+  get starts(): number {
+    return this.#starts;
+  }
+
+  /**
+   * Bytes the current shell wrote outside any command's output and that were dropped: late
+   * output of background jobs arriving between two commands (see docs/shell.md).
+   */
+  get strayBytes(): number {
+    return this.#ch ? this.#ch.out.strayBytes + this.#ch.err.strayBytes : 0;
+  }
+
+  /** Commands queued or running. */
+  get pending(): number {
+    return this.#pending;
+  }
+
+  /** Whether close() was called. */
+  get closed(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  /**
+   * Run a command and resolve with its {@link Result} (stdout and stderr captured). Rejects
+   * with a CommandError on a non-zero exit (unless `reject: false`), a TimeoutError or
+   * AbortError (its processes were killed; the session stays usable), or a
+   * ShellSessionError when the command ended the shell.
+   */
+  run<O extends ShellCommandOptions | undefined = undefined>(cmd: Command, options?: O): Promise<Result<Out<O>>> {
+    return this.#call(cmd, options, 'run()') as Promise<Result<Out<O>>>;
+  }
+
+  /** Run a command and resolve with its stdout. */
+  capture<O extends ShellCommandOptions | undefined = undefined>(cmd: Command, options?: O): Promise<Out<O>> {
+    return this.#call(cmd, options, 'capture()').then((r) => r.stdout as Out<O>);
+  }
+
+  /** Run a command and resolve with `{ stdout, stderr }`. */
+  capture2<O extends ShellCommandOptions | undefined = undefined>(cmd: Command, options?: O): Promise<{ stdout: Out<O>; stderr: Out<O> }> {
+    return this.#call(cmd, options, 'capture2()').then((r) => ({ stdout: r.stdout as Out<O>, stderr: r.stderr as Out<O> }));
+  }
+
+  /**
+   * Run a command and resolve `true` if it exits 0, `false` otherwise. Its output is
+   * discarded unless `stdoutDiscard`/`stderrDiscard: false`. Other failures still reject.
+   */
+  test(cmd: Command, options?: ShellCommandOptions): Promise<boolean> {
+    return this.#call(cmd, options, 'test()').then(
+      () => true,
+      (err: unknown) => {
+        if (err instanceof CommandError) return false;
+        throw err;
+      },
+    );
+  }
+
+  /**
+   * The command's stdout line by line (without the line ends; `\r\n` too), once it has
+   * finished: a failing command throws from the loop before any line. Sessions are for small
+   * outputs; stream a big one with `ssh.lines()`.
+   */
+  lines(cmd: Command, options?: ShellCommandOptions): AsyncIterableIterator<string> {
+    const encoding = options?.encoding ?? this.#opts.encoding;
+    if (!LINE_ENCODINGS.has(encoding)) {
+      throw new TypeError(`option 'encoding' of lines() must be one that keeps '\\n' a single byte ('utf8', 'ascii' or 'latin1'), received ${JSON.stringify(encoding)}`);
+    }
+    const result = this.#call(cmd, options, 'lines()');
+    result.catch(() => {});
+    return (async function* () {
+      const text = (await result).stdout as string;
+      if (text === '') return;
+      const lines = text.split('\n');
+      if (lines.at(-1) === '') lines.pop();
+      for (const line of lines) yield line.endsWith('\r') ? line.slice(0, -1) : line;
+    })();
+  }
+
+  /**
+   * Close the session: a running command is aborted (its processes killed), queued ones are
+   * rejected with `OSSH_SHELL_CLOSED`, then every process left in the shell's remote session
+   * (background jobs) is killed and the shell ends. Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  /** `await using sh = await ssh.shell()` closes the session at the end of the block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#closer.abort(new Error('the shell session was closed'));
+    await this.#queue.catch(() => {});
+    const ch = this.#ch;
+    if (!ch || ch.dead) return;
+    if (ch.sid !== undefined) ch.write(buildFrame({ marker: newMarker(), command: goodbyeCommand(ch.sid) }));
+    ch.transport.stdin.end();
+    const bounded = await Promise.race([ch.transport.closed.then(() => true), delay(CLOSE_GRACE_MS).then(() => false)]);
+    if (!bounded) await stopShell(this.#engine, ch);
+    await ch.transport.closed;
+  }
+
+  /** Queue `fn` behind the commands before it (FIFO); an abort while queued removes it. */
+  #enqueue<T>(signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+    this.#pending++;
+    const turn = this.#queue.then(async () => {
+      if (this.#closing) throw this.#closedError();
+      if (signal?.aborted) throw abortError(signal.reason, { host: this.host });
+      return fn();
+    });
+    this.#queue = turn.then(
+      () => undefined,
+      () => undefined,
+    );
+    void this.#queue.then(() => this.#pending--);
+    return turn;
+  }
+
+  /**
+   * The shell's EXIT trap removes its private directory, but not when the shell was killed
+   * or replaced (`exec`): then remove it from a second channel (best effort). Not needed
+   * after a clean close().
+   */
+  #removeDir(ch: ShellChannel): void {
+    if (!ch.dir || (this.#closing && ch.exit?.exitCode === 0)) return;
+    this.#engine.control('rm -rf -- "$1"', [ch.dir], CONTROL_TIMEOUT_MS).catch(() => {});
+  }
+
+  #closedError(): ShellSessionError {
+    return new ShellSessionError(ErrorCode.SHELL_CLOSED, 'the shell session is closed', { host: this.host });
+  }
+
+  /** The running shell, started (again) if there is none. */
+  async #channel(signal: AbortSignal | undefined): Promise<ShellChannel> {
+    if (this.#ch && !this.#ch.dead) return this.#ch;
+    const transport = await this.#engine.open(this.#opts.shell, signal ?? this.#opts.signal);
+    const ch = new ShellChannel(transport);
+    this.#ch = ch;
+    this.#starts++;
+    ch.write(bootstrapScript());
+    const marker = newMarker();
+    const outcome = await runFrame(this.#engine, ch, marker, buildFrame({ marker, command: HELLO_COMMAND }), {
+      timeout: START_TIMEOUT_MS,
+      idleTimeout: undefined,
+      signal: signal ?? this.#opts.signal,
+    });
+    const details: ErrorDetails = { host: this.host, argv: transport.argv, command: this.#opts.shell };
+    if (outcome.kind === 'done' && outcome.status === 0) {
+      const [pid, ppid, sid, dir] = outcome.stdout.toString('utf8').split('\n');
+      ch.pid = Number(pid);
+      ch.ppid = Number(ppid);
+      ch.sid = (sid ?? '').trim();
+      ch.dir = dir;
+      ch.onDeath(() => this.#removeDir(ch));
+      return ch;
+    }
+    if (!ch.dead) await stopShell(this.#engine, ch);
+    const stderr = Buffer.concat(ch.startupStderr).toString('utf8');
+    details.stderr = stderr;
+    if (outcome.termination?.kind === 'abort') throw abortError(outcome.termination.reason, details, 'shell session start');
+    if (outcome.termination) {
+      throw new TimeoutError('deadline', START_TIMEOUT_MS, `the session shell ${this.#opts.shell} did not answer within ${START_TIMEOUT_MS} ms`, details);
+    }
+    const exitCode = ch.exit?.exitCode;
+    const last = stderr.trim().split('\n').slice(-3).join('\n');
+    throw new ShellSessionError(
+      ErrorCode.SHELL_EXITED,
+      `the session shell ${this.#opts.shell} ended before it was ready${exitCode === undefined ? '' : ` (exit code ${exitCode})`}${last ? `:\n${last}` : ''}`,
+      { ...details, exitCode },
+    );
+  }
+
+  #call(cmd: Command, options: ShellCommandOptions | undefined, method: string): Promise<Result<string | Buffer>> {
+    const call = normalizeShellCall(options, this.#opts, method);
+    const command = buildRemoteCommand(cmd, { quoter: posixQuoter, quoteArgs: call.quoteArgs, glob: call.glob });
+    const details: ErrorDetails = { host: this.host, command };
+    let input: Buffer | undefined;
+    try {
+      input = call.stdin ? Buffer.concat(encodeInput(call.stdin, call.encoding, details)) : undefined;
+    } catch (err) {
+      // An EncodingError is an outcome of the call, as on OpenSSH: a rejection, not a throw.
+      return Promise.reject(err as Error);
+    }
+    if (this.#closing) return Promise.reject(this.#closedError());
+    return this.#enqueue(call.signal, async () => {
+      const r = await this.#exec(command, call, input);
+      if (r.error && (call.reject || method !== 'run()')) throw r.error;
+      return r;
+    });
+  }
+
+  async #exec(command: string, call: NormalizedShellCall, input: Buffer | undefined): Promise<Result<string | Buffer>> {
+    const closer = this.#closer.signal;
+    const signal = call.signal ? AbortSignal.any([call.signal, closer]) : closer;
+    const ch = await this.#channel(signal);
+    const marker = newMarker();
+    const frame = buildFrame({
+      marker,
+      command,
+      cwd: call.cwd,
+      env: call.env,
+      stdin: input,
+      stdoutDiscard: call.stdoutDiscard,
+      stderrDiscard: call.stderrDiscard,
+      stderrToStdout: call.stderrToStdout,
+    });
+    const started = performance.now();
+    const outcome = await runFrame(this.#engine, ch, marker, frame, { timeout: call.timeout, idleTimeout: call.idleTimeout, signal });
+    return this.#result(ch, command, call, outcome, performance.now() - started);
+  }
+
+  #result(ch: ShellChannel, command: string, call: NormalizedShellCall, outcome: FrameOutcome, durationMs: number): Result<string | Buffer> {
+    const argv = [...ch.transport.argv];
+    const details: ErrorDetails = { host: this.host, argv, command };
+    let stdout: string | Buffer = outcome.stdout;
+    let stderr: string | Buffer = outcome.stderr;
+    let error: OpenSSHError | undefined;
+    try {
+      ({ stdout, stderr } = decodeOutput(outcome.stdout, outcome.stderr, call.encoding, details));
+    } catch (e) {
+      error = e as OpenSSHError;
+    }
+    const exitCode = outcome.kind === 'done' ? outcome.status : ch.exit?.exitCode;
+    const d: ErrorDetails = { ...details, exitCode, stdout, stderr };
+    const t = outcome.termination;
+    const restart = outcome.kind === 'died' ? '; the session shell was stopped and the next call starts a new one' : '';
+    if (t) error = terminationError(t, d, restart);
+    else if (outcome.kind === 'died' && ch.exit?.error instanceof OpenSSHError) {
+      error = ch.exit.error;
+    } else if (outcome.kind === 'died') {
+      const how = exitCode === undefined ? '' : ` with exit code ${exitCode}`;
+      error = new ShellSessionError(
+        ErrorCode.SHELL_EXITED,
+        `the session shell ended${how} while running: ${command}; the next call starts a new shell (cd and variables start afresh)`,
+        d,
+      );
+    } else if (!error && exitCode !== 0) {
+      const last = outcome.stderr.toString('utf8').trim().split('\n').slice(-3).join('\n');
+      error = new CommandError(`command failed with exit code ${exitCode}: ${command}${last ? `\n${last}` : ''}`, d);
+    }
+    return {
+      host: this.host,
+      command,
+      argv,
+      stdout,
+      stderr,
+      exitCode,
+      signal: undefined,
+      durationMs,
+      timedOut: t?.kind === 'idle' || t?.kind === 'deadline',
+      aborted: t?.kind === 'abort',
+      failed: error !== undefined,
+      error,
+    };
+  }
+}
+
+function terminationError(t: Termination, d: ErrorDetails, restart: string): OpenSSHError {
+  if (t.kind === 'abort') {
+    const e = abortError(t.reason, d);
+    return restart ? new AbortError(`${e.message}${restart}`, { ...d, cause: t.reason }) : e;
+  }
+  const what = t.kind === 'idle' ? `no output for ${t.ms} ms (idleTimeout)` : `still running after ${t.ms} ms (timeout)`;
+  return new TimeoutError(t.kind, t.ms, `shell command timed out: ${what}; its processes were killed${restart}`, d);
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}

@@ -1,0 +1,105 @@
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { bootstrapScript, buildFrame, goodbyeCommand, newMarker, printfFormat, singleQuote, tokens } from '../../src/shell/frame.js';
+import { mulberry32 } from '../helpers/prng.js';
+
+const M = '0123456789abcdef0123456789abcdef';
+
+describe('shell frame builder', () => {
+  it('newMarker() is 32 fresh hex characters', () => {
+    const a = newMarker();
+    expect(a).toMatch(/^[0-9a-f]{32}$/);
+    expect(newMarker()).not.toBe(a);
+    expect(tokens(a)).toEqual({ begin: `${a}:B`, end: `${a}:E` });
+  });
+
+  it('singleQuote() keeps every byte literal', () => {
+    expect(singleQuote("it's")).toBe("'it'\\''s'");
+    expect(singleQuote('')).toBe("''");
+  });
+
+  it('printfFormat() escapes everything printf or the quoting would read', () => {
+    expect(printfFormat(Buffer.from("a'%\\\n\0\xff-b", 'latin1'))).toBe("'a\\047\\045\\134\\012\\000\\377\\055b'");
+    expect(printfFormat(Buffer.alloc(0))).toBe("''");
+    expect(printfFormat(Buffer.from('plain text 123'))).toBe("'plain text 123'");
+  });
+
+  it('a plain command: markers on fd 7 and 8, the command in a quoted word, stdin /dev/null', () => {
+    expect(buildFrame({ marker: M, command: "echo 'hi'" })).toBe(
+      `printf %s '${M}:B';printf %s '${M}:B' >&2;__osmux_c='echo '\\''hi'\\''';{ __osmux_run\n} <&9 >&7 2>&8;` +
+        `__osmux_s=$?;__osmux_in=;__osmux_c=;printf '${M}:E%d\\n' "$__osmux_s";printf '${M}:E\\n' >&2\n`,
+    );
+  });
+
+  it('stdinData, cwd, env and stderrToStdout', () => {
+    const file = `"$__osmux_d/in.${M}"`;
+    expect(
+      buildFrame({ marker: M, command: 'cat', stdin: Buffer.from("a'%\\\n\0\xff", 'latin1'), cwd: '/t', env: { A: "x'y" }, stderrToStdout: true }),
+    ).toBe(
+      `printf %s '${M}:B';printf %s '${M}:B' >&2;{ printf 'a\\047\\045\\134\\012\\000\\377'; } >${file};__osmux_c='cat';` +
+        `{ (cd -- '/t' || exit;A='x'\\''y';export A;__osmux_run)\n} <${file} >&7 2>&1;` +
+        `__osmux_s=$?;__osmux_in=;__osmux_c=;rm -f ${file};printf '${M}:E%d\\n' "$__osmux_s";printf '${M}:E\\n' >&2\n`,
+    );
+  });
+
+  it('empty stdinData makes an empty file; discards redirect to /dev/null', () => {
+    const f = buildFrame({ marker: M, command: 'x', stdoutDiscard: true, stderrDiscard: true, stdin: Buffer.alloc(0) });
+    expect(f).toContain(`{ :; } >"$__osmux_d/in.${M}";`);
+    expect(f).toContain(` >/dev/null 2>/dev/null;`);
+  });
+
+  it('stdinData over 64 KiB is split into several printf calls', () => {
+    const f = buildFrame({ marker: M, command: 'cat', stdin: Buffer.alloc(150 * 1024, 'a') });
+    expect(f.match(/printf 'a+'/g)).toHaveLength(3);
+  });
+
+  it('goodbyeCommand() kills the session and exits', () => {
+    expect(goodbyeCommand('123')).toMatch(/^\/bin\/sh -c '.*' sh '123' \$\$ \$PPID >\/dev\/null 2>&1;exit 0$/s);
+  });
+});
+
+/** Run frames through a local sh (the same dash or bash a server would have). */
+function runLocal(shell: string, frames: string[]): { stdout: Buffer; stderr: Buffer } {
+  const r = spawnSync(shell, [], { input: bootstrapScript() + frames.join(''), maxBuffer: 64 * 1024 * 1024 });
+  return { stdout: r.stdout, stderr: r.stderr };
+}
+
+describe.each(['/bin/sh', '/bin/bash'])('frames run by a local %s', (shell) => {
+  it('deliver random stdinData byte-exact and report exit codes', () => {
+    const rnd = mulberry32(0x5eed);
+    const cases = Array.from({ length: 20 }, (_, i) => {
+      const data = Buffer.alloc(Math.floor(rnd() * 300));
+      for (let j = 0; j < data.length; j++) data[j] = Math.floor(rnd() * 256);
+      return { marker: newMarker(), data, code: i % 7 };
+    });
+    const { stdout, stderr } = runLocal(
+      shell,
+      cases.map((c) => buildFrame({ marker: c.marker, command: `cat; cat /dev/null >&2; exit_now() { return ${c.code}; }; exit_now`, stdin: c.data })),
+    );
+    let at = 0;
+    for (const c of cases) {
+      const { begin, end } = tokens(c.marker);
+      const b = stdout.indexOf(begin, at) + begin.length;
+      const e = stdout.indexOf(end, b);
+      expect(stdout.subarray(b, e)).toEqual(c.data);
+      const nl = stdout.indexOf(0x0a, e);
+      expect(stdout.toString('latin1', e + end.length, nl)).toBe(String(c.code));
+      at = nl;
+    }
+    expect(stderr.toString('latin1')).toBe(cases.map((c) => `${c.marker}:B${c.marker}:E\n`).join(''));
+  });
+
+  it('a syntax error, unbalanced quotes and a fake frame inside a command stay inside it', () => {
+    const [a, b] = [newMarker(), newMarker()];
+    const evil = `echo one'\n${buildFrame({ marker: a, command: 'echo forged' })}`;
+    const { stdout } = runLocal(shell, [buildFrame({ marker: a, command: evil }), buildFrame({ marker: b, command: 'echo two' })]);
+    const text = stdout.toString('latin1');
+    expect(text).toMatch(new RegExp(`^${a}:B.*${a}:E[1-9]\\d*\\n${b}:Btwo\\n${b}:E0\\n$`, 's'));
+  });
+
+  it('the shell survives `exec >/dev/null` and closing stdin inside a command', () => {
+    const [a, b] = [newMarker(), newMarker()];
+    const { stdout } = runLocal(shell, [buildFrame({ marker: a, command: 'exec >/dev/null <&-; echo hidden' }), buildFrame({ marker: b, command: 'echo shown' })]);
+    expect(stdout.toString()).toBe(`${a}:B${a}:E0\n${b}:Bshown\n${b}:E0\n`);
+  });
+});

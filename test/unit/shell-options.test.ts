@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { normalizePool, normalizeShell, normalizeShellCall } from '../../src/shell/options.js';
+import { ErrorCode, OpenSSHError, ShellSessionError } from '../../src/errors/index.js';
+import { expectTypeError } from '../helpers/expect-throw.js';
+
+const session = normalizeShell({});
+
+describe('shell options', () => {
+  it('defaults', () => {
+    expect(session).toEqual({ shell: '/bin/sh', encoding: 'utf8', timeout: undefined, idleTimeout: undefined, signal: undefined });
+    const c = normalizeShellCall(undefined, { ...session, timeout: 5 }, 'run()');
+    expect(c).toMatchObject({ stdin: undefined, stdoutDiscard: false, stderrDiscard: false, reject: true, timeout: 5, encoding: 'utf8' });
+    expect(normalizeShellCall({}, session, 'test()')).toMatchObject({ stdoutDiscard: true, stderrDiscard: true });
+    expect(normalizeShellCall({ stderrToStdout: true }, session, 'test()')).toMatchObject({ stdoutDiscard: true, stderrDiscard: false });
+  });
+
+  it('bad session options name the option', () => {
+    expectTypeError(() => normalizeShell({ shell: '' }), `option 'shell' must be a non-empty string, received string ""`);
+    expectTypeError(() => normalizeShell({ shell: 'a\nb' }), `option 'shell' must be a path or program name on one line, such as "/bin/bash", received string "a\\nb"`);
+    expectTypeError(() => normalizeShell({ tty: true }), /^unknown option 'tty' for shell\(\); known options are: encoding, idleTimeout, shell, signal, timeout$/);
+    expectTypeError(() => normalizePool({}), `option 'size' must be an integer from 1 to 1024, received undefined`);
+    expectTypeError(() => normalizePool({ size: 0 }), `option 'size' must be an integer from 1 to 1024, received number 0`);
+    expect(normalizePool({ size: 3, shell: '/bin/bash' })).toMatchObject({ size: 3, shell: '/bin/bash' });
+  });
+
+  it('bad call options name the option', () => {
+    expectTypeError(
+      () => normalizeShellCall({ stdin: 'pipe' }, session, 'run()'),
+      "option 'stdin' cannot be used with a shell session's run(): a session command reads stdinData or nothing",
+    );
+    expectTypeError(() => normalizeShellCall({ remoteShell: 'fish' }, session, 'capture()'), /^option 'remoteShell' cannot be used with a shell session's capture\(\): /);
+    expectTypeError(() => normalizeShellCall({ bogus: 1 }, session, 'run()'), /^unknown option 'bogus' for a shell session's run\(\); known options are: /);
+    expectTypeError(() => normalizeShellCall({ env: { 'A-B': 'x' } }, session, 'run()'), `option 'env' must be an object whose keys are shell variable names ([A-Za-z_][A-Za-z0-9_]*), received string "A-B"`);
+    expectTypeError(() => normalizeShellCall({ env: { A: 1 } }, session, 'run()'), `option 'env.A' must be a string without NUL bytes, received number 1`);
+    expectTypeError(() => normalizeShellCall({ stdinData: 5 }, session, 'run()'), `option 'stdinData' must be a string, a Buffer/Uint8Array or an array of them, received number 5`);
+    expectTypeError(() => normalizeShellCall({ stdinData: 'x', stdinDiscard: true }, session, 'run()'), "options 'stdinDiscard' and 'stdinData' both set the stdin; give only one of them");
+    expectTypeError(() => normalizeShellCall({ stderrDiscard: true, stderrToStdout: true }, session, 'run()'), "options 'stderrDiscard' and 'stderrToStdout' both set the stderr; give only one of them");
+    expectTypeError(() => normalizeShellCall({ reject: false }, session, 'capture()'), "option 'reject' is only for run(), which returns the Result; the other methods always reject on failure");
+    expectTypeError(() => normalizeShellCall({ stdoutDiscard: true }, session, 'capture()'), "option 'stdoutDiscard' cannot be used here: this method captures stdout itself (use run())");
+    expectTypeError(() => normalizeShellCall({ timeout: -1 }, session, 'run()'), /^option 'timeout' must be a number of milliseconds/);
+    expectTypeError(() => normalizeShellCall({ cwd: '' }, session, 'run()'), `option 'cwd' must be a non-empty string, received string ""`);
+  });
+
+  it('ShellSessionError carries its code and is an OpenSSHError', () => {
+    const e = new ShellSessionError(ErrorCode.SHELL_EXITED, 'gone', { exitCode: 3, stdout: 'x' });
+    expect(e).toBeInstanceOf(OpenSSHError);
+    expect(e.name).toBe('ShellSessionError');
+    expect(e.code).toBe('OSSH_SHELL_EXITED');
+    expect([e.exitCode, e.stdout, e.message]).toEqual([3, 'x', 'gone']);
+    expect(new ShellSessionError(ErrorCode.SHELL_CLOSED, 'closed').code).toBe('OSSH_SHELL_CLOSED');
+  });
+});
