@@ -45,6 +45,8 @@ describe('ErrorCode', () => {
       SFTP_CLOSED: 'OSSH_SFTP_CLOSED',
       MAX_BUFFER: 'OSSH_MAX_BUFFER',
       OUTPUT_FILE: 'OSSH_OUTPUT_FILE',
+      SHELL_EXITED: 'OSSH_SHELL_EXITED',
+      SHELL_CLOSED: 'OSSH_SHELL_CLOSED',
     });
   });
 
