@@ -50,6 +50,8 @@ export const ErrorCode = {
   SHELL_EXITED: 'OSSH_SHELL_EXITED',
   /** A shell session (or pool) was closed: no more commands run on it. */
   SHELL_CLOSED: 'OSSH_SHELL_CLOSED',
+  /** A fleet run with `reject: true` in which some host did not succeed (`FleetError`, an AggregateError). */
+  FLEET_FAILED: 'OSSH_FLEET_FAILED',
 } as const;
 
 /** One of the {@link ErrorCode} values. */

@@ -1,3 +1,5 @@
+import { ErrorCode } from '../errors/index.js';
+
 /** Where a host ended: `ok`, its task `failed`, it `timed-out`, it was `aborted` while running, or `skipped` (never started). */
 export type HostStatus = 'ok' | 'failed' | 'timed-out' | 'aborted' | 'skipped';
 
@@ -79,7 +81,7 @@ export function summarize(results: readonly HostResult<unknown>[]): FleetSummary
  * hosts' errors, `report` the whole outcome. Code `OSSH_FLEET_FAILED`.
  */
 export class FleetError<T = unknown> extends AggregateError {
-  readonly code = 'OSSH_FLEET_FAILED';
+  readonly code = ErrorCode.FLEET_FAILED;
   readonly report: FleetReport<T>;
   constructor(report: FleetReport<T>) {
     const bad = report.results.filter((r) => !r.ok);

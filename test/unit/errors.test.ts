@@ -47,6 +47,7 @@ describe('ErrorCode', () => {
       OUTPUT_FILE: 'OSSH_OUTPUT_FILE',
       SHELL_EXITED: 'OSSH_SHELL_EXITED',
       SHELL_CLOSED: 'OSSH_SHELL_CLOSED',
+      FLEET_FAILED: 'OSSH_FLEET_FAILED',
     });
   });
 
