@@ -73,6 +73,8 @@ export class MuxChannel {
   #pendingWrite: { chunk: Buffer; offset: number; cb: (err?: Error | null) => void } | undefined;
   #resolveClosed!: (e: ChannelExit) => void;
   #openWaiter: { resolve: () => void; reject: (e: Error) => void } | undefined;
+  #settled = false;
+  #discarding = false;
 
   constructor(
     readonly id: number,
@@ -130,8 +132,39 @@ export class MuxChannel {
     if (this.state === 'closed') return;
     this.#openWaiter?.reject(err);
     this.#openWaiter = undefined;
-    this.exit.error ??= err;
-    this.#finish();
+    if (!this.#settled) this.exit.error ??= err;
+    this.#settle();
+    this.#release();
+  }
+
+  /**
+   * Send CLOSE and stop waiting for the peer's: `closed` settles now. The id stays reserved
+   * until the peer's CLOSE arrives (sshd answers only once the remote command's output is
+   * closed, which for a command that ignored our signal can be much later).
+   */
+  abandon(): void {
+    this.close();
+    if (this.state === 'open') this.#settle();
+  }
+
+  /**
+   * Stop delivering output: what is buffered and what still arrives is dropped and its window
+   * given back, so a remote command that was stopped can flush and close even when nobody reads.
+   */
+  discard(): void {
+    if (this.#discarding) return;
+    this.#discarding = true;
+    if (this.state !== 'open' || this.#closeSent || this.#eofReceived) return;
+    const owed = this.localWindowSize - this.#localWindow;
+    if (owed > 0) {
+      this.#localWindow += owed;
+      this.link.send(encodeWindowAdjust(this.remoteId, owed));
+    }
+  }
+
+  /** The channel is closed on our side and nothing more is expected from it. */
+  get settled(): boolean {
+    return this.#settled;
   }
 
   /** Handle a message addressed to this channel. Throws a MuxProtocolError on a violation. */
@@ -173,6 +206,11 @@ export class MuxChannel {
         if (m.data.length > this.#localWindow) throw bad(`${m.data.length} bytes of data with a window of ${this.#localWindow}`);
         this.#localWindow -= m.data.length;
         if (this.#closeSent) return; // in flight before our CLOSE: dropped, as RFC 4254 allows
+        if (this.#discarding) {
+          this.#localWindow += m.data.length;
+          this.link.send(encodeWindowAdjust(this.remoteId, m.data.length));
+          return;
+        }
         // Copy: the packet buffer may be a view of a larger socket chunk.
         const chunk = Buffer.from(m.data);
         if (m.type === 'data') this.stdout.push(chunk);
@@ -184,6 +222,7 @@ export class MuxChannel {
       case 'eof':
         if (this.#eofReceived) throw bad('a second EOF');
         this.#eofReceived = true;
+        if (this.#settled) return;
         this.stdout.push(null);
         this.stderr.push(null);
         return;
@@ -193,7 +232,8 @@ export class MuxChannel {
           this.#closeSent = true;
           this.link.send(encodeClose(this.remoteId));
         }
-        this.#finish();
+        this.#settle();
+        this.#release();
         return;
       case 'request':
         if (m.request === 'exit-status') this.exit.exitCode = m.status;
@@ -253,10 +293,19 @@ export class MuxChannel {
     this.#write(p.chunk, p.offset, p.cb);
   }
 
-  #finish(): void {
+  #release(): void {
     this.state = 'closed';
     this.link.release(this.id);
-    for (const r of this.#replies.splice(0)) r(false);
+  }
+
+  #settle(): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    // Replies may still arrive for these requests: keep their places in the queue.
+    this.#replies = this.#replies.map((r) => {
+      r(false);
+      return () => {};
+    });
     const p = this.#pendingWrite;
     this.#pendingWrite = undefined;
     p?.cb(this.exit.error ?? null);
@@ -266,6 +315,8 @@ export class MuxChannel {
       // The error goes to the stream only if someone listens; `closed` carries it anyway.
       if (err && s.listenerCount('error') > 0) s.destroy(err);
       else if (!this.#eofReceived) s.push(null);
+      // Nobody will read what is left once the channel is given up: let it go.
+      if (this.#closeSent && this.state === 'open') s.resume();
     }
     if (!this.stdin.destroyed) this.stdin.destroy();
     this.#resolveClosed(this.exit);

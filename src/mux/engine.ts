@@ -18,8 +18,10 @@ export interface MuxEngine extends Engine {
   close(): void;
 }
 
-/** Time between a KILL signal request and closing the channel ourselves. */
+/** Time to wait for the peer's CLOSE after ours before the channel is given up. */
 const CLOSE_AFTER_KILL_MS = 1000;
+/** Time output still gets to be read after a kill before it is dropped. */
+const DRAIN_AFTER_KILL_MS = 100;
 
 /** `TERM` → `SIGTERM` when Node knows it. */
 function nodeSignal(name: string): NodeJS.Signals | undefined {
@@ -116,6 +118,20 @@ async function sendRequests(ch: MuxChannel, op: RemoteOperation): Promise<string
   return (await ch.request({ request: 'exec', command: op.command }, true)) ? undefined : 'the server refused the exec request';
 }
 
+/** Tries of a refused signal request: right after the exec, sshd's child may not have its process group yet. */
+const SIGNAL_TRIES = 5;
+const SIGNAL_RETRY_MS = 50;
+
+/** Send a `signal` request, retrying a refusal a few times; resolves false when the server keeps refusing. */
+async function signalRemote(ch: MuxChannel, name: string): Promise<boolean> {
+  for (let i = 0; i < SIGNAL_TRIES; i++) {
+    if (ch.state !== 'open' || ch.settled) return true;
+    if (await ch.request({ request: 'signal', signal: name }, true)) return true;
+    await new Promise((r) => setTimeout(r, SIGNAL_RETRY_MS));
+  }
+  return ch.state !== 'open' || ch.settled;
+}
+
 /** Wire the channel's streams to the stdio slots and report its end as a ProcessExit. */
 function channelProcess(ch: MuxChannel, op: RemoteOperation, stdio: readonly [StdioSlot, StdioSlot, StdioSlot]): RunningProcess {
   const waits: Array<Promise<unknown>> = [];
@@ -164,7 +180,9 @@ function channelProcess(ch: MuxChannel, op: RemoteOperation, stdio: readonly [St
           if (sink === process.stdout || sink === process.stderr) return resolve(undefined);
           sink.end(() => resolve(undefined));
         });
-        s.once('close', () => resolve(undefined));
+        s.once('close', () => {
+          if (!s.readableEnded) resolve(undefined); // destroyed: nothing more to write
+        });
         sink.once('error', (err) => {
           outputError ??= Object.assign(err, { message: `writing the remote ${which} to ${slot === 'inherit' ? `this process's ${which}` : `fd ${slot}`} failed: ${err.message}` });
           s.resume();
@@ -177,10 +195,14 @@ function channelProcess(ch: MuxChannel, op: RemoteOperation, stdio: readonly [St
   output(ch.stderr, errSlot, 'stderr');
 
   let refused = false;
+  let killed = false;
   let killTimer: NodeJS.Timeout | undefined;
+  let drainTimer: NodeJS.Timeout | undefined;
   const exited = ch.closed.then(async (exit): Promise<ProcessExit> => {
     clearTimeout(killTimer);
-    await Promise.all(waits);
+    clearTimeout(drainTimer);
+    // After a kill, output nobody reads is not waited for (as the spawn engine drops it).
+    await (killed ? Promise.race([Promise.all(waits), new Promise((r) => setTimeout(r, DRAIN_AFTER_KILL_MS))]) : Promise.all(waits));
     for (const c of cleanups) c();
     const base = { remoteSignalRefused: refused || undefined };
     if (exit.error) return { ...base, exitCode: null, signal: null, error: exit.error, remoteFailure: { kind: 'connection', message: exit.error.message } };
@@ -191,21 +213,29 @@ function channelProcess(ch: MuxChannel, op: RemoteOperation, stdio: readonly [St
     return { ...base, exitCode: op.kind === 'tunnel' ? 0 : 255, signal: null };
   });
 
+  /** Close the channel, and stop waiting for the peer after a grace period. */
+  const giveUp = () => {
+    ch.close();
+    killTimer ??= setTimeout(() => ch.abandon(), CLOSE_AFTER_KILL_MS);
+  };
   const kill = (sig: NodeJS.Signals = 'SIGTERM'): boolean => {
-    if (ch.state !== 'open') return false;
-    if (op.kind === 'tunnel' || refused) {
-      ch.close();
+    if (ch.state !== 'open' || ch.settled) return false;
+    killed = true;
+    // What is not read shortly after a kill is dropped, so the remote side can flush and close.
+    drainTimer ??= setTimeout(() => ch.discard(), DRAIN_AFTER_KILL_MS);
+    // A tunnel has no process; a subsystem cannot be signalled (sshd refuses): close them.
+    if (op.kind !== 'exec' || refused) {
+      giveUp();
       return true;
     }
-    const name = sig.replace(/^SIG/, '');
-    void ch.request({ request: 'signal', signal: name }, true).then((ok) => {
-      if (!ok && ch.state === 'open') {
-        // sshd refuses signals for root sessions: nothing more to try than closing (a pty is hung up).
+    void signalRemote(ch, sig.replace(/^SIG/, '')).then((ok) => {
+      if (!ok) {
+        // sshd refuses signals for root sessions: closing is all that is left (a pty is hung up).
         refused = true;
-        debug('mux channel %d: signal %s refused; closing the channel', ch.id, name);
-        ch.close();
-      } else if (name === 'KILL') {
-        killTimer ??= setTimeout(() => ch.close(), CLOSE_AFTER_KILL_MS);
+        debug('mux channel %d: signal %s refused; closing the channel', ch.id, sig);
+        giveUp();
+      } else if (sig === 'SIGKILL') {
+        giveUp();
       }
     });
     return true;

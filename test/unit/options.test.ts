@@ -614,11 +614,11 @@ describe('normalizeConnection', () => {
   });
 
   it('rejects a bad engine', () => {
-    expectTypeError(() => conn('h', { engine: {} }), "option 'engine' must be an object with a spawn() method, received an object (Object)");
-    expectTypeError(() => conn('h', { engine: 5 }), "option 'engine' must be an object with a spawn() method, received number 5");
+    expectTypeError(() => conn('h', { engine: {} }), "option 'engine' must be 'spawn', 'mux' or an object with a spawn() method, received an object (Object)");
+    expectTypeError(() => conn('h', { engine: 5 }), "option 'engine' must be 'spawn', 'mux' or an object with a spawn() method, received number 5");
     expectTypeError(
       () => conn('h', { engine: { spawn: 'x' } }),
-      "option 'engine' must be an object with a spawn() method, received an object (Object)",
+      "option 'engine' must be 'spawn', 'mux' or an object with a spawn() method, received an object (Object)",
     );
   });
 
