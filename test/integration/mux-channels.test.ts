@@ -41,7 +41,7 @@ describe('proxy-mode channels against a real master', () => {
     const exit = await ch.closed;
     expect(out.toString()).toBe('hello\n');
     expect(err.toString()).toBe('');
-    expect(exit.exitCode).toBe(3 - 3);
+    expect(exit.exitCode).toBe(0);
     expect(conn.channelCount).toBe(0);
   });
 
@@ -199,7 +199,7 @@ describe('control operations over the mux protocol', () => {
     expect(e.message).toMatch(/^unable to connect to the master's control socket .*no-such-socket: connect ENOENT/);
   });
 
-  it('stop listening removes the socket; terminate ends the master', async () => {
+  it('stop listening removes the socket; a proxy connection made before keeps working', async () => {
     const other = await connect();
     const path = other.ctlPath!;
     const pid = other.masterPid!;
@@ -214,7 +214,6 @@ describe('control operations over the mux protocol', () => {
     c2.destroy();
     await other.disconnect();
     expect(() => process.kill(pid, 0)).toThrow();
-    expect(typeof muxTerminate).toBe('function');
   });
 
   it('terminate: the master exits and channels fail with a typed error within 1 s', async () => {
