@@ -22,6 +22,8 @@ export interface MuxEngine extends Engine {
 const CLOSE_AFTER_KILL_MS = 1000;
 /** Time output still gets to be read after a kill before it is dropped. */
 const DRAIN_AFTER_KILL_MS = 100;
+/** Time piped output gets to be read after the channel closed before it is dropped (nodeEngine's too). */
+const DRAIN_AFTER_EXIT_MS = 2000;
 
 /** `TERM` → `SIGTERM` when Node knows it. */
 function nodeSignal(name: string): NodeJS.Signals | undefined {
@@ -201,8 +203,15 @@ function channelProcess(ch: MuxChannel, op: RemoteOperation, stdio: readonly [St
   const exited = ch.closed.then(async (exit): Promise<ProcessExit> => {
     clearTimeout(killTimer);
     clearTimeout(drainTimer);
-    // After a kill, output nobody reads is not waited for (as the spawn engine drops it).
-    await (killed ? Promise.race([Promise.all(waits), new Promise((r) => setTimeout(r, DRAIN_AFTER_KILL_MS))]) : Promise.all(waits));
+    // Output handed to the caller is waited for a while (as the spawn engine waits for its
+    // pipes): not for ever, since a consumer may have stopped reading (a destroyed stream).
+    let drain: NodeJS.Timeout | undefined;
+    const drained = await Promise.race([
+      Promise.all(waits).then(() => true),
+      new Promise<false>((r) => (drain = setTimeout(() => r(false), killed ? DRAIN_AFTER_KILL_MS : DRAIN_AFTER_EXIT_MS))),
+    ]);
+    clearTimeout(drain);
+    if (!drained) for (const s of [ch.stdout, ch.stderr]) if (!s.readableEnded) s.destroy();
     for (const c of cleanups) c();
     const base = { remoteSignalRefused: refused || undefined };
     if (exit.error) return { ...base, exitCode: null, signal: null, error: exit.error, remoteFailure: { kind: 'connection', message: exit.error.message } };

@@ -66,6 +66,17 @@ describe("engine: 'mux'", () => {
     expect(await remoteRunning(marker)).toBe(false);
   });
 
+  it('a consumer that gives up on a finished command does not keep it from settling', async () => {
+    const r = ssh.pipeOut('echo unread');
+    r.on('error', () => {});
+    // Let the command finish with its output unread, then give up on the stream.
+    await new Promise((res) => setTimeout(res, 500));
+    r.destroy();
+    const t0 = Date.now();
+    await r.done.catch(() => {});
+    expect(Date.now() - t0).toBeLessThan(3000);
+  });
+
   it('a per-call engine overrides the object default', async () => {
     const plain = await connect();
     const r = await plain.run('kill -TERM $$', { reject: false, engine: 'mux' });
