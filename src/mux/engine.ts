@@ -83,13 +83,14 @@ export function createMuxEngine(base: Engine = nodeEngine, options: MuxConnectio
       } catch (err) {
         const e = err as Error & { openFailureReason?: number };
         const kind = e.openFailureReason === undefined ? 'connection' : op.kind === 'tunnel' ? 'tunnel-refused' : 'session-refused';
-        return failedProcess({ exitCode: null, signal: null, error: e, remoteFailure: { kind, message: e.message } });
+        // A refusal ends the command as it ends a slave: exit code 255.
+        return failedProcess({ exitCode: kind === 'connection' ? null : 255, signal: null, error: e, remoteFailure: { kind, message: e.message } });
       }
       const refused = await sendRequests(ch, op);
       if (refused) {
         ch.close();
         await ch.closed;
-        return failedProcess({ exitCode: null, signal: null, error: new Error(refused), remoteFailure: { kind: 'request-refused', message: refused } });
+        return failedProcess({ exitCode: 255, signal: null, error: new Error(refused), remoteFailure: { kind: 'request-refused', message: refused } });
       }
       debug('mux channel %d: %s %s', ch.id, op.kind, op.command);
       return channelProcess(ch, op, request.stdio);
@@ -110,14 +111,14 @@ async function sendRequests(ch: MuxChannel, op: RemoteOperation): Promise<string
     const rows = process.stdout.rows ?? 24;
     const term = process.env.TERM ?? 'xterm';
     if (!(await ch.request({ request: 'pty-req', term, cols, rows, widthPx: 0, heightPx: 0, modes: NO_TERMINAL_MODES }, true))) {
-      return 'the server refused to allocate a pty (pty-req)';
+      return `the server refused to allocate a pty (pty-req) for: ${op.command}`;
     }
   }
   if (op.kind === 'subsystem') {
-    return (await ch.request({ request: 'subsystem', name: op.command }, true)) ? undefined : `the server refused the subsystem request for ${op.command}: it probably does not offer it`;
+    return (await ch.request({ request: 'subsystem', name: op.command }, true)) ? undefined : `subsystem ${op.command} failed: the server refused it, it probably does not offer it`;
   }
   if (op.command === '') return (await ch.request({ request: 'shell' }, true)) ? undefined : 'the server refused to start a shell';
-  return (await ch.request({ request: 'exec', command: op.command }, true)) ? undefined : 'the server refused the exec request';
+  return (await ch.request({ request: 'exec', command: op.command }, true)) ? undefined : `the server refused the exec request for: ${op.command}`;
 }
 
 /** Tries of a refused signal request: right after the exec, sshd's child may not have its process group yet. */

@@ -20,7 +20,7 @@ export async function remoteFailureError(exit: ProcessExit, master: Master, comm
     case 'tunnel-refused':
       return new CommandError(`tunnel to ${command} failed: the server could not open the connection: ${f.message}`, details);
     case 'request-refused':
-      return new CommandError(`${f.message}: ${command}`, details);
+      return new CommandError(f.message, details);
     case 'output':
       return new SlaveError(ErrorCode.SLAVE_PIPE_FAILED, f.message, details);
     case 'connection': {
