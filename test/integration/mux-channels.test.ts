@@ -153,9 +153,10 @@ describe('proxy-mode channels against a real master', () => {
         const ch = await exec(`echo ${i}`);
         void ch.closed.then(() => (waiting.length > 0 ? waiting.shift()!() : free++));
         ch.sendEof();
-        const out = await readAll(ch.stdout);
-        await ch.closed;
-        return out.toString();
+        const [out, err] = await Promise.all([readAll(ch.stdout), readAll(ch.stderr)]);
+        const exit = await ch.closed;
+        // stderr and the exit status in the value, so that a failure says what happened.
+        return `${out.toString()}${err.toString()}${exit.exitCode === 0 ? '' : `exit ${exit.exitCode}`}`;
       }),
     );
     expect(outs).toEqual(Array.from({ length: 100 }, (_, i) => `${i}\n`));
