@@ -144,7 +144,10 @@ export class MuxChannel {
    */
   abandon(): void {
     this.close();
-    if (this.state === 'open') this.#settle();
+    if (this.state !== 'open' || this.#settled) return;
+    this.#settle();
+    // Nobody will read what is left once the channel is given up: let it go.
+    for (const s of [this.stdout, this.stderr]) if (!s.destroyed) s.resume();
   }
 
   /**
@@ -315,8 +318,6 @@ export class MuxChannel {
       // The error goes to the stream only if someone listens; `closed` carries it anyway.
       if (err && s.listenerCount('error') > 0) s.destroy(err);
       else if (!this.#eofReceived) s.push(null);
-      // Nobody will read what is left once the channel is given up: let it go.
-      if (this.#closeSent && this.state === 'open') s.resume();
     }
     if (!this.stdin.destroyed) this.stdin.destroy();
     this.#resolveClosed(this.exit);
