@@ -59,6 +59,7 @@ export { buildMasterArgv, buildConfigQueryArgv, type MasterArgvOptions, type Met
 export { buildSlaveArgv, stdioForwardSpec, type SlaveArgvOptions } from './argv/slave.js';
 export { buildControlArgv, buildForwardArgv, forwardSpec, forwardFlag, type ControlCommand, type ForwardSpec, type ForwardType } from './argv/control.js';
 export { ForwardError } from './errors/index.js';
+export { MuxProtocolError, type MuxProtocolReason } from './errors/index.js';
 export type { ForwardOptions } from './tunnel/options.js';
 export type { PortForward } from './tunnel/forward.js';
 export type { TunnelOptions, CaptureTunnelOptions } from './tunnel/tunnel.js';

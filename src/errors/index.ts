@@ -52,6 +52,8 @@ export const ErrorCode = {
   SHELL_CLOSED: 'OSSH_SHELL_CLOSED',
   /** A fleet run with `reject: true` in which some host did not succeed (`FleetError`, an AggregateError). */
   FLEET_FAILED: 'OSSH_FLEET_FAILED',
+  /** The mux engine's control socket spoke something it must not (a malformed or out-of-state packet), or it closed. */
+  MUX_PROTOCOL: 'OSSH_MUX_PROTOCOL',
 } as const;
 
 /** One of the {@link ErrorCode} values. */
@@ -403,3 +405,26 @@ export class ShellSessionError extends OpenSSHError {
   }
 }
 Object.defineProperty(ShellSessionError.prototype, 'name', { value: 'ShellSessionError', writable: true });
+/**
+ * What went wrong on a mux connection: `malformed` (a packet that cannot be parsed),
+ * `violation` (a well-formed packet that breaks the protocol's rules: unknown channel id, data
+ * past the window, a message in the wrong state), `unsupported` (the master's mux protocol
+ * version or a refused proxy request), `closed` (the connection ended or was reset while
+ * channels were open), `connect` (the control socket could not be reached).
+ */
+export type MuxProtocolReason = 'malformed' | 'violation' | 'unsupported' | 'closed' | 'connect';
+
+/**
+ * The mux engine's connection to the master's control socket failed: see `reason`. Every
+ * channel open on that connection fails with it. Code `OSSH_MUX_PROTOCOL`. When the master
+ * itself is gone, commands fail with a {@link MasterError} instead (decided by an alive check).
+ */
+export class MuxProtocolError extends OpenSSHError {
+  /** A machine-readable reason. */
+  readonly reason: MuxProtocolReason;
+  constructor(reason: MuxProtocolReason, message: string, details: ErrorDetails = {}) {
+    super(ErrorCode.MUX_PROTOCOL, message, details);
+    this.reason = reason;
+  }
+}
+Object.defineProperty(MuxProtocolError.prototype, 'name', { value: 'MuxProtocolError', writable: true });

@@ -84,6 +84,12 @@ export interface CommandOptions {
    * its stdout fed to the remote stdin (Net::OpenSSH's `stdinout_dpipe`).
    */
   stdinoutDpipe?: readonly string[];
+  /**
+   * Run this call on the `'spawn'` engine (an `ssh -S` process) or the `'mux'` engine (a
+   * channel over the master's socket); default: the object's `engine`. A call the mux engine
+   * cannot serve spawns (see docs/engines.md).
+   */
+  engine?: 'spawn' | 'mux';
 }
 
 /**
@@ -167,6 +173,8 @@ export interface NormalizedCall {
   subsystem: boolean;
   /** Local argv joined to the slave's stdin/stdout. */
   dpipe: readonly string[] | undefined;
+  /** The call's engine choice; undefined: the object's. */
+  engine?: 'spawn' | 'mux' | undefined;
 }
 
 const KNOWN = new Set([
@@ -174,7 +182,7 @@ const KNOWN = new Set([
   'stdoutFile', 'stdoutDiscard', 'stdout',
   'stderrFile', 'stderrDiscard', 'stderr', 'stderrToStdout',
   'tty', 'sshOpts', 'forwardAgent', 'forwardX11', 'remoteShell', 'quoteArgs', 'glob', 'encoding', 'maxBuffer',
-  'idleTimeout', 'timeout', 'signal', 'reject', 'buffer', 'tunnel', 'subsystem', 'stdinoutDpipe',
+  'idleTimeout', 'timeout', 'signal', 'reject', 'buffer', 'tunnel', 'subsystem', 'stdinoutDpipe', 'engine',
 ]);
 
 /** Encodings accepted: Node Buffer encodings plus `'buffer'` for raw bytes. */
@@ -370,7 +378,13 @@ export function normalizeCall(
     tunnel,
     subsystem,
     dpipe,
+    engine: callEngine(o.engine),
   };
+}
+
+function callEngine(v: unknown): 'spawn' | 'mux' | undefined {
+  if (v === undefined || v === 'spawn' || v === 'mux') return v;
+  return badOption('engine', "'spawn' or 'mux'", v);
 }
 
 function combineSignals(a: AbortSignal | undefined, b: AbortSignal | undefined): AbortSignal | undefined {

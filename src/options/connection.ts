@@ -7,6 +7,7 @@ import type { LoginSettings } from '../auth/settings.js';
 import type { Quoter } from '../quote/types.js';
 import { getQuoter } from '../quote/registry.js';
 import { nodeEngine, type Engine } from '../run/engine.js';
+import { createMuxEngine } from '../mux/engine.js';
 import { checkEncoding, optMaxBuffer, type CommandDefaults } from './command.js';
 import { parseTarget, splitTarget, type ParsedTarget } from './target.js';
 import {
@@ -137,8 +138,12 @@ export interface OpenSSHOptions {
   timeout?: number;
   /** Cancels every command (and the login). */
   signal?: AbortSignal;
-  /** How processes are started (advanced: the seam for other execution engines). */
-  engine?: Engine;
+  /**
+   * How commands run: `'spawn'` (default: an `ssh -S` process per command), `'mux'` (channels
+   * over the master's control socket in OpenSSH's mux proxy mode, no process per command; see
+   * docs/engines.md), or an {@link Engine} object (advanced: the seam for other engines).
+   */
+  engine?: 'spawn' | 'mux' | Engine;
   /**
    * Expand `%HOST%`, `%USER%`, `%PORT%`, `%NAME%` (from `vars`/`setVar()`) and `%%` in
    * commands, file paths, ssh options and `shellQuote()` (Net::OpenSSH's `expand_vars`).
@@ -193,8 +198,8 @@ export function normalizeConnection(targetText: string | undefined, options: Ope
     badOption('serverAliveInterval', 'a whole number of seconds >= 1', alive);
   }
   const connectTimeout = o.connectTimeout === undefined ? DEFAULT_CONNECT_TIMEOUT_MS : optMs('connectTimeout', o.connectTimeout);
-  const engine = (o.engine === undefined ? nodeEngine : o.engine) as Engine;
-  if (typeof engine !== 'object' || engine === null || typeof engine.spawn !== 'function') badOption('engine', 'an object with a spawn() method', o.engine);
+  const engine = (o.engine === undefined || o.engine === 'spawn' ? nodeEngine : o.engine === 'mux' ? createMuxEngine(nodeEngine) : o.engine) as Engine;
+  if (typeof engine !== 'object' || engine === null || typeof engine.spawn !== 'function') badOption('engine', "'spawn', 'mux' or an object with a spawn() method", o.engine);
   const remoteShell = o.remoteShell as string | Quoter | undefined;
   if (remoteShell !== undefined) getQuoter(remoteShell as string | Quoter);
   const forwardAgentOpt = o.forwardAgent as boolean | 'always' | undefined;

@@ -11,6 +11,26 @@ import type { Readable, Writable } from 'node:stream';
 /** One stdio slot: a pipe to Node, the null device, the parent's own stream, or an open fd. */
 export type StdioSlot = 'pipe' | 'ignore' | 'inherit' | number;
 
+/**
+ * What the slave would do on the remote side, described as data: engines that do not start
+ * an `ssh` process (the mux engine) run this instead of `file`/`args`; the spawn engine
+ * ignores it (the same facts are in the argv).
+ */
+export interface RemoteOperation {
+  /** The master's ControlPath. */
+  ctlPath: string;
+  /** `exec`: run `command` (an interactive shell when it is empty); `subsystem`: `command` names it; `tunnel`: connect to `tunnel`. */
+  kind: 'exec' | 'subsystem' | 'tunnel';
+  /** The remote command string, or the subsystem name. */
+  command: string;
+  /** The target of a `tunnel` (`direct-tcpip` channel). */
+  tunnel?: { host: string; port: number } | undefined;
+  /** true: ask for a remote pty (`pty-req`); false/undefined: none. */
+  tty?: boolean | undefined;
+  /** Variables sent as `env` requests (the server keeps those its AcceptEnv allows). */
+  env?: Readonly<Record<string, string>> | undefined;
+}
+
 /** What to run. */
 export interface SpawnRequest {
   /** Program, looked up in PATH. */
@@ -22,6 +42,8 @@ export interface SpawnRequest {
   env?: NodeJS.ProcessEnv | undefined;
   /** Start in a new session / process group (no controlling terminal). */
   detached?: boolean | undefined;
+  /** The remote side as data, for engines that run it without a process (see {@link RemoteOperation}). */
+  remote?: RemoteOperation | undefined;
 }
 
 /** How a process ended. `error` is set when it could not be started or waited for. */
@@ -29,11 +51,23 @@ export interface ProcessExit {
   exitCode: number | null;
   signal: NodeJS.Signals | null;
   error?: Error | undefined;
+  /** The signal that ended the remote command (`exit-signal`), when an engine can tell. */
+  remoteSignal?: NodeJS.Signals | undefined;
+  /** A signal was asked for with a `signal` channel request and the server refused it (sshd does for root sessions). */
+  remoteSignalRefused?: boolean | undefined;
+  /**
+   * Why an engine without a process could not run the remote side (`error` is the cause);
+   * the caller turns it into the typed error: `session-refused` (the server's MaxSessions),
+   * `request-refused` (exec/subsystem/pty refused), `tunnel-refused` (direct-tcpip open
+   * failed), `output` (writing output to a file or fd failed), `connection` (the connection to
+   * the master failed: a MasterError when the master is gone).
+   */
+  remoteFailure?: { kind: 'session-refused' | 'request-refused' | 'tunnel-refused' | 'output' | 'connection'; message: string } | undefined;
 }
 
 /** A started process, as an engine reports it. */
 export interface RunningProcess {
-  /** The OS pid; undefined when spawning failed. */
+  /** The OS pid; undefined when spawning failed (and always for engines that start no process). */
   readonly pid: number | undefined;
   readonly stdin: Writable | null;
   readonly stdout: Readable | null;
@@ -46,9 +80,15 @@ export interface RunningProcess {
   unref(): void;
 }
 
-/** Starts processes. */
+/**
+ * Starts processes. An engine that can run a slave's remote side without a process (the mux
+ * engine) also has `spawnRemote`: the command methods then call it, with `request.remote` set,
+ * instead of `spawn`; it reports failures to start through `exited` rather than by throwing.
+ * Everything else (the master, scp, rsync, local commands) always goes through `spawn`.
+ */
 export interface Engine {
   spawn(request: SpawnRequest): RunningProcess;
+  spawnRemote?(request: SpawnRequest & { remote: RemoteOperation }): Promise<RunningProcess>;
 }
 
 /**

@@ -24,6 +24,8 @@ import { closeAll, planStdio, type OutputRoute } from './stdio.js';
 import { joinLocal } from './dpipe.js';
 import { Collector } from './collect.js';
 import { FdSink } from './output-file.js';
+import { remoteEngineFor, remoteOperation } from '../mux/plan.js';
+import { remoteFailureError, remoteStopNote } from '../mux/failure.js';
 
 /** What a slave needs from its OpenSSH object. */
 export interface ExecContext {
@@ -135,7 +137,10 @@ export async function startSlave(ctx: ExecContext, command: string, call: Normal
   const started = performance.now();
   let proc: RunningProcess;
   try {
-    proc = ctx.engine.spawn({ file: argv[0]!, args: argv.slice(1), stdio: plan.slots });
+    // The mux engine (when chosen and able) runs the remote side as a channel; see src/mux/plan.ts.
+    const remote = remoteEngineFor(ctx.engine, call);
+    const request = { file: argv[0]!, args: argv.slice(1), stdio: plan.slots };
+    proc = remote ? await remote.spawnRemote!({ ...request, remote: remoteOperation(ctx.master.ctlPath!, command, call) }) : ctx.engine.spawn(request);
   } catch (e) {
     closeAll(plan.opened);
     throw e;
@@ -320,13 +325,16 @@ async function settle(
   }
   const d: ErrorDetails = { ...details, exitCode, signal, stdout, stderr };
   const stderrText = rawErr.toString('utf8');
-  if (exit.error && exit.exitCode === null && exit.signal === null) {
+  if (exit.remoteFailure) {
+    error = await remoteFailureError(exit, ctx.master, command, d);
+  } else if (exit.error && exit.exitCode === null && exit.signal === null) {
     error = new SlaveError(ErrorCode.SLAVE_FAILED, `unable to run ${argv[0]}: ${exit.error.message}`, { ...d, cause: exit.error });
   } else if (termination?.kind === 'idle' || termination?.kind === 'deadline') {
     const what = termination.kind === 'idle' ? `no data for ${termination.ms} ms (idleTimeout)` : `still running after ${termination.ms} ms (timeout)`;
-    error = new TimeoutError(termination.kind, termination.ms, `ssh slave timed out: ${what}; the slave was stopped`, d);
+    error = new TimeoutError(termination.kind, termination.ms, `ssh slave timed out: ${what}; the slave was stopped${remoteStopNote(exit)}`, d);
   } else if (termination?.kind === 'abort') {
     error = abortError(termination.reason, d);
+    error.message += remoteStopNote(exit);
   } else if (termination?.kind === 'maxBuffer') {
     const { stream, limit } = termination;
     error = new MaxBufferError(
@@ -361,7 +369,7 @@ async function settle(
     const m = ctx.master.error;
     error = new MasterError(m?.reason ?? 'exited', `the master connection is gone: ${m?.message ?? 'master check failed'}`, { ...d, cause: m });
   } else if (exitCode !== 0) {
-    const how = signal ? `ssh was killed by ${signal}` : `command failed with exit code ${exitCode}`;
+    const how = signal ? `ssh was killed by ${signal}` : exit.remoteSignal ? `the remote command was killed by ${exit.remoteSignal}` : `command failed with exit code ${exitCode}`;
     const last = stderrText.trim().split('\n').slice(-3).join('\n');
     error = new CommandError(`${how}: ${command}${last ? `\n${last}` : ''}`, d);
   }
@@ -374,6 +382,7 @@ async function settle(
     exitCode,
     signal,
     durationMs,
+    ...(exit.remoteSignal || exit.remoteSignalRefused ? { remoteSignal: exit.remoteSignal, remoteSignalRefused: exit.remoteSignalRefused } : {}),
     timedOut: termination?.kind === 'idle' || termination?.kind === 'deadline',
     aborted: termination?.kind === 'abort',
     failed: error !== undefined,

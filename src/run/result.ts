@@ -16,6 +16,10 @@ export interface Result<T extends string | Buffer = string> {
   exitCode: number | undefined;
   /** Signal that ended the local ssh, if any. */
   signal: NodeJS.Signals | undefined;
+  /** The signal that ended the remote command (`exit-signal`; mux engine only). */
+  remoteSignal?: NodeJS.Signals | undefined;
+  /** The library asked the server to signal the remote command and it refused (sshd does for root sessions; mux engine only). */
+  remoteSignalRefused?: boolean | undefined;
   /** Wall-clock time from spawn to exit. */
   durationMs: number;
   /** The command hit `idleTimeout` or `timeout`. */

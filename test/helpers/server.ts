@@ -30,12 +30,19 @@ export function target(user = defaultUser()): string {
   return `${user}@${s.host}:${s.port}`;
 }
 
+/**
+ * The engine the integration tests run on: `OSMUX_TEST_ENGINE=mux npx vitest run ...` runs
+ * them on the mux engine (default: the library's default).
+ */
+export const TEST_ENGINE = process.env.OSMUX_TEST_ENGINE as 'spawn' | 'mux' | undefined;
+
 /** Options that reach the shared sshd: its host key trusted, our key, the private ctlDir. */
 export function baseOptions(extra: OpenSSHOptions = {}): OpenSSHOptions {
   const s = sshd();
   return {
     keyPath: s.keyPath,
     ctlDir: s.ctlDir,
+    ...(TEST_ENGINE ? { engine: TEST_ENGINE } : {}),
     ...extra,
     // The caller's options first: ssh keeps the first value it sees.
     masterOpts: [...(extra.masterOpts ?? []), ...s.clientOpts],

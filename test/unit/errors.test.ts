@@ -48,6 +48,7 @@ describe('ErrorCode', () => {
       SHELL_EXITED: 'OSSH_SHELL_EXITED',
       SHELL_CLOSED: 'OSSH_SHELL_CLOSED',
       FLEET_FAILED: 'OSSH_FLEET_FAILED',
+      MUX_PROTOCOL: 'OSSH_MUX_PROTOCOL',
     });
   });
 

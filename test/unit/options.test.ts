@@ -11,7 +11,7 @@ const call = (options: unknown, mode: CallMode = 'run', defaults = {}) =>
 const conn = (target: string | undefined, options: unknown = {}) => normalizeConnection(target, options as OpenSSHOptions);
 
 const CALL_KNOWN =
-  'buffer, encoding, forwardAgent, forwardX11, glob, idleTimeout, maxBuffer, quoteArgs, reject, remoteShell, signal, sshOpts, ' +
+  'buffer, encoding, engine, forwardAgent, forwardX11, glob, idleTimeout, maxBuffer, quoteArgs, reject, remoteShell, signal, sshOpts, ' +
   'stderr, stderrDiscard, stderrFile, stderrToStdout, stdin, stdinData, stdinDiscard, stdinFile, stdinKeepOpen, ' +
   'stdinoutDpipe, stdout, stdoutDiscard, stdoutFile, subsystem, timeout, tty, tunnel';
 
@@ -269,6 +269,12 @@ describe('normalizeCall: streams', () => {
 describe('normalizeCall: validation', () => {
   it('rejects an unknown option and lists the known ones', () => {
     expectTypeError(() => call({ stdim: 'x' }), `unknown option 'stdim' for a command; known options are: ${CALL_KNOWN}`);
+  });
+
+  it("rejects a per-call engine other than 'spawn' or 'mux'", () => {
+    expectTypeError(() => call({ engine: 'ssh2' }), "option 'engine' must be 'spawn' or 'mux', received string \"ssh2\"");
+    expect(call({ engine: 'mux' }).engine).toBe('mux');
+    expect(call({}).engine).toBeUndefined();
   });
 
   it('rejects options that are not an object', () => {
@@ -663,11 +669,11 @@ describe('normalizeConnection', () => {
   });
 
   it('rejects a bad engine', () => {
-    expectTypeError(() => conn('h', { engine: {} }), "option 'engine' must be an object with a spawn() method, received an object (Object)");
-    expectTypeError(() => conn('h', { engine: 5 }), "option 'engine' must be an object with a spawn() method, received number 5");
+    expectTypeError(() => conn('h', { engine: {} }), "option 'engine' must be 'spawn', 'mux' or an object with a spawn() method, received an object (Object)");
+    expectTypeError(() => conn('h', { engine: 5 }), "option 'engine' must be 'spawn', 'mux' or an object with a spawn() method, received number 5");
     expectTypeError(
       () => conn('h', { engine: { spawn: 'x' } }),
-      "option 'engine' must be an object with a spawn() method, received an object (Object)",
+      "option 'engine' must be 'spawn', 'mux' or an object with a spawn() method, received an object (Object)",
     );
   });
 

@@ -1,0 +1,154 @@
+// The mux engine against its peers, all on the same throwaway sshd and user, in one run:
+//
+//   per-op      await capture('true'): mux engine vs spawn engine vs ssh2 (one connection,
+//               setNoDelay(true)), interleaved rounds, median ms per op and Node CPU per op
+//   concurrent  100 captures at once: ops/s and event-loop delay p99, the three of them
+//               (the sshd allows that many sessions per connection: MaxSessions 1000)
+//   throughput  pipeOut/pipeIn of BENCH_MUX_MIB (default 512) MiB: mux and spawn engines vs
+//               a raw `ssh -S` run from bash (same master, same cipher)
+//
+// Usage: npm run bench (chained), or node bench/mux.mjs after npm run build.
+//   BENCH_MUX_N=200      per-op iterations per variant (after 20 of warm-up)
+//   BENCH_MUX_CONC=100   captures in flight in the concurrency test
+//   BENCH_MUX_MIB=512    MiB moved each way
+// Reports ratios measured in this run; no pass/fail thresholds (the machine may be shared).
+
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { connect as netConnect } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Client } from 'ssh2';
+import { OpenSSH } from '../dist/index.js';
+import { startSshd } from '../dist/testing/index.js';
+import { BENCH_USER, envInt, median, MiB } from './common.mjs';
+
+const N = envInt('BENCH_MUX_N', 200);
+const CONC = envInt('BENCH_MUX_CONC', 100);
+const SIZE = envInt('BENCH_MUX_MIB', 512) * MiB;
+const WARMUP = 20;
+
+/** ssh2 on its own TCP socket with Nagle off. */
+async function ssh2Connect(server) {
+  const sock = netConnect(server.port, server.host);
+  await new Promise((r, j) => sock.once('connect', r).once('error', j));
+  sock.setNoDelay(true);
+  const c = new Client();
+  await new Promise((resolve, reject) => {
+    c.once('ready', resolve).once('error', reject);
+    c.connect({ sock, username: BENCH_USER, privateKey: readFileSync(server.keyPath) });
+  });
+  return c;
+}
+
+function ssh2Capture(c, cmd) {
+  return new Promise((resolve, reject) => {
+    c.exec(cmd, (err, stream) => {
+      if (err) return reject(err);
+      let out = '';
+      stream.on('data', (d) => (out += d));
+      stream.stderr.resume();
+      stream.once('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`exit ${code}`))));
+    });
+  });
+}
+
+function timeBash(script, words) {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn('bash', ['-c', script, 'bash', ...words], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (c) => (err += c));
+    child.once('close', (code) => (code === 0 ? resolve(performance.now() - t0) : reject(new Error(`bash failed (${code}): ${err}`))));
+  });
+}
+
+const fmt = (x, d = 2) => x.toFixed(d);
+
+async function main() {
+  const server = await startSshd({ users: [{ name: BENCH_USER, shell: '/bin/sh' }], maxSessions: 1000 });
+  let ssh;
+  let c2;
+  try {
+    ssh = await OpenSSH.connect(server.target(), server.connectOptions());
+    c2 = await ssh2Connect(server);
+    const variants = {
+      mux: () => ssh.capture('true', { engine: 'mux' }),
+      spawn: () => ssh.capture('true', { engine: 'spawn' }),
+      ssh2: () => ssh2Capture(c2, 'true'),
+    };
+
+    // per-op, interleaved rounds of 10
+    for (const f of Object.values(variants)) for (let i = 0; i < WARMUP; i++) await f();
+    const times = { mux: [], spawn: [], ssh2: [] };
+    const cpu = { mux: 0, spawn: 0, ssh2: 0 };
+    for (let done = 0; done < N; done += 10) {
+      for (const [name, f] of Object.entries(variants)) {
+        const c0 = process.cpuUsage();
+        for (let i = 0; i < 10; i++) {
+          const t0 = performance.now();
+          await f();
+          times[name].push(performance.now() - t0);
+        }
+        const d = process.cpuUsage(c0);
+        cpu[name] += (d.user + d.system) / 1000;
+      }
+    }
+    const med = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
+    console.log(`\nmux engine benchmark (${N} ops per variant, load ${(await import('node:os')).loadavg()[0].toFixed(1)})`);
+    console.log('per-op capture(\'true\'), median ms | Node CPU ms/op');
+    for (const k of Object.keys(med)) console.log(`  ${k.padEnd(6)} ${fmt(med[k]).padStart(8)} | ${fmt(cpu[k] / times[k].length, 3)}`);
+    console.log(`  ratio mux/ssh2 ${fmt(med.mux / med.ssh2)}x   mux/spawn ${fmt(med.mux / med.spawn)}x`);
+
+    // concurrency
+    console.log(`\n${CONC} concurrent captures: ops/s | event-loop delay p99 ms`);
+    const conc = {};
+    for (const [name, f] of Object.entries(variants)) {
+      const h = monitorEventLoopDelay({ resolution: 10 });
+      h.enable();
+      const t0 = performance.now();
+      await Promise.all(Array.from({ length: CONC }, () => f()));
+      const s = (performance.now() - t0) / 1000;
+      h.disable();
+      conc[name] = CONC / s;
+      console.log(`  ${name.padEnd(6)} ${fmt(conc[name], 1).padStart(8)} | ${fmt(h.percentile(99) / 1e6, 1)}`);
+    }
+    console.log(`  ratio mux/ssh2 ${fmt(conc.mux / conc.ssh2)}x   mux/spawn ${fmt(conc.mux / conc.spawn)}x (ops/s, higher is better)`);
+
+    // throughput
+    const mb = SIZE / MiB;
+    console.log(`\n${mb} MiB each way, MiB/s`);
+    const rawDown = mb / ((await timeBash(`ssh -S "$1" x "head -c $2 /dev/zero" > /dev/null`, [ssh.ctlPath, String(SIZE)])) / 1000);
+    const rawUp = mb / ((await timeBash(`head -c $2 /dev/zero | ssh -S "$1" x "cat > /dev/null"`, [ssh.ctlPath, String(SIZE)])) / 1000);
+    const block = Buffer.alloc(MiB);
+    const down = async (engine, size = SIZE) => {
+      const t0 = performance.now();
+      let n = 0;
+      for await (const chunk of ssh.pipeOut(`head -c ${size} /dev/zero`, { engine, encoding: 'buffer' })) n += chunk.length;
+      if (n !== size) throw new Error(`pipeOut got ${n} bytes`);
+      return size / MiB / ((performance.now() - t0) / 1000);
+    };
+    const up = async (engine) => {
+      const t0 = performance.now();
+      const w = ssh.pipeIn('cat > /dev/null', { engine });
+      for (let i = 0; i < mb; i++) if (!w.write(block)) await new Promise((r) => w.once('drain', r));
+      w.end();
+      await w.done;
+      return mb / ((performance.now() - t0) / 1000);
+    };
+    // Warm-up: a first transfer of each kind (JIT, socket buffers).
+    await down('mux', 32 * MiB);
+    const rows = { raw: [rawDown, rawUp], mux: [await down('mux'), await up('mux')], spawn: [await down('spawn'), await up('spawn')] };
+    for (const [k, [d, u]] of Object.entries(rows)) console.log(`  ${k.padEnd(6)} down ${fmt(d, 1).padStart(7)}  up ${fmt(u, 1).padStart(7)}`);
+    console.log(`  ratio mux/raw down ${fmt(rows.mux[0] / rawDown)}x up ${fmt(rows.mux[1] / rawUp)}x; spawn/raw down ${fmt(rows.spawn[0] / rawDown)}x up ${fmt(rows.spawn[1] / rawUp)}x`);
+    console.log(`\nRSS at the end: ${fmt(process.memoryUsage().rss / MiB, 1)} MiB`);
+  } finally {
+    c2?.end();
+    await ssh?.disconnect();
+    await server.stop();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});
