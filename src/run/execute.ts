@@ -18,14 +18,19 @@ import { decodeOutput, encodeInput } from './encoding.js';
 import type { Engine, ProcessExit, RunningProcess } from './engine.js';
 import type { Result } from './result.js';
 import { debug } from '../log.js';
-import { closeAll, planStdio, type OutputRoute } from './stdio.js';
+import { closeAll, planStdio, type OutputRoute, type StdioPlan } from './stdio.js';
 import { joinLocal } from './dpipe.js';
+import { acquireSession, type SessionLimiter } from './sessions.js';
+import { checkArgv } from './argv-limits.js';
+import { spawnFailure } from './spawn-failure.js';
 
 /** What a slave needs from its OpenSSH object. */
 export interface ExecContext {
   engine: Engine;
   host: string;
   master: Master;
+  /** The connection's session slots (`maxSessions`). */
+  sessions: SessionLimiter;
 }
 
 /** A running slave ssh, as `spawn()` returns it. */
@@ -118,17 +123,26 @@ export async function startSlave(ctx: ExecContext, command: string, call: Normal
   // The socket is only known once the master is up.
   const argv = slaveArgv(ctx, command, call);
   details.argv = argv;
+  await checkArgv(argv, undefined, details);
   const input = call.stdin.kind === 'data' ? encodeInput(call.stdin.data, call.encoding, details) : undefined;
-  const plan = planStdio(call, details);
-  debug('slave spawn %j', argv);
-  const started = performance.now();
+  // Wait for a session slot (maxSessions); timeout, idleTimeout and signal apply meanwhile.
+  // A -W tunnel is a direct-tcpip channel, not a session: the server's MaxSessions ignores it.
+  const session = await acquireSession(call.tunnel ? undefined : ctx.sessions, call, details);
+  let plan: StdioPlan | undefined;
   let proc: RunningProcess;
+  let started: number;
   try {
+    plan = planStdio(call, details);
+    debug('slave spawn %j', argv);
+    started = performance.now();
     proc = ctx.engine.spawn({ file: argv[0]!, args: argv.slice(1), stdio: plan.slots });
   } catch (e) {
-    closeAll(plan.opened);
+    if (plan) closeAll(plan.opened);
+    session.release();
     throw e;
   }
+  // The slot is free again once the slave is gone.
+  void proc.exited.then(session.release);
 
   const out: Buffer[] = [];
   const err: Buffer[] = [];
@@ -149,7 +163,8 @@ export async function startSlave(ctx: ExecContext, command: string, call: Normal
   const idleTimeout = call.idleTimeout;
   if (idleTimeout !== undefined) idleTimer = setTimeout(() => terminate({ kind: 'idle', ms: idleTimeout }), idleTimeout);
   const touch = idleTimer ? () => idleTimer!.refresh() : noop;
-  if (call.timeout !== undefined) deadlineTimer = setTimeout(() => terminate({ kind: 'deadline', ms: call.timeout! }), call.timeout);
+  // The deadline counts from the call: time spent waiting for a session is deducted.
+  if (call.timeout !== undefined) deadlineTimer = setTimeout(() => terminate({ kind: 'deadline', ms: call.timeout! }), Math.max(0, call.timeout - session.waitedMs));
   const onAbort = () => terminate({ kind: 'abort', reason: signal!.reason });
   signal?.addEventListener('abort', onAbort, { once: true });
 
@@ -305,7 +320,7 @@ async function settle(
   const d: ErrorDetails = { ...details, exitCode, signal, stdout, stderr };
   const stderrText = rawErr.toString('utf8');
   if (exit.error && exit.exitCode === null && exit.signal === null) {
-    error = new SlaveError(ErrorCode.SLAVE_FAILED, `unable to run ${argv[0]}: ${exit.error.message}`, { ...d, cause: exit.error });
+    error = spawnFailure(argv[0]!, exit.error, d);
   } else if (termination?.kind === 'idle' || termination?.kind === 'deadline') {
     const what = termination.kind === 'idle' ? `no data for ${termination.ms} ms (idleTimeout)` : `still running after ${termination.ms} ms (timeout)`;
     error = new TimeoutError(termination.kind, termination.ms, `ssh slave timed out: ${what}; the slave was stopped`, d);
@@ -322,7 +337,7 @@ async function settle(
   } else if (exitCode === 255 && SESSION_REFUSED.test(stderrText)) {
     error = new SlaveError(
       ErrorCode.SESSION_REFUSED,
-      `the master refused a new session (the server's MaxSessions limit is reached): run fewer commands at once on this connection`,
+      `the master refused a new session (the server's MaxSessions limit is reached): run fewer commands at once on this connection, or set the maxSessions option to the server's limit (now ${ctx.sessions.max}) so that calls over it wait their turn`,
       d,
     );
   } else if (exitCode === 255 && !(await ctx.master.alive())) {
