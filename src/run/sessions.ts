@@ -88,17 +88,47 @@ export class SessionLimiter {
   }
 }
 
-let turn: Promise<void> = Promise.resolve();
+/** Callers waiting for a spawn turn, in call order. */
+const turns = new Set<() => void>();
+let pumping = false;
+
+/** Let the first waiting caller through, and come back in the next event-loop turn. */
+function pump(): void {
+  const next = turns.values().next();
+  if (next.done) {
+    pumping = false;
+    return;
+  }
+  turns.delete(next.value);
+  next.value();
+  // An immediate queued while immediates run waits for the next turn of the event loop.
+  setImmediate(pump);
+}
 
 /**
  * Resolves in an event-loop turn of its own: callers are let through one per `setImmediate`,
  * in call order, so a burst of synchronous spawns never holds the event loop for more than
- * one spawn at a time.
+ * one spawn at a time. If `signal` aborts first, the caller leaves the line and the promise
+ * rejects with the signal's `reason`.
  */
-export function spawnTurn(): Promise<void> {
-  const mine = turn.then(() => new Promise<void>((resolve) => setImmediate(resolve)));
-  turn = mine;
-  return mine;
+export function spawnTurn(signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const go = () => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    };
+    const onAbort = () => {
+      turns.delete(go);
+      reject(signal!.reason);
+    };
+    turns.add(go);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (!pumping) {
+      pumping = true;
+      setImmediate(pump);
+    }
+  });
 }
 
 /** The limits a call keeps while it waits for a session. */
@@ -111,44 +141,27 @@ export interface WaitLimits {
 /** A slot held by one operation, and how long it waited for it. */
 export interface Session {
   release: Release;
-  /** Milliseconds spent in the queue (0 when a slot was free). */
+  /** Milliseconds spent waiting for the slot and the spawn turn. */
   waitedMs: number;
 }
 
 const noRelease: Release = () => {};
 
+/** Why a call stopped waiting. */
+type Exit = { kind: 'idle' | 'deadline'; ms: number } | { kind: 'abort'; reason: unknown };
+
 /**
  * Wait for a session slot, then for a spawn turn (see {@link spawnTurn}). `timeout`,
  * `idleTimeout` and `signal` apply while waiting: the first to fire takes the call out of the
- * queue and rejects with a TimeoutError (`deadline` / `idle`) or an AbortError; nothing was
+ * line and rejects with a TimeoutError (`deadline` / `idle`) or an AbortError; nothing was
  * started. `what` names the operation in messages (`command`, `transfer`). Without a
  * limiter (an operation that opens no session, such as a `-W` tunnel) only the spawn turn is
  * waited for.
  */
 export async function acquireSession(limiter: SessionLimiter | undefined, limits: WaitLimits, details: ErrorDetails, what = 'command'): Promise<Session> {
   const started = performance.now();
-  const { signal } = limits;
+  const { timeout, idleTimeout, signal } = limits;
   if (signal?.aborted) throw abortedWhileWaiting(signal.reason, details, what);
-  let release = limiter ? limiter.tryAcquire() : noRelease;
-  if (!release) release = await waitInQueue(limiter!, limits, details, what);
-  try {
-    await spawnTurn();
-  } catch (e) {
-    release();
-    throw e;
-  }
-  // An abort during the spawn turn: give the slot back, start nothing.
-  if (signal?.aborted) {
-    release();
-    throw abortedWhileWaiting(signal.reason, details, what);
-  }
-  return { release, waitedMs: performance.now() - started };
-}
-
-/** Why a call left the queue. */
-type Exit = { kind: 'idle' | 'deadline'; ms: number } | { kind: 'abort'; reason: unknown };
-
-async function waitInQueue(limiter: SessionLimiter, limits: WaitLimits, details: ErrorDetails, what: string): Promise<Release> {
   const leave = new AbortController();
   let exit: Exit | undefined;
   const stop = (e: Exit) => {
@@ -156,19 +169,26 @@ async function waitInQueue(limiter: SessionLimiter, limits: WaitLimits, details:
     leave.abort();
   };
   const timers: NodeJS.Timeout[] = [];
-  const { timeout, idleTimeout, signal } = limits;
   if (timeout !== undefined) timers.push(setTimeout(() => stop({ kind: 'deadline', ms: timeout }), timeout));
   if (idleTimeout !== undefined) timers.push(setTimeout(() => stop({ kind: 'idle', ms: idleTimeout }), idleTimeout));
   const onAbort = () => stop({ kind: 'abort', reason: signal!.reason });
   signal?.addEventListener('abort', onAbort, { once: true });
+  let release: Release | undefined;
   try {
-    return await limiter.acquire(leave.signal);
-  } catch {
-    const busy = `all ${limiter.max} sessions of this connection (maxSessions) were in use`;
-    if (exit?.kind === 'abort') throw abortedWhileWaiting(exit.reason, details, what);
-    const e = exit!;
-    const why = e.kind === 'idle' ? `no free session for ${e.ms} ms (idleTimeout)` : `still waiting for a free session after ${e.ms} ms (timeout)`;
-    throw new TimeoutError(e.kind, e.ms, `the ${what} timed out before it started: ${why}; ${busy}`, details);
+    release = limiter ? (limiter.tryAcquire() ?? (await limiter.acquire(leave.signal))) : noRelease;
+    await spawnTurn(leave.signal);
+    return { release, waitedMs: performance.now() - started };
+  } catch (err) {
+    if (!exit) throw err;
+    const queued = release === undefined;
+    release?.();
+    if (exit.kind === 'abort') throw abortedWhileWaiting(exit.reason, details, what);
+    const limit = exit.kind === 'idle' ? 'idleTimeout' : 'timeout';
+    const why = queued
+      ? `${exit.kind === 'idle' ? `no free session for ${exit.ms} ms` : `still waiting for a free session after ${exit.ms} ms`} (${limit}); ` +
+        `all ${limiter!.max} sessions of this connection (maxSessions) were in use`
+      : `not started within ${exit.ms} ms (${limit}); other processes were still being started, one per event-loop turn`;
+    throw new TimeoutError(exit.kind, exit.ms, `the ${what} timed out before it started: ${why}`, details);
   } finally {
     for (const t of timers) clearTimeout(t);
     signal?.removeEventListener('abort', onAbort);

@@ -217,3 +217,20 @@ describe('acquireSession', () => {
     expect(l.active).toBe(0);
   });
 });
+
+describe('acquireSession: the spawn turn is bounded too', () => {
+  it('a call whose limits fire while it waits for its spawn turn leaves the line and gives its slot back', async () => {
+    const l = new SessionLimiter(Number.POSITIVE_INFINITY);
+    const ac = new AbortController();
+    // Both are in line for a turn; the first is let through in the next check phase at the
+    // earliest, so the abort (now) reaches the second while it waits.
+    const first = acquireSession(l, {}, { command: 'a' });
+    const second = acquireSession(l, { signal: ac.signal }, { command: 'b' }).catch((e: unknown) => e);
+    ac.abort('stop');
+    const e = (await second) as AbortError;
+    expect(e).toBeInstanceOf(AbortError);
+    expect(e.message).toBe('the command was aborted before it started: stop');
+    (await first).release();
+    expect(l.active).toBe(0);
+  });
+});
