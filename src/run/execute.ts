@@ -139,7 +139,9 @@ export async function startSlave(ctx: ExecContext, command: string, call: Normal
   } catch (e) {
     if (plan) closeAll(plan.opened);
     session.release();
-    throw e;
+    // An engine that throws (say, out of fds while preparing a pty) still fails typed.
+    if (e instanceof OpenSSHError || e instanceof TypeError || !(e instanceof Error)) throw e;
+    throw spawnFailure(argv[0]!, e, details);
   }
   // The slot is free again once the slave is gone.
   void proc.exited.then(session.release);

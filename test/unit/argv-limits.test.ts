@@ -109,3 +109,25 @@ describe('spawn failures are typed', () => {
     expect([p.stdin, p.stdout, p.stderr]).toEqual([null, null, null]);
   });
 });
+
+describe('an engine that throws', () => {
+  it('startSlave turns a plain Error thrown by engine.spawn into a SlaveError, and gives the slot back', async () => {
+    const { startSlave } = await import('../../src/run/execute.js');
+    const { SessionLimiter } = await import('../../src/run/sessions.js');
+    const { normalizeCall } = await import('../../src/options/command.js');
+    const sys = Object.assign(new Error('EMFILE: too many open files, mkdtemp'), { code: 'EMFILE', errno: -24, syscall: 'mkdtemp' });
+    const sessions = new SessionLimiter(1);
+    const master = { ready: async () => {}, spec: { sshCmd: 'ssh', ctlPath: '/ctl', host: 'h' } };
+    const ctx = { engine: { spawn: () => { throw sys; } }, host: 'h', master, sessions } as unknown as Parameters<typeof startSlave>[0];
+    const e = (await startSlave(ctx, 'true', normalizeCall({}, {}, 'capture')).catch((x: unknown) => x)) as SlaveError;
+    expect(e).toBeInstanceOf(SlaveError);
+    expect(e.code).toBe('OSSH_SLAVE_FAILED');
+    expect(e.errnoCode).toBe('EMFILE');
+    expect(e.syscall).toBe('mkdtemp');
+    expect(e.cause).toBe(sys);
+    expect(e.message).toBe(
+      'unable to run ssh: EMFILE: too many open files, mkdtemp: this process has too many open files (raise its limit, `ulimit -n`, or run fewer operations at once)',
+    );
+    expect(sessions.active).toBe(0);
+  });
+});
