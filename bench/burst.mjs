@@ -18,9 +18,10 @@
 // The run starts its own throwaway sshd (dist/testing) and always disconnects, stops the
 // sshd and removes its temp dir, also on SIGINT/SIGTERM/SIGHUP.
 
+import { spawn } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { OpenSSH } from '../dist/index.js';
+import { nodeEngine, OpenSSH } from '../dist/index.js';
 import { benchRun, envInt } from './common.mjs';
 
 const N = envInt('BENCH_BURST', 1000);
@@ -29,6 +30,50 @@ const TIMER_LIMIT_MS = TIMER_MS + Math.max(TIMER_MS * 0.1, 200);
 const DELAY_LIMIT_MS = 100;
 
 const bench = benchRun();
+
+/**
+ * nodeEngine, timing each (synchronous) child_process.spawn: the longest one is the floor of
+ * the event-loop delay, whatever the library does around it.
+ */
+const spawnMs = [];
+const timedEngine = {
+  spawn(request) {
+    const t0 = performance.now();
+    try {
+      return nodeEngine.spawn(request);
+    } finally {
+      spawnMs.push(performance.now() - t0);
+    }
+  },
+};
+
+/**
+ * The machine's own noise: an idle Node process measuring its event-loop delay beside the
+ * burst. On a loaded machine a process waits for a CPU however little it does; the delay the
+ * library adds is what goes beyond this floor. `stop()` resolves with { max, p99 } in ms.
+ */
+function idlePeer() {
+  const script = `
+    const { monitorEventLoopDelay } = require('node:perf_hooks');
+    const h = monitorEventLoopDelay({ resolution: 10 });
+    h.enable();
+    process.stdin.resume();
+    process.stdin.on('end', () => {
+      h.disable();
+      process.stdout.write(JSON.stringify({ max: h.max / 1e6, p99: h.percentile(99) / 1e6 }));
+    });`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (c) => (out += c));
+  const closed = new Promise((resolve) => child.once('close', resolve));
+  return {
+    async stop() {
+      child.stdin.end();
+      await closed;
+      return JSON.parse(out);
+    },
+  };
+}
 
 /** The burst on `ssh`, with the timed run started once half of it has settled. */
 async function burst(ssh) {
@@ -42,6 +87,8 @@ async function burst(ssh) {
       (e) => ({ ms: performance.now() - t0, error: `${e.name} ${e.code}${e.kind ? ` (${e.kind})` : ''}` }),
     );
   };
+  spawnMs.length = 0;
+  const peer = idlePeer();
   h.enable();
   const t0 = performance.now();
   const outcomes = await Promise.all(
@@ -57,14 +104,19 @@ async function burst(ssh) {
   const ms = performance.now() - t0;
   const fired = await timer;
   h.disable();
+  const floor = await peer.stop();
   const counts = {};
   for (const o of outcomes) counts[o] = (counts[o] ?? 0) + 1;
+  const spawns = [...spawnMs].sort((a, b) => a - b);
   return {
+    spawnMedian: spawns[spawns.length >> 1] ?? 0,
+    spawnMax: spawns.at(-1) ?? 0,
     ms,
     opsPerS: (N / ms) * 1000,
     refused: counts.OSSH_SESSION_REFUSED ?? 0,
     failed: N - (counts.ok ?? 0),
     counts,
+    floor,
     delayMax: h.max / 1e6,
     delayP99: h.percentile(99) / 1e6,
     timer: fired,
@@ -76,23 +128,32 @@ function report(label, r) {
   console.log(`  ${label}`);
   console.log(`    refused           ${r.refused}${others.length ? `   other failures: ${others.map(([k, v]) => `${k} x${v}`).join(', ')}` : ''}`);
   console.log(`    total             ${(r.ms / 1000).toFixed(2)} s   ${r.opsPerS.toFixed(1)} commands/s`);
-  console.log(`    event-loop delay  max ${r.delayMax.toFixed(1)} ms   p99 ${r.delayP99.toFixed(1)} ms`);
+  console.log(`    event-loop delay  max ${r.delayMax.toFixed(1)} ms   p99 ${r.delayP99.toFixed(1)} ms   (an idle Node process beside it: max ${r.floor.max.toFixed(1)} ms, p99 ${r.floor.p99.toFixed(1)} ms)`);
+  console.log(`    one spawn() takes median ${r.spawnMedian.toFixed(1)} ms, max ${r.spawnMax.toFixed(1)} ms (synchronous: the floor of the delay)`);
   console.log(`    1 s timeout       fired after ${r.timer.ms.toFixed(0)} ms (${r.timer.error})`);
 }
 
 await bench.finish(async () => {
   const started = await bench.start();
   if (!started) return true;
-  const { server, ssh } = started;
-  await ssh.capture('true'); // warm up
-
-  const argv = await ssh.makeRemoteCommand('true');
-  const q = await burst(ssh);
-  if (bench.interrupted) return true;
-  const xMs = await bench.timeBash('seq "$1" | xargs -P 10 -I{} "${@:2}"', [String(N), ...argv]);
-  if (bench.interrupted) return true;
-  const inf = await OpenSSH.connect(server.target(), { ...server.connectOptions(), maxSessions: Number.POSITIVE_INFINITY });
+  const { server } = started;
+  // Connections with the spawn-timing engine: the default maxSessions (10), and Infinity.
+  const connect = (extra) => OpenSSH.connect(server.target(), { ...server.connectOptions(), engine: timedEngine, ...extra });
+  let q;
+  let xMs;
   let i;
+  const ssh = await connect({});
+  try {
+    await ssh.capture('true'); // warm up
+    const argv = await ssh.makeRemoteCommand('true');
+    q = await burst(ssh);
+    if (bench.interrupted) return true;
+    xMs = await bench.timeBash('seq "$1" | xargs -P 10 -I{} "${@:2}"', [String(N), ...argv]);
+    if (bench.interrupted) return true;
+  } finally {
+    await ssh.disconnect();
+  }
+  const inf = await connect({ maxSessions: Number.POSITIVE_INFINITY });
   try {
     await inf.capture('true');
     i = await burst(inf);
