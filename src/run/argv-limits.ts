@@ -30,6 +30,19 @@ const SLACK = 4096;
 const POINTER = 8;
 
 let cached: ArgvLimits | undefined;
+let envCopy: { env: NodeJS.ProcessEnv; at: number } | undefined;
+
+/**
+ * A plain copy of `process.env`, taken at most once a second: reading `process.env` goes
+ * through the C++ environment for every key, too slow to repeat for each of a thousand calls
+ * in one turn of the event loop. (A variable grown past the limits within that second still
+ * fails typed: the spawn's own E2BIG.)
+ */
+function parentEnv(): NodeJS.ProcessEnv {
+  const now = performance.now();
+  if (!envCopy || now - envCopy.at > 1000) envCopy = { env: { ...process.env }, at: now };
+  return envCopy.env;
+}
 let loading: Promise<ArgvLimits> | undefined;
 
 function getconf(name: string): Promise<number | undefined> {
@@ -79,7 +92,8 @@ export function argvProblem(file: string, args: readonly string[], env: NodeJS.P
   }
   const strings: Array<[what: string, bytes: number]> = [[program, Buffer.byteLength(file) + 1]];
   args.forEach((a, i) => strings.push([`argument ${i + 1} of ${program}`, Buffer.byteLength(a) + 1]));
-  for (const [k, v] of Object.entries(env)) if (v !== undefined) strings.push([`environment variable ${k}`, Buffer.byteLength(k) + Buffer.byteLength(v) + 2]);
+  const e = envSummary(env);
+  if (e.longest) strings.push(e.longest);
   if (limits.perString !== undefined) {
     for (const [what, bytes] of strings) {
       if (bytes > limits.perString) {
@@ -88,12 +102,38 @@ export function argvProblem(file: string, args: readonly string[], env: NodeJS.P
     }
   }
   if (limits.total !== undefined) {
-    const total = strings.reduce((n, [, b]) => n + b + POINTER, SLACK);
+    const argvBytes = strings.slice(0, args.length + 1).reduce((n, [, b]) => n + b + POINTER, 0);
+    const total = SLACK + argvBytes + e.bytes;
     if (total > limits.total) {
       return `the command line is too long to run: ${program}'s arguments and environment take ${total} bytes, more than this system's ${limits.totalName} (${limits.total}); ${hint}`;
     }
   }
   return undefined;
+}
+
+interface EnvSummary {
+  /** Bytes of every `key=value` string, NULs and pointers included. */
+  bytes: number;
+  /** The longest string, named. */
+  longest: [what: string, bytes: number] | undefined;
+}
+const summaries = new WeakMap<NodeJS.ProcessEnv, EnvSummary>();
+
+/** The size of an environment, computed once per environment object. */
+function envSummary(env: NodeJS.ProcessEnv): EnvSummary {
+  const known = env === process.env ? undefined : summaries.get(env);
+  if (known) return known;
+  let bytes = 0;
+  let longest: EnvSummary['longest'];
+  for (const [k, v] of Object.entries(env)) {
+    if (v === undefined) continue;
+    const n = Buffer.byteLength(k) + Buffer.byteLength(v) + 2;
+    bytes += n + POINTER;
+    if (!longest || n > longest[1]) longest = [`environment variable ${k}`, n];
+  }
+  const summary = { bytes, longest };
+  if (env !== process.env) summaries.set(env, summary);
+  return summary;
 }
 
 /**
@@ -102,6 +142,6 @@ export function argvProblem(file: string, args: readonly string[], env: NodeJS.P
  */
 export async function checkArgv(argv: readonly string[], env: NodeJS.ProcessEnv | undefined, details: ErrorDetails): Promise<void> {
   const limits = await argvLimits();
-  const problem = argvProblem(argv[0]!, argv.slice(1), env ?? process.env, limits);
+  const problem = argvProblem(argv[0]!, argv.slice(1), env ?? parentEnv(), limits);
   if (problem) throw new SlaveError(ErrorCode.ARGV_TOO_LONG, problem, details);
 }
