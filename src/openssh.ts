@@ -8,6 +8,7 @@ import type { Command } from './quote/command.js';
 import { shellQuote, shellQuoteGlob } from './quote/shell-quote.js';
 import { remoteCommand, slaveArgv, startSlave, type ExecContext, type SshProcess } from './run/execute.js';
 import type { Result } from './run/result.js';
+import { SessionLimiter } from './run/sessions.js';
 import { openPty, type Pty3Session, type PtyOptions, type PtySession } from './pty/session.js';
 import { transfer, type Transfer, type TransferOptions, type TransferResult } from './transfer/index.js';
 import { remoteDuplex, remoteReadable, remoteWritable, type RemoteDuplex, type RemoteReadable, type RemoteWritable } from './run/streams.js';
@@ -103,7 +104,7 @@ export class OpenSSH implements AsyncDisposable {
     this.port = n.target.port;
     this.#defaults = n.defaults;
     this.#master = new Master(n.master);
-    this.#ctx = { engine: n.master.engine, host: this.host, master: this.#master };
+    this.#ctx = { engine: n.master.engine, host: this.host, master: this.#master, sessions: new SessionLimiter(n.maxSessions) };
     if (n.connect) void this.#master.connect().catch(() => {});
   }
 

@@ -54,6 +54,8 @@ export const ErrorCode = {
   FLEET_FAILED: 'OSSH_FLEET_FAILED',
   /** The mux engine's control socket spoke something it must not (a malformed or out-of-state packet), or it closed. */
   MUX_PROTOCOL: 'OSSH_MUX_PROTOCOL',
+  /** A command line longer than the system lets a process be started with (E2BIG), refused before spawning. */
+  ARGV_TOO_LONG: 'OSSH_ARGV_TOO_LONG',
 } as const;
 
 /** One of the {@link ErrorCode} values. */
@@ -166,20 +168,33 @@ Object.defineProperty(CommandError.prototype, 'name', { value: 'CommandError', w
 
 /**
  * A slave could not be run: spawning failed (`OSSH_SLAVE_FAILED`), a stream could not be
- * opened (`OSSH_SLAVE_PIPE_FAILED`), the master refused the session (`OSSH_SESSION_REFUSED`)
- * or a pty was asked for and `node-pty` cannot be loaded (`OSSH_PTY_UNAVAILABLE`).
+ * opened (`OSSH_SLAVE_PIPE_FAILED`), the master refused the session (`OSSH_SESSION_REFUSED`),
+ * a pty was asked for and `node-pty` cannot be loaded (`OSSH_PTY_UNAVAILABLE`) or the command
+ * line is longer than the system accepts (`OSSH_ARGV_TOO_LONG`). When a system call failed
+ * (`cause` is Node's system error), `errnoCode`, `errno` and `syscall` repeat its fields.
  */
 export class SlaveError extends OpenSSHError {
+  /** The system error's code, e.g. `EMFILE`, `EAGAIN`, `E2BIG`, `ENOENT`. */
+  readonly errnoCode: string | undefined;
+  /** The system error's number, as Node gives it (negative, e.g. -24 for EMFILE on Linux). */
+  readonly errno: number | undefined;
+  /** The failed call, e.g. `spawn ssh`. */
+  readonly syscall: string | undefined;
   constructor(
     code:
       | typeof ErrorCode.SLAVE_FAILED
       | typeof ErrorCode.SLAVE_PIPE_FAILED
       | typeof ErrorCode.SESSION_REFUSED
-      | typeof ErrorCode.PTY_UNAVAILABLE,
+      | typeof ErrorCode.PTY_UNAVAILABLE
+      | typeof ErrorCode.ARGV_TOO_LONG,
     message: string,
     details: ErrorDetails = {},
   ) {
     super(code, message, details);
+    const sys = details.cause as { code?: unknown; errno?: unknown; syscall?: unknown } | null | undefined;
+    this.errnoCode = typeof sys?.code === 'string' && /^E[A-Z0-9]+$/.test(sys.code) ? sys.code : undefined;
+    this.errno = typeof sys?.errno === 'number' ? sys.errno : undefined;
+    this.syscall = typeof sys?.syscall === 'string' ? sys.syscall : undefined;
   }
 }
 Object.defineProperty(SlaveError.prototype, 'name', { value: 'SlaveError', writable: true });

@@ -152,6 +152,14 @@ export interface OpenSSHOptions {
   expandVars?: boolean;
   /** Initial variables for `expandVars`: `{ ID: 42 }`. */
   vars?: Readonly<Record<string, string | number>>;
+  /**
+   * Sessions (commands, streams, ptys, subsystems, transfers; not -W tunnels, which the
+   * server does not count) open at once on this connection
+   * (default 10, the default `MaxSessions` of OpenSSH's server): calls over it wait their
+   * turn, first come first served, instead of being refused by the server. Set it to the
+   * server's `MaxSessions`; `Infinity` turns the queue off. See docs/timeouts.md.
+   */
+  maxSessions?: number;
 }
 
 /** The constructor's options, validated, split into what the master and commands need. */
@@ -160,6 +168,8 @@ export interface NormalizedConnection {
   master: MasterConfig;
   defaults: CommandDefaults;
   connect: boolean;
+  /** Session slots of the connection (a positive integer, or Infinity). */
+  maxSessions: number;
 }
 
 const KNOWN = new Set([
@@ -172,9 +182,12 @@ const KNOWN = new Set([
   'defaultSshOpts', 'remoteShell', 'encoding', 'idleTimeout', 'timeout', 'signal', 'engine',
   'maxBuffer',
   'expandVars', 'vars',
+  'maxSessions',
 ]);
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
+/** OpenSSH's default `MaxSessions`. */
+const DEFAULT_MAX_SESSIONS = 10;
 
 /** Validate everything the constructor takes; throws TypeError naming the bad option. */
 export function normalizeConnection(targetText: string | undefined, options: OpenSSHOptions = {}): NormalizedConnection {
@@ -232,6 +245,7 @@ export function normalizeConnection(targetText: string | undefined, options: Ope
     // The password lives in login.secret only; the object keeps no plain copy of it.
     target: { ...target, password: undefined },
     connect: optBoolean('connect', o.connect) ?? true,
+    maxSessions: optMaxSessions(o.maxSessions),
     master: {
       engine,
       sshCmd: optString('sshCmd', o.sshCmd) ?? 'ssh',
@@ -324,6 +338,15 @@ function normalizeLogin(o: Record<string, unknown>, targetPassword: string | und
     handler: handler as LoginHandler | undefined,
     ptyForce,
   };
+}
+
+/** `maxSessions`: a whole number >= 1, or Infinity (no queue). */
+function optMaxSessions(value: unknown): number {
+  if (value === undefined) return DEFAULT_MAX_SESSIONS;
+  if (value !== Number.POSITIVE_INFINITY && (typeof value !== 'number' || !Number.isInteger(value) || value < 1)) {
+    badOption('maxSessions', 'a whole number >= 1 (the server\'s MaxSessions) or Infinity (no limit)', value);
+  }
+  return value as number;
 }
 
 /** `proxyJump`: a list of hops (a string may hold several, comma-separated), each checked like the target. */

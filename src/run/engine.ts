@@ -87,6 +87,10 @@ export interface RunningProcess {
  * Everything else (the master, scp, rsync, local commands) always goes through `spawn`.
  */
 export interface Engine {
+  /**
+   * Start a process. A failure of the system to start it (ENOENT, EMFILE, E2BIG, ...) is not
+   * thrown: it comes back as `exited` resolving with `error` (and no pid).
+   */
   spawn(request: SpawnRequest): RunningProcess;
   spawnRemote?(request: SpawnRequest & { remote: RemoteOperation }): Promise<RunningProcess>;
 }
@@ -104,12 +108,18 @@ const DRAIN_AFTER_KILL_MS = 100;
 /** The default engine: `child_process.spawn`, no shell, argv passed as is. */
 export const nodeEngine: Engine = {
   spawn(request: SpawnRequest): RunningProcess {
-    const child = spawnChild(request.file, request.args, {
-      stdio: [...request.stdio],
-      env: request.env,
-      detached: request.detached ?? false,
-      windowsHide: true,
-    });
+    let child: ReturnType<typeof spawnChild>;
+    try {
+      child = spawnChild(request.file, request.args, {
+        stdio: [...request.stdio],
+        env: request.env,
+        detached: request.detached ?? false,
+        windowsHide: true,
+      });
+    } catch (err) {
+      // Node throws some spawn failures (E2BIG, ENOMEM, ...) instead of emitting 'error'.
+      return failedProcess(err instanceof Error ? err : new Error(String(err)));
+    }
     let killed = false;
     const exited = new Promise<ProcessExit>((resolve) => {
       let spawnError: Error | undefined;
@@ -147,3 +157,16 @@ export const nodeEngine: Engine = {
     };
   },
 };
+
+/** A process that could not be started: no pid, no stdio, `exited` resolves with the error. */
+export function failedProcess(error: Error): RunningProcess {
+  return {
+    pid: undefined,
+    stdin: null,
+    stdout: null,
+    stderr: null,
+    exited: Promise.resolve({ exitCode: null, signal: null, error }),
+    kill: () => false,
+    unref: () => {},
+  };
+}

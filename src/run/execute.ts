@@ -20,18 +20,23 @@ import { decodeOutput, encodeInput } from './encoding.js';
 import type { Engine, ProcessExit, RunningProcess } from './engine.js';
 import type { Result } from './result.js';
 import { debug } from '../log.js';
-import { closeAll, planStdio, type OutputRoute } from './stdio.js';
+import { closeAll, planStdio, type OutputRoute, type StdioPlan } from './stdio.js';
 import { joinLocal } from './dpipe.js';
 import { Collector } from './collect.js';
 import { FdSink } from './output-file.js';
 import { remoteEngineFor, remoteOperation } from '../mux/plan.js';
 import { remoteFailureError, remoteStopNote } from '../mux/failure.js';
+import { acquireSession, type SessionLimiter } from './sessions.js';
+import { checkArgv } from './argv-limits.js';
+import { spawnFailure } from './spawn-failure.js';
 
 /** What a slave needs from its OpenSSH object. */
 export interface ExecContext {
   engine: Engine;
   host: string;
   master: Master;
+  /** The connection's session slots (`maxSessions`). */
+  sessions: SessionLimiter;
 }
 
 /** A running slave ssh, as `spawn()` returns it. */
@@ -131,20 +136,31 @@ export async function startSlave(ctx: ExecContext, command: string, call: Normal
   // The socket is only known once the master is up.
   const argv = slaveArgv(ctx, command, call);
   details.argv = argv;
+  await checkArgv(argv, undefined, details);
   const input = call.stdin.kind === 'data' ? encodeInput(call.stdin.data, call.encoding, details) : undefined;
-  const plan = planStdio(call, details);
-  debug('slave spawn %j', argv);
-  const started = performance.now();
+  // Wait for a session slot (maxSessions); timeout, idleTimeout and signal apply meanwhile.
+  // A -W tunnel is a direct-tcpip channel, not a session: the server's MaxSessions ignores it.
+  const session = await acquireSession(call.tunnel ? undefined : ctx.sessions, call, details);
+  let plan: StdioPlan | undefined;
   let proc: RunningProcess;
+  let started: number;
   try {
+    plan = planStdio(call, details);
+    debug('slave spawn %j', argv);
+    started = performance.now();
     // The mux engine (when chosen and able) runs the remote side as a channel; see src/mux/plan.ts.
     const remote = remoteEngineFor(ctx.engine, call);
     const request = { file: argv[0]!, args: argv.slice(1), stdio: plan.slots };
     proc = remote ? await remote.spawnRemote!({ ...request, remote: remoteOperation(ctx.master.ctlPath!, command, call) }) : ctx.engine.spawn(request);
   } catch (e) {
-    closeAll(plan.opened);
-    throw e;
+    if (plan) closeAll(plan.opened);
+    session.release();
+    // An engine that throws (say, out of fds while preparing a pty) still fails typed.
+    if (e instanceof OpenSSHError || e instanceof TypeError || !(e instanceof Error)) throw e;
+    throw spawnFailure(argv[0]!, e, details);
   }
+  // The slot is free again once the slave is gone.
+  void proc.exited.then(session.release);
 
   const out = new Collector(call.maxBuffer);
   const err = new Collector(call.maxBuffer);
@@ -165,7 +181,8 @@ export async function startSlave(ctx: ExecContext, command: string, call: Normal
   const idleTimeout = call.idleTimeout;
   if (idleTimeout !== undefined) idleTimer = setTimeout(() => terminate({ kind: 'idle', ms: idleTimeout }), idleTimeout);
   const touch = idleTimer ? () => idleTimer!.refresh() : noop;
-  if (call.timeout !== undefined) deadlineTimer = setTimeout(() => terminate({ kind: 'deadline', ms: call.timeout! }), call.timeout);
+  // The deadline counts from the call: time spent waiting for a session is deducted.
+  if (call.timeout !== undefined) deadlineTimer = setTimeout(() => terminate({ kind: 'deadline', ms: call.timeout! }), Math.max(0, call.timeout - session.waitedMs));
   const onAbort = () => terminate({ kind: 'abort', reason: signal!.reason });
   signal?.addEventListener('abort', onAbort, { once: true });
 
@@ -328,7 +345,7 @@ async function settle(
   if (exit.remoteFailure) {
     error = await remoteFailureError(exit, ctx.master, command, d);
   } else if (exit.error && exit.exitCode === null && exit.signal === null) {
-    error = new SlaveError(ErrorCode.SLAVE_FAILED, `unable to run ${argv[0]}: ${exit.error.message}`, { ...d, cause: exit.error });
+    error = spawnFailure(argv[0]!, exit.error, d);
   } else if (termination?.kind === 'idle' || termination?.kind === 'deadline') {
     const what = termination.kind === 'idle' ? `no data for ${termination.ms} ms (idleTimeout)` : `still running after ${termination.ms} ms (timeout)`;
     error = new TimeoutError(termination.kind, termination.ms, `ssh slave timed out: ${what}; the slave was stopped${remoteStopNote(exit)}`, d);
@@ -362,7 +379,7 @@ async function settle(
   } else if (exitCode === 255 && SESSION_REFUSED.test(stderrText)) {
     error = new SlaveError(
       ErrorCode.SESSION_REFUSED,
-      `the master refused a new session (the server's MaxSessions limit is reached): run fewer commands at once on this connection`,
+      `the master refused a new session (the server's MaxSessions limit is reached): run fewer commands at once on this connection, or set the maxSessions option to the server's limit (now ${ctx.sessions.max}) so that calls over it wait their turn`,
       d,
     );
   } else if (exitCode === 255 && !(await ctx.master.alive())) {

@@ -3,10 +3,8 @@ import { readdirSync, statSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import {
-  ErrorCode,
   MasterError,
   OpenSSHError,
-  SlaveError,
   TimeoutError,
   TransferError,
   type ErrorDetails,
@@ -14,6 +12,9 @@ import {
 import { debug } from '../log.js';
 import type { ProcessExit, RunningProcess } from '../run/engine.js';
 import { abortError, masterReady, type ExecContext } from '../run/execute.js';
+import { checkArgv } from '../run/argv-limits.js';
+import { acquireSession } from '../run/sessions.js';
+import { spawnFailure } from '../run/spawn-failure.js';
 import { buildRsyncArgv, buildScpArgv, type TransferSpec } from './argv.js';
 import { exitMeaning } from './exit-codes.js';
 import type { NormalizedTransfer, OutputSpec } from './options.js';
@@ -217,6 +218,9 @@ export async function startTransfer(ctx: TransferContext, plan: TransferPlan): P
     delete env.RSYNC_OLD_ARGS;
     delete env.RSYNC_PROTECT_ARGS;
   }
+  for (const a of argvs) await checkArgv(a, env, details);
+  // One session slot for the whole transfer (maxSessions); the limits apply while waiting.
+  const session = await acquireSession(ctx.sessions, call, details, 'transfer');
   const started = performance.now();
 
   const channel = new ProgressChannel();
@@ -266,7 +270,8 @@ export async function startTransfer(ctx: TransferContext, plan: TransferPlan): P
   const touch = () => idleTimer?.refresh();
   if (call.timeout !== undefined) {
     const ms = call.timeout;
-    deadlineTimer = setTimeout(() => terminate({ kind: 'deadline', ms }), ms);
+    // Counted from the call: the time spent waiting for a session is deducted.
+    deadlineTimer = setTimeout(() => terminate({ kind: 'deadline', ms }), Math.max(0, ms - session.waitedMs));
   }
   const onAbort = () => terminate({ kind: 'abort', reason: signal!.reason });
   signal?.addEventListener('abort', onAbort, { once: true });
@@ -354,7 +359,17 @@ export async function startTransfer(ctx: TransferContext, plan: TransferPlan): P
     });
   };
 
-  const first = runOnce(argv);
+  let first: Promise<ProcessExit>;
+  try {
+    first = runOnce(argv);
+  } catch (e) {
+    clearTimeout(idleTimer);
+    clearTimeout(deadlineTimer);
+    clearInterval(pollTimer);
+    signal?.removeEventListener('abort', onAbort);
+    session.release();
+    throw e;
+  }
   const firstPid = proc!.pid;
   const result = (async (): Promise<TransferResult> => {
     let exit = await first;
@@ -377,7 +392,7 @@ export async function startTransfer(ctx: TransferContext, plan: TransferPlan): P
     const d: ErrorDetails = { ...details, argv: ranArgv, exitCode, signal: exit.signal ?? undefined, stdout, stderr };
     let error: OpenSSHError | undefined;
     if (exit.error && exit.exitCode === null && exit.signal === null) {
-      error = new SlaveError(ErrorCode.SLAVE_FAILED, `unable to run ${ranArgv[0]}: ${exit.error.message}`, { ...d, cause: exit.error });
+      error = spawnFailure(ranArgv[0]!, exit.error, d);
     } else if (termination?.kind === 'idle' || termination?.kind === 'deadline') {
       const what = termination.kind === 'idle' ? `no data moved for ${termination.ms} ms (idleTimeout)` : `still running after ${termination.ms} ms (timeout)`;
       error = new TimeoutError(termination.kind, termination.ms, `${tool} timed out: ${what}; ${tool} was stopped`, d);
@@ -405,6 +420,7 @@ export async function startTransfer(ctx: TransferContext, plan: TransferPlan): P
     if (error) throw error;
     return { tool, argv, exitCode: 0 as const, stdout, stderr, durationMs };
   })();
+  void result.then(session.release, session.release);
   result.catch(() => {});
   return {
     get pid() {

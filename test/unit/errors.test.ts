@@ -49,6 +49,7 @@ describe('ErrorCode', () => {
       SHELL_CLOSED: 'OSSH_SHELL_CLOSED',
       FLEET_FAILED: 'OSSH_FLEET_FAILED',
       MUX_PROTOCOL: 'OSSH_MUX_PROTOCOL',
+      ARGV_TOO_LONG: 'OSSH_ARGV_TOO_LONG',
     });
   });
 
