@@ -131,9 +131,13 @@ export const nodeEngine: Engine = {
       });
       child.once('exit', (_code, signal) => {
         drain = setTimeout(
-          () => {
+          // Two turns of the loop before closing: after the loop was blocked (a burst of
+          // spawns), the timers phase runs before the poll phase that reads what is already
+          // in the pipes, and destroying at once lost it (an `ssh -O check` that printed its
+          // pid came back empty under load).
+          () => setImmediate(() => setImmediate(() => {
             for (const s of [child.stdin, child.stdout, child.stderr]) s?.destroy();
-          },
+          })),
           killed || signal ? DRAIN_AFTER_KILL_MS : DRAIN_AFTER_EXIT_MS,
         );
       });
