@@ -222,8 +222,9 @@ describe('debug output', () => {
       encoding: 'utf8',
       env: { ...process.env, NODE_DEBUG: 'openssh-mux' },
     });
-    expect(r.status).toBe(0);
-    expect(r.stderr).toMatch(/OPENSSH-MUX \d+: master spawn \["ssh",.*"-MNx"/);
+    expect(r.status, r.stderr).toBe(0);
+    // On Linux the master runs under setpriv --pdeathsig (it dies with its owner).
+    expect(r.stderr).toMatch(/OPENSSH-MUX \d+: master spawn \[("[^"]*setpriv","--pdeathsig","SIGTERM","--",)?"ssh",.*"-MNx".*\(owner guard: \w+\)/);
     expect(r.stderr).toMatch(/control \["ssh","-O","check",.*exited 0: Master running \(pid=\d+\)/);
     expect(r.stderr).toMatch(/slave spawn \["ssh",.*"--","echo debugged"\]/);
     expect(r.stderr).toMatch(/slave \d+ exited 0 after \d+ ms/);
