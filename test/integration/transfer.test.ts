@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AbortError, OpenSSH, TimeoutError, TransferError, type TransferOptions, type TransferProgress, type TransferResult } from '../../src/index.js';
 import { startSshd, type TestServer } from '../../src/testing/index.js';
-import { mulberry32 } from '../helpers/prng.js';
+import { hostileNames } from '../helpers/hostile-names.js';
 import { remoteShells } from '../helpers/remote-shells.js';
 import { connect, connectForFile, sshd } from '../helpers/server.js';
 
@@ -269,26 +269,6 @@ describe.each(METHODS)('$name', (m) => {
   });
 });
 
-/** Hostile names: every character class a shell or a transfer tool could trip over. */
-function hostileNames(): string[] {
-  const fixed = [
-    'sp ace', '  two leading spaces', 'trailing space ', "quo'te", "''", 'dq"uote', '$HOME', '${PATH}', '$(id)', '`id`',
-    'new\nline', '\nleading newline', 'tab\there', 'cr\rhere', '-leading-dash', '--double', '-', '~tilde', '~root', '~',
-    'caf\u00e9', '\u65e5\u672c\u8a9e', '\u{1F600} emoji', 'colon:name', ':leading', 'host:path', 'star*', '*', 'ques?', '?',
-    'br[ack]et', '[', ']', 'back\\slash', '\\', '\\*', 'a\\[b]', '{a,b}', 'semi;colon', 'amp&er', 'pi|pe', 'lt<gt>',
-    'bang!', '#hash', '%percent', 'eq=ual', 'com,ma', 'pa(ren)', '^caret', '.hidden', '..dots', 'x\x01ctrl', 'del\x7f',
-  ];
-  const pieces = [' ', "'", '"', '$', '`', '\n', '*', '?', '[', '\\', ':', '~', '-', '\u00fc', ';', '&', '!', 'a', 'Z', '0'];
-  const rnd = mulberry32(5);
-  const out = new Set(fixed);
-  while (out.size < 72) {
-    let n = '';
-    const len = 2 + Math.floor(rnd() * 8);
-    for (let i = 0; i < len; i++) n += pieces[Math.floor(rnd() * pieces.length)];
-    if (n !== '.' && n !== '..') out.add(n);
-  }
-  return [...out];
-}
 
 describe('hostile file names', () => {
   const names = hostileNames();
