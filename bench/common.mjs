@@ -3,7 +3,8 @@
 // runs on success, on error and on SIGINT/SIGTERM/SIGHUP.
 
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
 import { OpenSSH } from '../dist/index.js';
 import { startSshd } from '../dist/testing/index.js';
 
@@ -136,4 +137,15 @@ export function benchRun() {
       process.exitCode = status;
     },
   };
+}
+
+/** Write `size` bytes of incompressible data to `path`: a 16 MiB random block, repeated. */
+export function writeRandomFile(path, size) {
+  const block = randomBytes(16 * MiB);
+  const fd = openSync(path, 'w', 0o644);
+  try {
+    for (let left = size; left > 0; left -= block.length) writeSync(fd, block, 0, Math.min(block.length, left));
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -18,12 +18,11 @@
 //   BENCH_SFTP_STATS=10000 stat calls (default 10000)
 
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SftpClient from 'ssh2-sftp-client';
-import { BENCH_USER, benchRun, envInt, median, MiB } from './common.mjs';
+import { BENCH_USER, benchRun, envInt, median, MiB, writeRandomFile } from './common.mjs';
 
 const SIZE_MIB = envInt('BENCH_SFTP_MIB', 512);
 const SIZE = SIZE_MIB * MiB;
@@ -41,17 +40,6 @@ bench.onCleanup(() => {
   return existsSync(work) ? `temp dir left behind: ${work}` : undefined;
 });
 
-/** SIZE bytes of incompressible data: a 16 MiB random block, repeated. */
-function makeSource(path) {
-  const block = randomBytes(16 * MiB);
-  const fd = openSync(path, 'w', 0o644);
-  try {
-    for (let left = SIZE; left > 0; left -= block.length) writeSync(fd, block, 0, Math.min(block.length, left));
-  } finally {
-    closeSync(fd);
-  }
-}
-
 async function main() {
   const started = performance.now();
   const up = await bench.start();
@@ -61,7 +49,7 @@ async function main() {
   work = mkdtempSync(join(tmpdir(), 'openssh-mux-bench-sftp-'));
   chmodSync(work, 0o777); // the benchmark user writes its copies here
   const src = join(work, 'source.bin');
-  makeSource(src);
+  writeRandomFile(src, SIZE);
   chmodSync(src, 0o644);
   const dst = join(work, 'copy.bin');
   const batch = join(work, 'batch');
