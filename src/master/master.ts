@@ -269,7 +269,8 @@ export class Master {
       return;
     }
     const log = this.readLog();
-    const how = error ? `could not be started (${error.message})` : signal ? `was killed by ${signal}` : `exited with code ${code}`;
+    const errno = (error as NodeJS.ErrnoException | undefined)?.code;
+    const how = error ? `could not be started (${typeof errno === 'string' ? `${errno}: ` : ''}${error.message})` : signal ? `was killed by ${signal}` : `exited with code ${code}`;
     const d = diagnoseMaster(log);
     const reason: MasterFailureReason = error ? 'spawn' : (d?.reason ?? 'exited');
     const kind = this.#config.login?.secret?.kind;

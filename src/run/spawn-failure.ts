@@ -7,7 +7,7 @@ const HINTS: Readonly<Record<string, string>> = {
   EAGAIN: 'the system refused another process (too many processes for this user, or out of resources)',
   ENOMEM: 'not enough memory to start another process',
   E2BIG: 'the argument list and environment are too long (pass large data on the remote stdin)',
-  ENOENT: 'the program was not found (check sshCmd and PATH)',
+  ENOENT: "the program was not found (check sshCmd, or the transfer's `command`, and PATH)",
   EACCES: 'the program cannot be executed (check its permissions)',
 };
 

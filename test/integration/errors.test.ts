@@ -38,7 +38,7 @@ describe('error paths not covered elsewhere', () => {
     const e = (await ssh.capture('true').catch((x: unknown) => x)) as SlaveError;
     expect(e).toBeInstanceOf(SlaveError);
     expect(e.code).toBe('OSSH_SLAVE_FAILED');
-    expect(e.message).toBe('unable to run ssh: spawn /nonexistent/ssh ENOENT: the program was not found (check sshCmd and PATH)');
+    expect(e.message).toBe('unable to run ssh: spawn /nonexistent/ssh ENOENT: the program was not found (check sshCmd, or the transfer\'s `command`, and PATH)');
     expect((e.cause as NodeJS.ErrnoException).code).toBe('ENOENT');
     expect([e.errnoCode, e.syscall]).toEqual(['ENOENT', 'spawn /nonexistent/ssh']);
   });

@@ -61,7 +61,7 @@ describe('a master that cannot be spawned', () => {
     expect(err.code).toBe('OSSH_MASTER_FAILED');
     expect(err.reason).toBe('spawn');
     expect((err.cause as NodeJS.ErrnoException).code).toBe('ERR_INVALID_ARG_VALUE');
-    expect(err.message).toMatch(/^unable to establish or keep the master SSH connection to 127\.0\.0\.1: the master could not be started \(ERR_INVALID_ARG_VALUE: /);
+    expect(err.message).toMatch(/^unable to establish or keep the master SSH connection to 127\.0\.0\.1: the master (ssh process )?could not be started \(ERR_INVALID_ARG_VALUE: /);
     expect(ssh.state).toBe('gone');
     // Sticky: the next operation fails with the same error.
     await expect(ssh.capture('true')).rejects.toBe(err);

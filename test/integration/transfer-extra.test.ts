@@ -246,7 +246,7 @@ describe('progress, async, kill, idleTimeout, output routing, rsync options', ()
       const e = (await run().catch((x: unknown) => x)) as SlaveError;
       expect(e).toBeInstanceOf(SlaveError);
       expect(e.code).toBe('OSSH_SLAVE_FAILED');
-      expect(e.message).toBe(`unable to run ${program}: spawn ${program} ENOENT`);
+      expect(e.message).toBe(`unable to run ${program}: spawn ${program} ENOENT: the program was not found (check sshCmd, or the transfer's \`command\`, and PATH)`);
     }
   });
 
