@@ -112,6 +112,9 @@ export class Master {
     return raceAbort(this.#connecting, signal);
   }
 
+  /** The socket was found in this event-loop turn (see {@link ready}). */
+  #socketSeenThisTurn = false;
+
   /**
    * Make sure the master can serve a slave: connect if needed, fail with the sticky error,
    * and check that our child is alive and the socket still there.
@@ -119,8 +122,14 @@ export class Master {
   async ready(signal?: AbortSignal): Promise<void> {
     if (this.error) throw this.error;
     if (this.state !== 'running') await this.connect(signal);
-    if (this.ctlPath !== undefined && statSync(this.ctlPath, { throwIfNoEntry: false }) === undefined) {
-      await this.fail('exited', `master SSH connection broken: the socket ${this.ctlPath} is gone`);
+    if (this.ctlPath !== undefined && !this.#socketSeenThisTurn) {
+      if (statSync(this.ctlPath, { throwIfNoEntry: false }) === undefined) {
+        await this.fail('exited', `master SSH connection broken: the socket ${this.ctlPath} is gone`);
+      } else {
+        // One look per event-loop turn: a burst of calls in one turn shares it.
+        this.#socketSeenThisTurn = true;
+        setImmediate(() => (this.#socketSeenThisTurn = false));
+      }
     }
     if (this.error) throw this.error;
   }

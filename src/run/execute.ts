@@ -136,11 +136,19 @@ export async function startSlave(ctx: ExecContext, command: string, call: Normal
   // The socket is only known once the master is up.
   const argv = slaveArgv(ctx, command, call);
   details.argv = argv;
-  await checkArgv(argv, undefined, details);
-  const input = call.stdin.kind === 'data' ? encodeInput(call.stdin.data, call.encoding, details) : undefined;
   // Wait for a session slot (maxSessions); timeout, idleTimeout and signal apply meanwhile.
   // A -W tunnel is a direct-tcpip channel, not a session: the server's MaxSessions ignores it.
+  // The slot comes before the argv-limit check and the stdin encoding, so that a burst of
+  // queued calls does that work when each call's turn comes, not all in its first turn.
   const session = await acquireSession(call.tunnel ? undefined : ctx.sessions, call, details);
+  let input: Buffer[] | undefined;
+  try {
+    await checkArgv(argv, undefined, details);
+    input = call.stdin.kind === 'data' ? encodeInput(call.stdin.data, call.encoding, details) : undefined;
+  } catch (e) {
+    session.release();
+    throw e;
+  }
   let plan: StdioPlan | undefined;
   let proc: RunningProcess;
   let started: number;
