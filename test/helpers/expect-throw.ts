@@ -26,3 +26,16 @@ export function expectThrow<E extends Error>(
 export function expectTypeError(fn: () => unknown, message: string | RegExp): TypeError {
   return expectThrow(fn, TypeError, message);
 }
+
+/**
+ * What `p` rejects with: the test fails when it resolves instead, or rejects with something
+ * that is not an Error. Returns the error for further checks.
+ */
+export async function rejection<E extends Error = Error>(p: Promise<unknown>): Promise<E> {
+  const r = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(r, 'expected a rejection').toBeInstanceOf(Error);
+  return r as E;
+}

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { MaxBufferError, OutputFileError, type OpenSSH } from '../../src/index.js';
 import { connect, connectForFile, sshd } from '../helpers/server.js';
+import { rejection } from '../helpers/expect-throw.js';
 
 let ssh: OpenSSH;
 const work = mkdtempSync(join(sshd().dir, 'output-limits-'));
@@ -15,15 +16,6 @@ afterAll(async () => {
   await ssh.disconnect();
   rmSync(work, { recursive: true, force: true });
 });
-
-async function rejection<E>(p: Promise<unknown>): Promise<E> {
-  return p.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (e: unknown) => e as E,
-  );
-}
 
 /** Is a process running `yes` as the test user on this machine (the sshd is local)? */
 function remoteYesRunning(): boolean {

@@ -8,6 +8,7 @@ import { MasterError, OpenSSH, SftpError } from '../../src/index.js';
 import { connect, connectForFile } from '../helpers/server.js';
 import { waitGone } from '../helpers/processes.js';
 import { NO_EXTENSIONS, SERVERS } from './sftp-helpers.js';
+import { rejection } from '../helpers/expect-throw.js';
 
 let ssh: OpenSSH;
 let remote: string;
@@ -23,12 +24,6 @@ afterAll(async () => {
   if (remote) rmSync(remote, { recursive: true, force: true });
   if (local) rmSync(local, { recursive: true, force: true });
 });
-
-async function rejection(p: Promise<unknown>): Promise<SftpError> {
-  const r = await p.then(() => undefined, (e: unknown) => e);
-  expect(r).toBeInstanceOf(Error);
-  return r as SftpError;
-}
 
 /** pids of the ssh processes running an sftp channel over this connection's socket. */
 function sftpSlaves(c: OpenSSH): number[] {
@@ -75,7 +70,7 @@ describe('a server without the extensions (sftp-server -P)', () => {
     await sftp.writeFile(join(d, 'a'), 'A');
     await sftp.writeFile(join(d, 'b'), 'B');
     // The standard RENAME refuses to replace: EEXIST, found out with an lstat.
-    const e = await rejection(sftp.rename(join(d, 'a'), join(d, 'b')));
+    const e = await rejection<SftpError>(sftp.rename(join(d, 'a'), join(d, 'b')));
     expect(e.syscallCode).toBe('EEXIST');
     expect(e.message).toBe(`EEXIST: rename ${JSON.stringify(join(d, 'a'))} -> ${JSON.stringify(join(d, 'b'))} failed with SFTP status FAILURE: Failure`);
     await sftp.rename(join(d, 'a'), join(d, 'c'));
@@ -87,13 +82,13 @@ describe('a server without the extensions (sftp-server -P)', () => {
       [sftp.writeFile(join(d, 'c'), 'x', { atomic: true }), 'posix-rename@openssh.com'],
       [sftp.rename(join(d, 'c'), join(d, 'b'), { overwrite: true }), 'posix-rename@openssh.com'],
     ] as const) {
-      const err = await rejection(p);
+      const err = await rejection<SftpError>(p);
       expect(err.code).toBe('OSSH_SFTP_UNSUPPORTED');
       expect(err.message).toMatch(new RegExp(`the SFTP server does not offer the ${ext.replace('.', '\\.')} extension$`));
     }
     {
       await using fh = await sftp.open(join(d, 'c'), 'r');
-      expect((await rejection(fh.sync())).code).toBe('OSSH_SFTP_UNSUPPORTED');
+      expect((await rejection<SftpError>(fh.sync())).code).toBe('OSSH_SFTP_UNSUPPORTED');
     }
     await sftp.symlink('c', join(d, 'l'));
     expect(await sftp.readlink(join(d, 'l'))).toBe('c');
@@ -105,7 +100,7 @@ describe('a server without the extensions (sftp-server -P)', () => {
 
   it('a request the server refuses (sftp-server -P) is EACCES', async () => {
     await using sftp = await ssh.sftp({ serverCommand: ['/usr/lib/openssh/sftp-server', '-P', 'remove,mkdir'] });
-    const e = await rejection(sftp.mkdir(join(remote, 'refused')));
+    const e = await rejection<SftpError>(sftp.mkdir(join(remote, 'refused')));
     expect(e.syscallCode).toBe('EACCES');
     expect(e.statusName).toBe('PERMISSION_DENIED');
     expect(existsSync(join(remote, 'refused'))).toBe(false);
@@ -113,7 +108,7 @@ describe('a server without the extensions (sftp-server -P)', () => {
 
   it('a read-only server (sftp-server -R) refuses writes with EACCES', async () => {
     await using sftp = await ssh.sftp({ serverCommand: ['/usr/lib/openssh/sftp-server', '-R'] });
-    expect((await rejection(sftp.writeFile(join(remote, 'ro'), 'x'))).syscallCode).toBe('EACCES');
+    expect((await rejection<SftpError>(sftp.writeFile(join(remote, 'ro'), 'x'))).syscallCode).toBe('EACCES');
     expect((await sftp.stat(remote)).isDirectory()).toBe(true);
   });
 });
@@ -129,12 +124,12 @@ describe('channel death', () => {
     const stats = Array.from({ length: 20 }, () => sftp.stat(remote));
     await new Promise((r) => setTimeout(r, 150));
     process.kill(pid!, 'SIGKILL');
-    const e = await rejection(put);
+    const e = await rejection<SftpError>(put);
     expect(e).toBeInstanceOf(SftpError);
     expect(e.code).toBe('OSSH_SFTP_CLOSED');
     expect(e.operation).toBe('fastPut');
     for (const s of stats) await s.catch(() => {});
-    const later = await rejection(sftp.readdir(remote));
+    const later = await rejection<SftpError>(sftp.readdir(remote));
     expect(later.code).toBe('OSSH_SFTP_CLOSED');
     // Which side notices first varies: the read end, or a write (EPIPE).
     expect(later.message).toMatch(/^opendir ".*": (the SFTP server closed the channel|the SFTP channel closed|(reading|writing to) the SFTP channel failed)/);
@@ -151,14 +146,14 @@ describe('channel death', () => {
     const get = sftp.fastGet(big, join(local, 'death-master'));
     await new Promise((r) => setTimeout(r, 100));
     process.kill(c.masterPid!, 'SIGKILL');
-    const e = await rejection(get);
+    const e = await rejection<SftpError>(get);
     expect(e.code).toBe('OSSH_SFTP_CLOSED');
-    const later = await rejection(sftp.stat(remote));
+    const later = await rejection<SftpError>(sftp.stat(remote));
     expect(later.code).toBe('OSSH_SFTP_CLOSED');
     expect(later.cause === undefined || later.cause instanceof Error).toBe(true);
     await sftp.close();
     expect(sftpSlaves(c)).toEqual([]);
-    const again = await rejection(c.sftp());
+    const again = await rejection<SftpError>(c.sftp());
     expect(again).toBeInstanceOf(MasterError);
   }, 60_000);
 });
@@ -190,7 +185,7 @@ describe('status mapping', () => {
   it('an extended request the server does not know: OP_UNSUPPORTED is ENOTSUP', async () => {
     const { encodeExtended } = await import('../../src/sftp/messages.js');
     await using sftp = await ssh.sftp();
-    const e = await rejection(sftp.session.status((id) => encodeExtended(id, 'no-such-request@example.com'), { operation: 'no-such-request@example.com' }));
+    const e = await rejection<SftpError>(sftp.session.status((id) => encodeExtended(id, 'no-such-request@example.com'), { operation: 'no-such-request@example.com' }));
     expect(e.code).toBe('OSSH_SFTP_STATUS');
     expect(e.syscallCode).toBe('ENOTSUP');
     expect(e.statusName).toBe('OP_UNSUPPORTED');

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AbortError, CommandError, OpenSSH, Sftp, SftpDirent, SftpError, SftpStats, TimeoutError, type TransferProgress } from '../../src/index.js';
 import { connectForFile } from '../helpers/server.js';
 import { hostileNames, INVALID_UTF8_NAMES, SERVERS } from './sftp-helpers.js';
+import { rejection } from '../helpers/expect-throw.js';
 
 let ssh: OpenSSH;
 /** Remote scratch directory, made by the remote user (same machine: the test reads it directly). */
@@ -26,16 +27,6 @@ afterAll(async () => {
   if (remote) rmSync(remote, { recursive: true, force: true });
   if (local) rmSync(local, { recursive: true, force: true });
 });
-
-/** A settled promise's rejection (fails the test when it resolves). */
-async function rejection(p: Promise<unknown>): Promise<SftpError> {
-  const r = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(r).toBeInstanceOf(Error);
-  return r as SftpError;
-}
 
 function expectStatus(e: SftpError, syscallCode: string, statusName: string, operation: string) {
   expect(e).toBeInstanceOf(SftpError);
@@ -92,7 +83,7 @@ describe.each(SERVERS)('SFTP over $name', ({ name, options }) => {
 
   it('stat of a missing path: ENOENT with path and operation', async () => {
     const p = join(dir, 'missing');
-    const e = await rejection(sftp.stat(p));
+    const e = await rejection<SftpError>(sftp.stat(p));
     expectStatus(e, 'ENOENT', 'NO_SUCH_FILE', 'stat');
     expect(e.path).toBe(p);
     expect(e.status).toBe(2);
@@ -102,7 +93,7 @@ describe.each(SERVERS)('SFTP over $name', ({ name, options }) => {
   });
 
   it('permission denied is EACCES', async () => {
-    const e = await rejection(sftp.readFile('/etc/shadow'));
+    const e = await rejection<SftpError>(sftp.readFile('/etc/shadow'));
     expectStatus(e, 'EACCES', 'PERMISSION_DENIED', 'open');
     expect(e.path).toBe('/etc/shadow');
   });
@@ -138,20 +129,20 @@ describe.each(SERVERS)('SFTP over $name', ({ name, options }) => {
   });
 
   it('readdir of a file or a missing directory fails typed', async () => {
-    expectStatus(await rejection(sftp.readdir(join(dir, 'nope'))), 'ENOENT', 'NO_SUCH_FILE', 'opendir');
+    expectStatus(await rejection<SftpError>(sftp.readdir(join(dir, 'nope'))), 'ENOENT', 'NO_SUCH_FILE', 'opendir');
   });
 
   it('mkdir: plain, existing (EEXIST), recursive, mode', async () => {
     const d = fresh();
     await sftp.mkdir(d, { mode: 0o750 });
     expect(statSync(d).mode & 0o777).toBe(0o750);
-    const e = await rejection(sftp.mkdir(d));
+    const e = await rejection<SftpError>(sftp.mkdir(d));
     expectStatus(e, 'EEXIST', 'FAILURE', 'mkdir');
     expect(e.message).toBe(`EEXIST: mkdir ${JSON.stringify(d)} failed with SFTP status FAILURE: Failure`);
     await sftp.mkdir(d, { recursive: true });
     await sftp.mkdir(join(d, 'x/y/z'), { recursive: true });
     expect(statSync(join(d, 'x/y/z')).isDirectory()).toBe(true);
-    expectStatus(await rejection(sftp.mkdir(join(d, 'p/q'))), 'ENOENT', 'NO_SUCH_FILE', 'mkdir');
+    expectStatus(await rejection<SftpError>(sftp.mkdir(join(d, 'p/q'))), 'ENOENT', 'NO_SUCH_FILE', 'mkdir');
   });
 
   it('rmdir, unlink, rm recursive and force', async () => {
@@ -159,9 +150,9 @@ describe.each(SERVERS)('SFTP over $name', ({ name, options }) => {
     await sftp.mkdir(join(d, 'a/b'), { recursive: true });
     await sftp.writeFile(join(d, 'a/b/f'), 'x');
     await sftp.symlink('/etc', join(d, 'a/link-to-etc'));
-    const e = await rejection(sftp.rmdir(join(d, 'a')));
+    const e = await rejection<SftpError>(sftp.rmdir(join(d, 'a')));
     expectStatus(e, 'ENOTEMPTY', 'FAILURE', 'rmdir');
-    expectStatus(await rejection(sftp.unlink(join(d, 'nope'))), 'ENOENT', 'NO_SUCH_FILE', 'unlink');
+    expectStatus(await rejection<SftpError>(sftp.unlink(join(d, 'nope'))), 'ENOENT', 'NO_SUCH_FILE', 'unlink');
     await sftp.unlink(join(d, 'a/b/f'));
     expect(existsSync(join(d, 'a/b/f'))).toBe(false);
     await sftp.rmdir(join(d, 'a/b'));
@@ -170,7 +161,7 @@ describe.each(SERVERS)('SFTP over $name', ({ name, options }) => {
     expect(existsSync(d)).toBe(false);
     expect(existsSync('/etc/passwd')).toBe(true);
     await sftp.rm(d, { force: true });
-    expectStatus(await rejection(sftp.rm(d)), 'ENOENT', 'NO_SUCH_FILE', 'unlink');
+    expectStatus(await rejection<SftpError>(sftp.rm(d)), 'ENOENT', 'NO_SUCH_FILE', 'unlink');
   });
 
   it('rename: replaces with posix-rename; overwrite: false is EEXIST', async () => {
@@ -178,7 +169,7 @@ describe.each(SERVERS)('SFTP over $name', ({ name, options }) => {
     const b = fresh();
     writeFileSync(a, 'A');
     writeFileSync(b, 'B');
-    const e = await rejection(sftp.rename(a, b, { overwrite: false }));
+    const e = await rejection<SftpError>(sftp.rename(a, b, { overwrite: false }));
     expectStatus(e, 'EEXIST', 'FAILURE', 'rename');
     expect(e.destination).toBe(b);
     await sftp.rename(a, b);
@@ -186,7 +177,7 @@ describe.each(SERVERS)('SFTP over $name', ({ name, options }) => {
     expect(existsSync(a)).toBe(false);
     await sftp.rename(b, a, { overwrite: false });
     expect(readFileSync(a, 'utf8')).toBe('A');
-    expectStatus(await rejection(sftp.rename(b, a)), 'ENOENT', 'NO_SUCH_FILE', 'rename');
+    expectStatus(await rejection<SftpError>(sftp.rename(b, a)), 'ENOENT', 'NO_SUCH_FILE', 'rename');
   });
 
   it("symlink takes Node's argument order (sent in OpenSSH's); readlink; realpath", async () => {
@@ -198,11 +189,11 @@ describe.each(SERVERS)('SFTP over $name', ({ name, options }) => {
     expect(await sftp.readlink(`${f}.lnk`, { encoding: 'buffer' })).toEqual(Buffer.from(f));
     await sftp.symlink('relative/target', `${f}.rel`);
     expect(readlinkSync(`${f}.rel`)).toBe('relative/target');
-    expectStatus(await rejection(sftp.symlink(f, `${f}.lnk`)), 'EEXIST', 'FAILURE', 'symlink');
+    expectStatus(await rejection<SftpError>(sftp.symlink(f, `${f}.lnk`)), 'EEXIST', 'FAILURE', 'symlink');
     expect(await sftp.realpath(`${dir}/../${name}/./t${seq}`)).toBe(f);
     const home = await sftp.realpath();
     expect(home).toBe((await ssh.capture('pwd')).trim());
-    expectStatus(await rejection(sftp.readlink(f)), 'EINVAL', 'BAD_MESSAGE', 'readlink');
+    expectStatus(await rejection<SftpError>(sftp.readlink(f)), 'EINVAL', 'BAD_MESSAGE', 'readlink');
   });
 
   it('chmod, chown, utimes, truncate', async () => {
@@ -217,7 +208,7 @@ describe.each(SERVERS)('SFTP over $name', ({ name, options }) => {
     expect(st.mtimeMs).toBe(1_000_000_000_000);
     await sftp.truncate(f, 5);
     expect(readFileSync(f, 'utf8')).toBe('hello');
-    expectStatus(await rejection(sftp.chown('/etc/passwd', owner[0], owner[1])), 'EACCES', 'PERMISSION_DENIED', 'setstat');
+    expectStatus(await rejection<SftpError>(sftp.chown('/etc/passwd', owner[0], owner[1])), 'EACCES', 'PERMISSION_DENIED', 'setstat');
     expect(() => sftp.chmod(f, -1)).toThrow(TypeError);
   });
 
@@ -233,7 +224,7 @@ describe.each(SERVERS)('SFTP over $name', ({ name, options }) => {
     expect(readFileSync(f, 'utf8')).toBe('h\u00e9llo world!');
     await sftp.writeFile(f, '');
     expect(await sftp.readFile(f)).toEqual(Buffer.alloc(0));
-    expectStatus(await rejection(sftp.writeFile(f, 'x', { flags: 'wx' })), 'EEXIST', 'FAILURE', 'open');
+    expectStatus(await rejection<SftpError>(sftp.writeFile(f, 'x', { flags: 'wx' })), 'EEXIST', 'FAILURE', 'open');
   });
 
   it('a 20 MiB file both ways, checksummed (pipelined readFile/writeFile)', async () => {
@@ -275,10 +266,10 @@ describe.each(SERVERS)('SFTP over $name', ({ name, options }) => {
     const fh = await sftp.open(f);
     await fh.close();
     await fh.close();
-    const e = await rejection(fh.read());
+    const e = await rejection<SftpError>(fh.read());
     expect(e.code).toBe('OSSH_SFTP_CLOSED');
     expect(e.message).toBe('read: the file handle is closed');
-    expectStatus(await rejection(sftp.open(join(dir, 'nope/x'), 'w')), 'ENOENT', 'NO_SUCH_FILE', 'open');
+    expectStatus(await rejection<SftpError>(sftp.open(join(dir, 'nope/x'), 'w')), 'ENOENT', 'NO_SUCH_FILE', 'open');
     expect(() => sftp.open(f, 'rw')).toThrow("option 'flags' of open() must be one of 'r', 'r+'");
   });
 
@@ -292,16 +283,16 @@ describe.each(SERVERS)('SFTP over $name', ({ name, options }) => {
     await sftp.chmod(f, 0o604);
     await sftp.link(f, `${f}.hard`);
     expect(statSync(`${f}.hard`).ino).toBe(statSync(f).ino);
-    expectStatus(await rejection(sftp.hardlink(f, `${f}.hard`)), 'EEXIST', 'FAILURE', 'link');
+    expectStatus(await rejection<SftpError>(sftp.hardlink(f, `${f}.hard`)), 'EEXIST', 'FAILURE', 'link');
     await sftp.copyFile(f, `${f}.copy`);
     expect(readFileSync(`${f}.copy`, 'utf8')).toBe('linked');
     expect(statSync(`${f}.copy`).mode & 0o777).toBe(0o604);
-    expectStatus(await rejection(sftp.copyFile(f, `${f}.copy`, { overwrite: false })), 'EEXIST', 'FAILURE', 'open');
+    expectStatus(await rejection<SftpError>(sftp.copyFile(f, `${f}.copy`, { overwrite: false })), 'EEXIST', 'FAILURE', 'open');
     const home = (await ssh.capture('pwd')).trim();
     expect(await sftp.expandPath('~/x')).toBe(`${home}/x`);
     // OpenSSH 9.2 refuses the empty name the extension's text allows for "the session's user".
     expect(await sftp.homeDirectory((await ssh.capture('id -un')).trim())).toBe(home);
-    expectStatus(await rejection(sftp.homeDirectory('no-such-user-here')), 'EIO', 'FAILURE', 'homeDirectory');
+    expectStatus(await rejection<SftpError>(sftp.homeDirectory('no-such-user-here')), 'EIO', 'FAILURE', 'homeDirectory');
     const { users, groups } = await sftp.idsToNames([owner[0], 0], [0]);
     expect(users).toEqual([(await ssh.capture('id -un')).trim(), 'root']);
     expect(groups).toEqual(['root']);
@@ -329,7 +320,7 @@ describe.each(SERVERS)('SFTP over $name', ({ name, options }) => {
     const listed = await sftp.readdir(d, { encoding: 'buffer' });
     expect(listed.map((b) => b.toString('hex')).sort()).toEqual(INVALID_UTF8_NAMES.map((b) => b.toString('hex')).sort());
     for (const n of listed) expect(await sftp.readFile(Buffer.concat([Buffer.from(`${d}/`), n]))).toEqual(n);
-    const e = await rejection(sftp.stat(Buffer.concat([Buffer.from(`${d}/missing-`), INVALID_UTF8_NAMES[0]!])));
+    const e = await rejection<SftpError>(sftp.stat(Buffer.concat([Buffer.from(`${d}/missing-`), INVALID_UTF8_NAMES[0]!])));
     expect(Buffer.isBuffer(e.path)).toBe(true);
     await sftp.rm(d, { recursive: true });
   });
@@ -351,7 +342,7 @@ describe.each(SERVERS)('SFTP over $name', ({ name, options }) => {
     expect(sha(readFileSync(g))).toBe(sha(data));
     await pipeline(Readable.from([Buffer.from('XY')]), sftp.createWriteStream(g, { flags: 'r+', start: 5 }));
     expect(readFileSync(g).subarray(0, 8)).toEqual(Buffer.concat([data.subarray(0, 5), Buffer.from('XY'), data.subarray(7, 8)]));
-    const e = await rejection(pipeline(sftp.createReadStream(join(dir, 'nope')), new Writable({ write: (_c, _e, cb) => cb() })));
+    const e = await rejection<SftpError>(pipeline(sftp.createReadStream(join(dir, 'nope')), new Writable({ write: (_c, _e, cb) => cb() })));
     expectStatus(e, 'ENOENT', 'NO_SUCH_FILE', 'open');
   });
 
@@ -427,7 +418,7 @@ describe.each(SERVERS)('SFTP over $name', ({ name, options }) => {
   it('an aborted request fails with AbortError; the session goes on', async () => {
     const ac = new AbortController();
     ac.abort(new Error('changed my mind'));
-    const e = await rejection(sftp.stat(dir, { signal: ac.signal }));
+    const e = await rejection<SftpError>(sftp.stat(dir, { signal: ac.signal }));
     expect(e).toBeInstanceOf(AbortError);
     expect(e.code).toBe('OSSH_ABORTED');
     expect(e.message).toBe(`the SFTP request stat ${JSON.stringify(dir)} was aborted: Error: changed my mind`);
@@ -436,7 +427,7 @@ describe.each(SERVERS)('SFTP over $name', ({ name, options }) => {
     writeFileSync(big, randomBytes(8 * 1024 * 1024));
     const p = sftp.readFile(big, { signal: ac2.signal });
     setTimeout(() => ac2.abort(new Error('stop')), 5);
-    expect(await rejection(p)).toBeInstanceOf(AbortError);
+    expect(await rejection<SftpError>(p)).toBeInstanceOf(AbortError);
     expect((await sftp.stat(dir)).isDirectory()).toBe(true);
   });
 });
@@ -457,7 +448,7 @@ describe('the session', () => {
     const pending = Array.from({ length: 50 }, () => sftp.stat(remote));
     await sftp.close();
     expect((await Promise.all(pending)).length).toBe(50);
-    const e = await rejection(sftp.stat(remote));
+    const e = await rejection<SftpError>(sftp.stat(remote));
     expect(e.code).toBe('OSSH_SFTP_CLOSED');
     expect(e.message).toBe(`stat ${JSON.stringify(remote)}: the SFTP session is closed`);
     await sftp.close();
@@ -474,21 +465,21 @@ describe('the session', () => {
   });
 
   it('a subsystem the server lacks is a CommandError', async () => {
-    const e = await rejection(ssh.sftp({ subsystem: 'nope' }));
+    const e = await rejection<SftpError>(ssh.sftp({ subsystem: 'nope' }));
     expect(e).toBeInstanceOf(CommandError);
     expect(e.code).toBe('OSSH_SLAVE_CMD_FAILED');
     expect(e.message).toBe('subsystem nope failed with exit code 255 and no message: the server probably does not offer it');
   });
 
   it('a server command that does not speak SFTP: OSSH_SFTP_PROTOCOL', async () => {
-    const e = await rejection(ssh.sftp({ serverCommand: ['echo', 'Welcome to my shell!'] }));
+    const e = await rejection<SftpError>(ssh.sftp({ serverCommand: ['echo', 'Welcome to my shell!'] }));
     expect(e).toBeInstanceOf(SftpError);
     expect(e.code).toBe('OSSH_SFTP_PROTOCOL');
     expect(e.message).toBe('SFTP protocol error: the server sent a packet of 1466264675 bytes (the limit is 4194304, and a packet has at least a type byte)');
   });
 
   it('a server that never answers: the start times out', async () => {
-    const e = await rejection(ssh.sftp({ serverCommand: ['sleep', '30'], timeout: 300 }));
+    const e = await rejection<SftpError>(ssh.sftp({ serverCommand: ['sleep', '30'], timeout: 300 }));
     expect(e).toBeInstanceOf(TimeoutError);
     expect(e.message).toBe('the SFTP request init got no reply within 300 ms (timeout)');
   });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { AbortError, SftpError, TimeoutError, CommandError, sftpOverTransport, type SftpTransport } from '../../src/index.js';
 import { FXP } from '../../src/sftp/constants.js';
 import { PacketWriter } from '../../src/sftp/packet.js';
+import { rejection } from '../helpers/expect-throw.js';
 
 /**
  * The session's bookkeeping over an in-memory channel whose server side is scripted bytes:
@@ -29,12 +30,6 @@ function channel(done?: Promise<unknown>) {
 }
 
 const status = (id: number, code: number, msg = '') => new PacketWriter().byte(FXP.STATUS).u32(id).u32(code).string(msg).string('').finish();
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  const r = await p.then(() => undefined, (e: unknown) => e);
-  expect(r).toBeInstanceOf(Error);
-  return r as Error;
-}
 
 describe('SFTP session over a scripted channel', () => {
   it('INIT goes first; no extensions means 32 KiB chunks', async () => {
