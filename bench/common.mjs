@@ -4,7 +4,9 @@
 
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { OpenSSH } from '../dist/index.js';
 import { startSshd } from '../dist/testing/index.js';
 
@@ -106,6 +108,15 @@ export function benchRun() {
     /** A teardown step run after the sshd is stopped; it returns a problem to report, or nothing. */
     onCleanup(step) {
       extra.push(step);
+    },
+    /** A new temp dir named `prefix...`, removed (and checked gone) by the teardown. */
+    tempDir(prefix) {
+      const dir = mkdtempSync(join(tmpdir(), prefix));
+      extra.push(() => {
+        rmSync(dir, { recursive: true, force: true });
+        return existsSync(dir) ? `temp dir left behind: ${dir}` : undefined;
+      });
+      return dir;
     },
     /** Run `bash -c script` with words as $1...; resolves with its wall time in ms. */
     timeBash(script, words) {

@@ -18,8 +18,8 @@
 // always tears it down, also on SIGINT/SIGTERM/SIGHUP.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, rmSync, statSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { closeSync, openSync, rmSync, statSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { benchRun, envInt, median, MiB } from './common.mjs';
 
@@ -29,11 +29,7 @@ const REPS = envInt('BENCH_REPS', 5);
 const TARGET = 0.8;
 
 const bench = benchRun();
-const dir = mkdtempSync(join(tmpdir(), 'osmux-bench-file-'));
-bench.onCleanup(() => {
-  rmSync(dir, { recursive: true, force: true });
-  return existsSync(dir) ? `temp dir left behind: ${dir}` : undefined;
-});
+const dir = bench.tempDir('osmux-bench-file-');
 const file = join(dir, 'out');
 
 function checkSize(what) {

@@ -18,8 +18,8 @@
 //   BENCH_SFTP_STATS=10000 stat calls (default 10000)
 
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { chmodSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import SftpClient from 'ssh2-sftp-client';
 import { BENCH_USER, benchRun, envInt, median, MiB, writeRandomFile } from './common.mjs';
@@ -31,14 +31,8 @@ const STATS = envInt('BENCH_SFTP_STATS', 10000);
 const TARGET = 1.0;
 
 const bench = benchRun();
-let work;
 let peer;
 let sftp;
-bench.onCleanup(() => {
-  if (!work) return undefined;
-  rmSync(work, { recursive: true, force: true });
-  return existsSync(work) ? `temp dir left behind: ${work}` : undefined;
-});
 
 async function main() {
   const started = performance.now();
@@ -46,7 +40,7 @@ async function main() {
   if (!up) return undefined;
   const { server, ssh } = up;
 
-  work = mkdtempSync(join(tmpdir(), 'openssh-mux-bench-sftp-'));
+  const work = bench.tempDir('openssh-mux-bench-sftp-');
   chmodSync(work, 0o777); // the benchmark user writes its copies here
   const src = join(work, 'source.bin');
   writeRandomFile(src, SIZE);

@@ -19,8 +19,8 @@
 // sshd and removes its temp dirs, also on SIGINT/SIGTERM/SIGHUP.
 
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { chmodSync, rmSync, statSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { BENCH_USER, benchRun, envInt, median, MiB, writeRandomFile } from './common.mjs';
 
@@ -30,12 +30,6 @@ const REPS = envInt('BENCH_XFER_REPS', 3);
 const TARGET = 0.95;
 
 const bench = benchRun();
-let work;
-bench.onCleanup(() => {
-  if (!work) return undefined;
-  rmSync(work, { recursive: true, force: true });
-  return existsSync(work) ? `temp dir left behind: ${work}` : undefined;
-});
 
 async function main() {
   const started = performance.now();
@@ -43,7 +37,7 @@ async function main() {
   if (!up) return undefined;
   const { server, ssh } = up;
 
-  work = mkdtempSync(join(tmpdir(), 'openssh-mux-bench-xfer-'));
+  const work = bench.tempDir('openssh-mux-bench-xfer-');
   chmodSync(work, 0o777); // the benchmark user writes its copies here
   const src = join(work, 'source.bin');
   writeRandomFile(src, SIZE);
