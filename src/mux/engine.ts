@@ -69,6 +69,7 @@ export function createMuxEngine(base: Engine = nodeEngine, options: MuxConnectio
 
   return {
     spawn: (request) => base.spawn(request),
+    ...(base.spawnAsync ? { spawnAsync: (request: SpawnRequest) => base.spawnAsync!(request) } : {}),
     async spawnRemote(request) {
       const op = request.remote;
       let conn: MuxConnection;

@@ -1,5 +1,6 @@
 import { spawn as spawnChild } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
+import { canServe, spawnHelper } from './spawn-helper/spawner.js';
 
 /**
  * The seam between "what to run" and "how it runs". Everything above this file builds an
@@ -92,6 +93,12 @@ export interface Engine {
    * thrown: it comes back as `exited` resolving with `error` (and no pid).
    */
   spawn(request: SpawnRequest): RunningProcess;
+  /**
+   * Start a process like `spawn`, without holding the event loop while the system starts it
+   * (nodeEngine: through a helper process, see src/run/spawn-helper/). The command methods
+   * prefer it when present; failures come back through `exited` as with `spawn`.
+   */
+  spawnAsync?(request: SpawnRequest): Promise<RunningProcess>;
   spawnRemote?(request: SpawnRequest & { remote: RemoteOperation }): Promise<RunningProcess>;
 }
 
@@ -105,8 +112,14 @@ export interface Engine {
 const DRAIN_AFTER_EXIT_MS = 2000;
 const DRAIN_AFTER_KILL_MS = 100;
 
-/** The default engine: `child_process.spawn`, no shell, argv passed as is. */
+/**
+ * The default engine: `child_process.spawn`, no shell, argv passed as is. `spawnAsync` (what
+ * the command methods use for slaves) has a helper process fork and exec instead of this
+ * one, so that a burst of commands does not stall the event loop (src/run/spawn-helper/);
+ * requests with another fd of this process as stdio are spawned here.
+ */
 export const nodeEngine: Engine = {
+  spawnAsync: async (request) => (canServe(request) ? spawnHelper.spawn(request) : nodeEngine.spawn(request)),
   spawn(request: SpawnRequest): RunningProcess {
     let child: ReturnType<typeof spawnChild>;
     try {

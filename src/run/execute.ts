@@ -26,7 +26,7 @@ import { Collector } from './collect.js';
 import { FdSink } from './output-file.js';
 import { remoteEngineFor, remoteOperation } from '../mux/plan.js';
 import { remoteFailureError, remoteStopNote } from '../mux/failure.js';
-import { acquireSession, type SessionLimiter } from './sessions.js';
+import { acquireSession, startWithin, type SessionLimiter } from './sessions.js';
 import { checkArgv } from './argv-limits.js';
 import { spawnFailure } from './spawn-failure.js';
 
@@ -159,7 +159,11 @@ export async function startSlave(ctx: ExecContext, command: string, call: Normal
     // The mux engine (when chosen and able) runs the remote side as a channel; see src/mux/plan.ts.
     const remote = remoteEngineFor(ctx.engine, call);
     const request = { file: argv[0]!, args: argv.slice(1), stdio: plan.slots };
-    proc = remote ? await remote.spawnRemote!({ ...request, remote: remoteOperation(ctx.master.ctlPath!, command, call) }) : ctx.engine.spawn(request);
+    proc = remote
+      ? await remote.spawnRemote!({ ...request, remote: remoteOperation(ctx.master.ctlPath!, command, call) })
+      : ctx.engine.spawnAsync
+        ? await startWithin(ctx.engine.spawnAsync(request), call, session.waitedMs + performance.now() - started, details, stopLate)
+        : ctx.engine.spawn(request);
   } catch (e) {
     if (plan) closeAll(plan.opened);
     session.release();
@@ -230,6 +234,12 @@ export async function startSlave(ctx: ExecContext, command: string, call: Normal
 }
 
 const noop = () => {};
+
+/** A slave that started after its call had already timed out or been aborted: stop it unread. */
+function stopLate(late: RunningProcess): void {
+  late.kill('SIGKILL');
+  for (const s of [late.stdin, late.stdout, late.stderr]) s?.destroy();
+}
 
 /** The error for a `stdinoutDpipe` local command that could not run or failed. */
 function localFailure(local: readonly string[], exit: ProcessExit, details: ErrorDetails): OpenSSHError | undefined {

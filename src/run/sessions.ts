@@ -199,3 +199,43 @@ function abortedWhileWaiting(reason: unknown, details: ErrorDetails, what: strin
   const why = reason instanceof Error ? reason.message : reason === undefined ? 'aborted' : String(reason);
   return new AbortError(`the ${what} was aborted before it started: ${why}`, { ...details, cause: reason });
 }
+
+/**
+ * Wait for `start` (an engine starting a process off the event loop) within what is left of
+ * the call's limits, `elapsedMs` after the call began waiting: `timeout` and `idleTimeout`
+ * (nothing moves while a process is not started yet) count on, and `signal` applies. If one
+ * fires first, the call fails at once with the same TimeoutError or AbortError as a call that
+ * never got its turn, and `discard` receives the process once it does start (to stop it).
+ */
+export async function startWithin<T>(start: Promise<T>, limits: WaitLimits, elapsedMs: number, details: ErrorDetails, discard: (late: T) => void, what = 'command'): Promise<T> {
+  const { timeout, idleTimeout, signal } = limits;
+  if (timeout === undefined && idleTimeout === undefined && signal === undefined) return start;
+  let exit: Exit | undefined;
+  let wake: (() => void) | undefined;
+  const stop = (e: Exit) => {
+    exit ??= e;
+    wake?.();
+  };
+  const timers: NodeJS.Timeout[] = [];
+  if (timeout !== undefined) timers.push(setTimeout(() => stop({ kind: 'deadline', ms: timeout }), Math.max(0, timeout - elapsedMs)));
+  if (idleTimeout !== undefined) timers.push(setTimeout(() => stop({ kind: 'idle', ms: idleTimeout }), Math.max(0, idleTimeout - elapsedMs)));
+  const onAbort = () => stop({ kind: 'abort', reason: signal!.reason });
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const stopped = new Promise<void>((resolve) => {
+      wake = resolve;
+      if (exit) resolve();
+    });
+    const first = await Promise.race([start.then((value) => ({ value })), stopped.then(() => undefined)]);
+    if (first) return first.value;
+  } finally {
+    for (const t of timers) clearTimeout(t);
+    signal?.removeEventListener('abort', onAbort);
+  }
+  void start.then(discard, () => {});
+  const e = exit!;
+  if (e.kind === 'abort') throw abortedWhileWaiting(e.reason, details, what);
+  const limit = e.kind === 'idle' ? 'idleTimeout' : 'timeout';
+  throw new TimeoutError(e.kind, e.ms, `the ${what} timed out before it started: not started within ${e.ms} ms (${limit}); the processes started before it were still being started`, details);
+}

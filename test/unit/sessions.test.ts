@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AbortError, TimeoutError } from '../../src/errors/index.js';
-import { acquireSession, SessionLimiter, spawnTurn, type Release } from '../../src/run/sessions.js';
+import { acquireSession, SessionLimiter, spawnTurn, startWithin, type Release } from '../../src/run/sessions.js';
 
 /** Let pending promise callbacks and immediates run. */
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -232,5 +232,61 @@ describe('acquireSession: the spawn turn is bounded too', () => {
     expect(e.message).toBe('the command was aborted before it started: stop');
     (await first).release();
     expect(l.active).toBe(0);
+  });
+});
+
+describe('startWithin (a process started off the event loop, within the call limits)', () => {
+  const details = { host: 'h', command: 'c' };
+  /** A start that resolves when told to. */
+  const pending = () => {
+    let resolve!: (v: string) => void;
+    const promise = new Promise<string>((r) => (resolve = r));
+    return { promise, resolve };
+  };
+
+  it('returns the started process when it comes first', async () => {
+    const s = pending();
+    s.resolve('proc');
+    const discard = vi.fn();
+    await expect(startWithin(s.promise, { timeout: 1000 }, 0, details, discard)).resolves.toBe('proc');
+    expect(discard).not.toHaveBeenCalled();
+  });
+
+  it('fails with a deadline TimeoutError once the time left runs out, and discards the late process', async () => {
+    const s = pending();
+    const discard = vi.fn();
+    const err = await startWithin(s.promise, { timeout: 60 }, 30, details, discard).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TimeoutError);
+    expect(err).toMatchObject({
+      code: 'OSSH_SLAVE_TIMEOUT',
+      kind: 'deadline',
+      host: 'h',
+      message: 'the command timed out before it started: not started within 60 ms (timeout); the processes started before it were still being started',
+    });
+    s.resolve('late');
+    await settle();
+    expect(discard).toHaveBeenCalledWith('late');
+  });
+
+  it('an idleTimeout counts too (nothing moves before the start)', async () => {
+    const err = await startWithin(pending().promise, { idleTimeout: 20 }, 0, details, () => {}, 'transfer').catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: 'idle', message: 'the transfer timed out before it started: not started within 20 ms (idleTimeout); the processes started before it were still being started' });
+  });
+
+  it('an abort fails at once with an AbortError carrying the reason', async () => {
+    const ac = new AbortController();
+    const p = startWithin(pending().promise, { signal: ac.signal }, 0, details, () => {});
+    ac.abort(new Error('user stop'));
+    const err = await p.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AbortError);
+    expect(err).toMatchObject({ code: 'OSSH_ABORTED', message: 'the command was aborted before it started: user stop' });
+    expect((err as Error).cause).toEqual(new Error('user stop'));
+  });
+
+  it('without limits it is the start itself', async () => {
+    const s = pending();
+    const p = startWithin(s.promise, {}, 0, details, () => {});
+    s.resolve('x');
+    await expect(p).resolves.toBe('x');
   });
 });
