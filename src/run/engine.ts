@@ -116,7 +116,7 @@ const DRAIN_AFTER_KILL_MS = 100;
  * The default engine: `child_process.spawn`, no shell, argv passed as is. `spawnAsync` (what
  * the command methods use for slaves) has a helper process fork and exec instead of this
  * one, so that a burst of commands does not stall the event loop (src/run/spawn-helper/);
- * requests with another fd of this process as stdio are spawned here.
+ * requests with an fd or `'inherit'` in a stdio slot are spawned here.
  */
 export const nodeEngine: Engine = {
   spawnAsync: async (request) => (canServe(request) ? spawnHelper.spawn(request) : nodeEngine.spawn(request)),

@@ -110,12 +110,25 @@ describe.runIf(process.platform === 'linux')('the spawn helper (processes starte
     expect(fds()).toBeLessThanOrEqual(before);
   });
 
-  it('nodeEngine.spawnAsync uses it, and spawns here when a slot is another fd of this process', async () => {
+  it("nodeEngine.spawnAsync uses it, and spawns here when a slot is an fd or 'inherit'", async () => {
     expect(canServe(sh('true'))).toBe(true);
-    expect(canServe(sh('true', ['inherit', 'ignore', 2]))).toBe(true);
+    expect(canServe(sh('true', ['ignore', 'pipe', 'ignore']))).toBe(true);
+    expect(canServe(sh('true', ['inherit', 'pipe', 'pipe']))).toBe(false);
     expect(canServe(sh('true', ['ignore', 7, 'pipe']))).toBe(false);
+    expect(canServe(sh('true', ['ignore', 'pipe', 2]))).toBe(false);
     const r = await collect(await nodeEngine.spawnAsync!(sh('echo ok')));
     expect(r.out).toBe('ok\n');
+    // An inherited slot: spawned by this process (its pid's parent is this process).
+    const direct = await nodeEngine.spawnAsync!(sh('cat /proc/$$/stat', ['ignore', 'pipe', 'inherit']));
+    const stat = (await collect(direct)).out;
+    expect(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])).toBe(process.pid);
+  });
+
+  it('the helper ignores a Ctrl-C (SIGINT) and its commands go on', async () => {
+    const h = helper();
+    const p = await h.spawn(sh('sleep 0.3; echo done'));
+    process.kill(h.pid!, 'SIGINT');
+    expect((await collect(p)).out).toBe('done\n');
   });
 });
 

@@ -5,14 +5,15 @@
  * Messages in (JSON over the IPC channel):
  *   `{ op: 'slot', id, i }` with a socket handle: the child's stdio slot `i`;
  *   `{ op: 'spawn', id, file, args, stdio, env, detached }`: start it; `stdio[i]` is `'slot'`
- *     (the socket sent for it), `'ignore'`, or an fd number of this process (0-2: inherited);
+ *     (the socket sent for it) or `'ignore'`;
  *   `{ op: 'kill', id, signal }`: signal it if it still runs (not answered).
  * Messages out: `{ id, ev: 'spawn', pid }`, then `{ id, ev: 'exit', code, signal }`; or
  *   `{ id, ev: 'error', error: { message, code, errno, syscall, path } }` when it could not be
  *   started (no 'exit' follows).
  *
  * The helper never reads or writes the sockets: it hands them to the child and closes its
- * copies. It exits when its parent goes away (the IPC channel closes).
+ * copies. It exits when its parent goes away (the IPC channel closes), and ignores the
+ * terminal's SIGINT and SIGQUIT (a Ctrl-C is for the application, which decides).
  */
 export const HELPER_SOURCE = `
 'use strict';
@@ -22,6 +23,8 @@ const children = new Map();
 const plain = (e) => ({ message: String((e && e.message) || e), code: e && e.code, errno: e && e.errno, syscall: e && e.syscall, path: e && e.path });
 const send = (m) => { try { process.send(m); } catch {} };
 process.on('disconnect', () => process.exit(0));
+process.on('SIGINT', () => {});
+process.on('SIGQUIT', () => {});
 process.on('message', (m, handle) => {
   if (m.op === 'slot') {
     if (handle) handle.pause();

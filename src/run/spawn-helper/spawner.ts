@@ -22,8 +22,8 @@ import { SocketPairFactory, type SocketPair } from './socket-pair.js';
  *
  * One helper per Node process, started on first use, stopped after {@link IDLE_MS} with no
  * process running, and gone with its parent (its IPC channel closes). If it dies, the
- * processes it started are killed and their `exited` resolves with an error. Requests with
- * an fd of this process in a stdio slot (other than 0-2) cannot be served: see {@link canServe}.
+ * processes it started are killed and their `exited` resolves with an error. Only requests
+ * whose stdio slots are all pipes or ignored are served this way: see {@link canServe}.
  */
 
 /** How long the helper stays up with no process running. */
@@ -82,9 +82,13 @@ function failed(error: Error): RunningProcess {
   };
 }
 
-/** Whether the helper can start `request`: every stdio slot is a pipe, ignored, or one of this process's 0-2. */
+/**
+ * Whether the helper can start `request`: every stdio slot is a pipe or ignored. An fd of
+ * this process cannot be handed over, and `'inherit'` (an interactive command on this
+ * process's terminal, never a burst) keeps the terminal semantics of a direct spawn.
+ */
 export function canServe(request: SpawnRequest): boolean {
-  return request.stdio.every((slot, i) => slot === 'pipe' || slot === 'ignore' || slot === 'inherit' || slot === i);
+  return request.stdio.every((slot) => slot === 'pipe' || slot === 'ignore');
 }
 
 export class SpawnHelper {
@@ -148,7 +152,7 @@ export class SpawnHelper {
           reject(e);
         }
       });
-    const stdio = request.stdio.map((slot, i) => (slot === 'pipe' ? 'slot' : slot === 'inherit' ? i : slot));
+    const stdio = request.stdio.map((slot) => (slot === 'pipe' ? 'slot' : slot));
     try {
       await Promise.all(pairs.map((p, i) => (p ? send({ op: 'slot', id, i }, p.theirs) : undefined)));
       await send({ op: 'spawn', id, file: request.file, args: request.args, stdio, env: request.env ?? process.env, detached: request.detached ?? false });
@@ -238,7 +242,13 @@ export class SpawnHelper {
   #ensureHelper(): ChildProcess {
     if (this.#helper) return this.#helper;
     // The only fork this process still pays for, once per busy period.
-    const helper = spawnChild(process.execPath, ['-e', HELPER_SOURCE], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'], windowsHide: true });
+    // Without NODE_OPTIONS (a --require or --inspect meant for the application); the children
+    // get the environment of each request, or this process's at the time of the request.
+    const helper = spawnChild(process.execPath, ['-e', HELPER_SOURCE], {
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      env: { ...process.env, NODE_OPTIONS: undefined },
+      windowsHide: true,
+    });
     helper.on('message', (m: HelperMessage) => this.#entries.get(m.id)?.onMessage(m));
     const lost = (why: string) => {
       if (this.#helper !== helper) return;
