@@ -43,10 +43,21 @@ function isQuoter(v: unknown): v is Quoter {
  * (`'MSCmd,MSWin'`, outermost first), or a {@link Quoter} object of your own.
  */
 export function getQuoter(shell: string | Quoter, option = 'remoteShell'): Quoter {
+  if (typeof shell === 'string') {
+    // Every call resolves its remoteShell: keep the answer for the names already seen.
+    const known = resolved.get(shell);
+    if (known) return known;
+  }
   if (isQuoter(shell)) return shell;
   const expected = `a quoter object ({ name, quote, quoteGlob, fragments }) or shell names joined by ',' (${remoteShellNames.join(', ')})`;
   if (typeof shell !== 'string' || shell === '') badOption(option, expected, shell);
   const quoters = shell.split(',').map((name) => ALIASES[name.trim().toLowerCase()]);
   if (quoters.some((q) => q === undefined)) badOption(option, expected, shell);
-  return chainQuoters(...(quoters as Quoter[]));
+  const quoter = chainQuoters(...(quoters as Quoter[]));
+  if (resolved.size < MAX_RESOLVED) resolved.set(shell, quoter);
+  return quoter;
 }
+
+/** Shell-name strings already resolved (bounded: the names are the caller's). */
+const resolved = new Map<string, Quoter>();
+const MAX_RESOLVED = 64;
