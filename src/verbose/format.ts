@@ -1,3 +1,5 @@
+import { badOption } from '../options/validate.js';
+
 /**
  * The lines `verbose` prints (pure). One command looks like this:
  *
@@ -66,5 +68,5 @@ export function outputLine(prefix: string, stream: 'out' | 'err', line: string):
 export function optVerbose(value: unknown): VerboseLevel | undefined {
   if (value === undefined || value === false) return undefined;
   if (value === 'short' || value === 'full') return value;
-  throw new TypeError(`option 'verbose' must be 'short', 'full' or false, received ${typeof value === 'string' ? JSON.stringify(value) : value === null ? 'null' : typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`}`);
+  return badOption('verbose', "'short', 'full' or false", value);
 }
