@@ -40,8 +40,9 @@ function word(v: unknown, quoter: Quoter, fail: (received: unknown) => never): s
  * one quoted word per element, joined by spaces (nothing for an empty array). `raw()` goes
  * in unquoted, `glob()` keeps its wildcards live, a finite number is quoted as its decimal
  * text (as in a {@link Command} array). Anything else (`undefined`, `null`, a boolean, an
- * object, a nested array) is a TypeError naming its position. The literal parts are the
- * template's cooked strings: `\n` in the source is a newline, `\\0` reaches the shell as `\0`.
+ * object, a nested array) is a TypeError naming its position. The tags pass the template's raw
+ * literal text (as `String.raw`): what is written is what the remote shell reads, so
+ * `` printf '%s\n' `` reaches it as typed, not with a newline in it.
  *
  * ```ts
  * renderTemplate(['ls -l ', ' | wc -l'], ['/my dir'], { quoter: posixQuoter }); // "ls -l '/my dir' | wc -l"
@@ -63,7 +64,7 @@ export function renderTemplate(strings: readonly (string | undefined)[], values:
       out += v
         .map((w: unknown, k: number) =>
           word(w, quoter, (received) => {
-            throw new TypeError(`${tag}: element ${k} of the array interpolated at ${at} must be ${EXPECTED.replace(' or an array of them', '')}, received ${describe(received)}`);
+            throw new TypeError(`${tag}: element ${k} of the array interpolated at ${at} must be a string, a finite number, raw() or glob(), received ${describe(received)}`);
           }),
         )
         .join(' ');

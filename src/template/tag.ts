@@ -2,7 +2,7 @@ import { describe } from '../options/validate.js';
 
 /**
  * A function usable two ways: as a tagged template (`` tag`cmd ${x}` ``) it calls `call` with
- * the literal parts, the values and the options given so far; called with an options object
+ * the literal parts (their raw text, as `String.raw` sees them), the values and the options given so far; called with an options object
  * (`tag({ timeout: 5000 })`) it returns the same kind of function with those options merged
  * over the earlier ones.
  */
@@ -22,7 +22,8 @@ export function templateTag<R, O extends object>(
   options?: O,
 ): TemplateTag<R, O> {
   function tag(first: unknown, ...rest: unknown[]): unknown {
-    if (isTemplateStrings(first)) return call(first, rest, options);
+    // The raw text: what is written in the source is what the shell reads (`printf '%s\n'`).
+    if (isTemplateStrings(first)) return call(first.raw, rest, options);
     if (typeof first !== 'object' || first === null || Array.isArray(first) || rest.length > 0) {
       throw new TypeError(`${name} is a tagged template (${name}\`ls -l \${dir}\`) or takes one options object (${name}({ timeout: 5000 })\`...\`), received ${describe(first)}${rest.length > 0 ? ` and ${rest.length} more argument(s)` : ''}`);
     }

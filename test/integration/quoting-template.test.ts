@@ -26,7 +26,7 @@ describe(`ssh.$ quotes interpolated values for every remote shell (seed ${SEED})
         const quoter = getQuoter(sh.name);
         const problems: string[] = [];
         for (const batch of batches(CASES)) {
-          const r = await $`cd / && ${PRINTF} '%s\\0' ${batch}`;
+          const r = await $`cd / && ${PRINTF} '%s\0' ${batch}`;
           if (r.failed || r.stderr.length > 0) {
             problems.push(`seed ${SEED}, shell ${label}: a batch of ${batch.length} failed (exit ${r.exitCode})\nstderr: ${show(r.stderr.toString('utf8').slice(0, 2000))}`);
             continue;

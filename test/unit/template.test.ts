@@ -6,7 +6,7 @@ import type { Result } from '../../src/run/result.js';
 import { expectTypeError } from '../helpers/expect-throw.js';
 
 /** The literal parts and values of a tagged template, as the tag receives them. */
-const parts = (strings: TemplateStringsArray, ...values: unknown[]) => ({ strings: [...strings], values });
+const parts = (strings: TemplateStringsArray, ...values: unknown[]) => ({ strings: [...strings.raw], values });
 const render = (q: Quoter, t: { strings: string[]; values: unknown[] }, literal?: (s: string) => string) =>
   renderTemplate(t.strings, t.values, { quoter: q, literal, tag: 'ssh.$' });
 
@@ -75,8 +75,9 @@ describe('renderTemplate: values quoted by the remote shell quoter', () => {
 describe('templateTag', () => {
   const tag = templateTag('ssh.$', (strings, values, options) => ({ strings: [...strings], values, options }));
 
-  it('as a tag, passes the parts and no options; with options, returns a tag with them merged', () => {
+  it('as a tag, passes the raw literal parts and no options; with options, returns a tag with them merged', () => {
     expect(tag`a ${1} b`).toEqual({ strings: ['a ', ' b'], values: [1], options: undefined });
+    expect(tag`printf '%s\n\0' \${x} \``.strings).toEqual(["printf '%s\\n\\0' \\${x} \\`"]);
     const t = tag({ timeout: 5 })({ reject: false, timeout: 9 });
     expect(t`x`).toEqual({ strings: ['x'], values: [], options: { timeout: 9, reject: false } });
   });
