@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandError, Fleet, fishQuoter, glob, posixQuoter, raw, TimeoutError, type OpenSSH } from '../../src/index.js';
 import { rejection } from '../helpers/expect-throw.js';
-import { connectEachShell, remoteShells } from '../helpers/remote-shells.js';
+import { remoteShells } from '../helpers/remote-shells.js';
 import { baseOptions, connect, connectForFile, sshd, target } from '../helpers/server.js';
 
 let ssh: OpenSSH;
@@ -101,8 +101,6 @@ describe('sh.$ on a shell session', () => {
 });
 
 const SHELLS = remoteShells().filter((s) => s.skip === false && (s.name === 'fish' || s.name === 'sh'));
-// Keeps connectEachShell's hooks registered (unused connections: the fleet makes its own).
-connectEachShell([]);
 
 describe('fleet.$', () => {
   it('quotes for each host\'s remoteShell and expands %LABEL% in the literal parts only', async () => {
