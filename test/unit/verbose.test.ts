@@ -1,4 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { PassThrough } from 'node:stream';
+import { describe, expect, it, vi } from 'vitest';
+import { VerboseLog } from '../../src/verbose/log.js';
 import { commandLines, endLine, linePrefix, optVerbose, outputLine, visible } from '../../src/verbose/format.js';
 import { normalizeCall } from '../../src/options/command.js';
 import { normalizeConnection } from '../../src/options/connection.js';
@@ -54,5 +56,60 @@ describe("the 'verbose' option", () => {
     expect(parseCli(['-v', ...base]).verbose).toBe('short');
     expect(parseCli(['-vv', ...base]).verbose).toBe('full');
     expect(parseCli(['--verbose', '-v', ...base]).verbose).toBe('full');
+  });
+});
+
+describe('VerboseLog', () => {
+  /** What the log writes to stderr while `fn` runs. */
+  function captured(fn: () => void): string {
+    let out = '';
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      out += String(chunk);
+      return true;
+    });
+    try {
+      fn();
+    } finally {
+      spy.mockRestore();
+    }
+    return out;
+  }
+
+  it("'full': lines across chunks and split UTF-8 characters, the last partial line flushed before the end line", () => {
+    const out = captured(() => {
+      const log = new VerboseLog('full', 'h', 'cmd');
+      const s = new PassThrough();
+      log.tap(s, 'out');
+      const e = Buffer.from('é\n');
+      s.write(Buffer.from('on'));
+      s.write(Buffer.from('e\ntw'));
+      s.write(e.subarray(0, 1));
+      s.write(e.subarray(1));
+      s.write(Buffer.from('tail'));
+      log.end({ exitCode: 0, durationMs: 1 });
+      log.end({ exitCode: 1 }); // once only
+    });
+    expect(out).toBe('[h] $ cmd\n[h] out| one\n[h] out| twé\n[h] out| tail\n[h] exit 0 (1 ms)\n');
+  });
+
+  it("'short' prints no output, even when tapped; a line longer than 64 KiB is printed in pieces, never held whole", () => {
+    const short = captured(() => {
+      const log = new VerboseLog('short', 'h', 'cmd');
+      const s = new PassThrough();
+      log.tap(s, 'err');
+      s.write('x\n');
+      log.end({ code: 'OSSH_MASTER_FAILED' });
+    });
+    expect(short).toBe('[h] $ cmd\n[h] failed OSSH_MASTER_FAILED\n');
+    const long = captured(() => {
+      const log = new VerboseLog('full', 'h', 'cmd');
+      const s = new PassThrough();
+      log.tap(s, 'err');
+      for (let i = 0; i < 5; i++) s.write('y'.repeat(20_000));
+      log.end({ exitCode: 0 });
+    });
+    const lines = long.split('\n').filter((l) => l.startsWith('[h] err| '));
+    expect(lines.length).toBe(2);
+    expect(lines.map((l) => l.length - '[h] err| '.length)).toEqual([80_000, 20_000]);
   });
 });
