@@ -113,3 +113,7 @@ export {
 export { expandVars, type VarLookup } from './expand/expand.js';
 export type { VarValue } from './expand/vars.js';
 export { ShellSession, ShellPool, type ShellOptions, type ShellPoolOptions, type ShellCommandOptions, type ShellEngine, type ShellTransport, type TransportExit } from './shell/index.js';
+export { renderTemplate, type Dollar, type DollarOptions, type TemplateResult, type TemplateValue, type TemplateWord, type ShellDollar } from './template/index.js';
+export type { FleetDollar, FleetDollarOptions } from './fleet/fleet.js';
+export type { CommandTraceContext, MasterTraceContext, TransferTraceContext } from './trace/channels.js';
+export type { VerboseLevel } from './verbose/format.js';

@@ -22,6 +22,8 @@ import type { Sftp } from './sftp/client.js';
 import { Variables, type VarValue } from './expand/vars.js';
 import { openShell, openShellPool, type ShellPool, type ShellSession } from './shell/index.js';
 import type { ShellOptions, ShellPoolOptions } from './shell/options.js';
+import { sshTemplate, type Dollar } from './template/index.js';
+import { traceMaster } from './trace/master.js';
 
 /** Options of `waitForMaster()`. */
 export interface WaitForMasterOptions {
@@ -90,6 +92,7 @@ export class OpenSSH implements AsyncDisposable {
   readonly #target: ParsedTarget;
   #error: OpenSSHError | undefined;
   readonly #vars: Variables;
+  #dollar: Dollar | undefined;
 
   /**
    * Start connecting to `target` (`[user@]host[:port]`). Bad options throw a TypeError at
@@ -104,7 +107,7 @@ export class OpenSSH implements AsyncDisposable {
     this.port = n.target.port;
     this.#defaults = n.defaults;
     this.#master = new Master(n.master);
-    this.#ctx = { engine: n.master.engine, host: this.host, master: this.#master, sessions: new SessionLimiter(n.maxSessions) };
+    this.#ctx = { engine: n.master.engine, host: this.host, master: this.#master, sessions: new SessionLimiter(n.maxSessions), label: this.#vars.get('LABEL') };
     if (n.connect) void this.#master.connect().catch(() => {});
   }
 
@@ -222,17 +225,17 @@ export class OpenSSH implements AsyncDisposable {
    * MasterError (reason `disconnected`).
    */
   disconnect(): Promise<void> {
-    return this.#master.disconnect();
+    return traceMaster(this.host, 'disconnect', this.#master, () => this.#master.disconnect());
   }
 
   /** `-O stop`: the master stops accepting new sessions; the object becomes unusable. */
   stop(): Promise<void> {
-    return this.#master.stop();
+    return traceMaster(this.host, 'stop', this.#master, () => this.#master.stop());
   }
 
   /** Disconnect (if needed) and log in again on a fresh socket. */
   restart(options: { signal?: AbortSignal } = {}): Promise<void> {
-    return this.#master.restart(options.signal);
+    return traceMaster(this.host, 'restart', this.#master, () => this.#master.restart(options.signal));
   }
 
   /** Stop owning the master: it outlives this object and the process. Returns its pid. */
@@ -264,6 +267,21 @@ export class OpenSSH implements AsyncDisposable {
   #exec<T extends string | Buffer>(cmd: Command, options: CommandOptions | undefined, mode: CallMode): Promise<Result<T>> {
     const { call, command } = this.#prepare(cmd, options, mode);
     return this.#track(startSlave(this.#ctx, command, call).then((p) => p.result as Promise<Result<T>>));
+  }
+
+  /**
+   * Run a command written as a tagged template: literal parts are shell text, each `${value}`
+   * is quoted for this object's `remoteShell` (arrays give several words; `raw()`, `glob()`
+   * and numbers as in a command array). Resolves with run()'s {@link Result} plus `text()`,
+   * `lines()` and `json()`; rejects like run(). `ssh.$(options)` gives a template with options.
+   *
+   * ```ts
+   * const n = (await ssh.$`ls -l ${dir} | wc -l`).text();
+   * const r = await ssh.$({ timeout: 5000, reject: false })`test -d ${path}`;
+   * ```
+   */
+  get $(): Dollar {
+    return (this.#dollar ??= sshTemplate(this, this.#defaults.remoteShell));
   }
 
   /**

@@ -33,6 +33,8 @@ export interface CliConfig {
   output: 'grouped' | 'stream' | 'json';
   outDir: string | undefined;
   quiet: boolean;
+  /** `-v`: each command and its outcome on stderr; `-vv`: also its output (src/verbose). */
+  verbose: 'short' | 'full' | undefined;
 }
 
 const OPTIONS = {
@@ -62,6 +64,7 @@ const OPTIONS = {
   json: { type: 'boolean' },
   'out-dir': { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
+  verbose: { type: 'boolean', short: 'v', multiple: true },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 } as const;
@@ -159,5 +162,6 @@ export function parseCli(argv: string[], readFile: (path: string) => string = (p
     output: v.json ? 'json' : v.stream ? 'stream' : 'grouped',
     outDir: v['out-dir'],
     quiet: v.quiet ?? false,
+    verbose: v.verbose === undefined ? undefined : v.verbose.length >= 2 ? 'full' : 'short',
   };
 }

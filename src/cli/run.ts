@@ -51,6 +51,7 @@ function connectionDefaults(c: CliConfig): OpenSSHOptions {
     hostKeyPolicy: c.hostKeyPolicy,
     connectTimeout: c.connectTimeout,
     ctlDir: c.ctlDir,
+    verbose: c.verbose,
     // --stream runs its own task: the hosts expand the command themselves.
     expandVars: c.mode === 'run' && c.output === 'stream' && c.expand ? true : undefined,
   };

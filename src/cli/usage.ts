@@ -49,6 +49,8 @@ Output (default: grouped per host as each finishes: header, stdout, stderr):
       --json               one JSON object per host per line (NDJSON) on stdout
       --out-dir DIR        write DIR/<label>.out and DIR/<label>.err; print headers only
   -q, --quiet              no progress line, no summary unless something failed
+  -v, --verbose            each command on stderr as it starts ('[host] $ command'), then its exit
+                           status and duration; -vv also its output, each line prefixed
   -h, --help               this text
   -V, --version            the version
 

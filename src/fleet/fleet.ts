@@ -11,6 +11,24 @@ import { normalizeHosts, selectHosts, type HostEntry, type HostSpec, type Select
 import { FleetJob, type FleetTask } from './job.js';
 import { normalizeLimits, Semaphore } from './limits.js';
 import { normalizeRun, type FleetRunOptions } from './options.js';
+import { getQuoter } from '../quote/registry.js';
+import { renderTemplate } from '../template/render.js';
+import { withHelpers, type TemplateResult } from '../template/result.js';
+import { checkTemplateOptions, templateTag } from '../template/tag.js';
+import type { DollarOptions } from '../template/ssh.js';
+
+/** The options of `fleet.$(options)`: `ssh.$`'s, plus `fleet` for the fleet's own run options. */
+export type FleetDollarOptions = DollarOptions & { fleet?: FleetRunOptions };
+
+/**
+ * `fleet.$`: a tagged-template command on every host, each value quoted for that host's
+ * `remoteShell`; returns the {@link FleetJob} of the hosts' Results (with `text()`,
+ * `lines()`, `json()`). `fleet.$(options)` gives a template with options.
+ */
+export interface FleetDollar<T extends string | Buffer = string> {
+  (strings: TemplateStringsArray, ...values: readonly unknown[]): FleetJob<TemplateResult<T>>;
+  <O extends FleetDollarOptions>(options: O): FleetDollar<O extends { encoding: 'buffer' } ? Buffer : T>;
+}
 
 /** Options of `new Fleet(hosts, options)`. */
 export interface FleetOptions {
@@ -149,6 +167,16 @@ export class Fleet {
     return this.#command(command, commandOptions, options, (ssh, cmd, o) => ssh.capture(cmd, o as NoRejectOptions) as Promise<string>);
   }
 
+  /**
+   * Run a command written as a tagged template on every host (see `ssh.$`): each value is
+   * quoted for that host's `remoteShell`; `%HOST%`, `%LABEL%`... are expanded in the literal
+   * parts only, never in a value. Fleet run options go in `fleet`:
+   * `` fleet.$({ timeout: 5000, fleet: { hosts: 'web*' } })`systemctl restart ${unit}` ``.
+   */
+  get $(): FleetDollar {
+    return templateTag<FleetJob<TemplateResult<string | Buffer>>, FleetDollarOptions>('fleet.$', (strings, values, options) => this.#template(strings, values, options)) as unknown as FleetDollar;
+  }
+
   /** `ssh.scpPut()` on every host; `%HOST%`, `%LABEL%`... expanded in the paths. */
   scpPut(sources: string | readonly string[], target?: string, transferOptions?: TransferOptions, options?: FleetRunOptions): FleetJob<TransferResult> {
     return this.#transfer('scpPut', sources, target, transferOptions, options);
@@ -191,13 +219,13 @@ export class Fleet {
    * before anything starts), then run them. When the host's OpenSSH expands too
    * (`defaults.expandVars`), the expanded text is protected from a second expansion.
    */
-  #prepared<A>(options: FleetRunOptions | undefined, expand: (v: Variables) => A): [readonly HostEntry[], Map<string, A>] {
+  #prepared<A>(options: FleetRunOptions | undefined, expand: (v: Variables, h: HostEntry) => A): [readonly HostEntry[], Map<string, A>] {
     const hosts = this.#selected(normalizeRun(options));
     const per = new Map<string, A>();
     for (const h of hosts) {
       const v = this.#varsFor(h);
       v.enabled = this.#shared.expandVars;
-      per.set(h.label, expand(v));
+      per.set(h.label, expand(v, h));
     }
     return [hosts, per];
   }
@@ -210,6 +238,26 @@ export class Fleet {
         return ssh.expandVars ? call(ssh, protectCommand(cmd), protectOptions(o)) : call(ssh, cmd, o);
       },
       options,
+      hosts,
+    );
+  }
+
+  /** `fleet.$`: render the template per host (its quoter, its variables), then run it. */
+  #template(strings: readonly (string | undefined)[], values: readonly unknown[], options: FleetDollarOptions | undefined): FleetJob<TemplateResult<string | Buffer>> {
+    const { fleet: runOptions, ...commandOptions } = options ?? {};
+    checkTemplateOptions('fleet.$', commandOptions);
+    const [hosts, per] = this.#prepared(runOptions, (v, h) => {
+      const quoter = getQuoter(commandOptions.remoteShell ?? this.#optionsFor(h).remoteShell ?? 'POSIX');
+      const literal = v.enabled ? (text: string) => v.expand(text, 'the fleet.$ template') : undefined;
+      return { cmd: renderTemplate(strings, values, { quoter, literal, tag: 'fleet.$' }), o: v.callOptions(commandOptions as CommandOptions) };
+    });
+    return this.#start(
+      (ssh, host) => {
+        const { cmd, o } = per.get(host.label)!;
+        const run = ssh.expandVars ? ssh.run(protectVars(cmd), protectOptions(o)) : ssh.run(cmd, o);
+        return (run as Promise<Result<string | Buffer>>).then(withHelpers);
+      },
+      runOptions,
       hosts,
     );
   }

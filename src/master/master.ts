@@ -15,6 +15,7 @@ import { diagnoseMaster, tail } from './diagnose.js';
 import { chooseOwnerGuard, guardArgv, startWatchdog, type OwnerGuardKind, type Watchdog } from './owner-guard.js';
 import { markerPath, sweepStale, writeOwnerMarker } from './owner-marker.js';
 import { debug } from '../log.js';
+import { traceMaster } from '../trace/master.js';
 
 /**
  * The master's life, as in Net::OpenSSH (reference section 1.4): `start` → (`login` while a
@@ -102,7 +103,7 @@ export class Master {
     if (this.error) return Promise.reject(this.error);
     if (this.state === 'running') return Promise.resolve();
     if (!this.#connecting) {
-      this.#connecting = this.#connect().finally(() => {
+      this.#connecting = traceMaster(this.#config.host, 'connect', this, () => this.#connect()).finally(() => {
         this.#connecting = undefined;
       });
       // Failures are kept in this.error; callers that await get them too.

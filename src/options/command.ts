@@ -1,5 +1,6 @@
 import { Readable, Writable } from 'node:stream';
 import { getQuoter } from '../quote/registry.js';
+import { optVerbose, type VerboseLevel } from '../verbose/format.js';
 import type { Quoter } from '../quote/types.js';
 import { badOption, checkKnownKeys, optBoolean, optMs, optSignal, optString, optStringArray } from './validate.js';
 
@@ -90,6 +91,12 @@ export interface CommandOptions {
    * cannot serve spawns (see docs/engines.md).
    */
   engine?: 'spawn' | 'mux';
+  /**
+   * Print the command to this process's stderr as it starts (`[host] $ command`, quoted as
+   * sent), then its exit status and duration; `'full'` also prints its captured output,
+   * each line prefixed. `false`: off (default: the constructor's). See docs/observability.md.
+   */
+  verbose?: VerboseLevel | false;
 }
 
 /**
@@ -120,6 +127,7 @@ export interface CommandDefaults {
   signal?: AbortSignal | undefined;
   forwardAgent?: boolean | undefined;
   forwardX11?: boolean | undefined;
+  verbose?: VerboseLevel | undefined;
 }
 
 export type InputSpec =
@@ -175,6 +183,8 @@ export interface NormalizedCall {
   dpipe: readonly string[] | undefined;
   /** The call's engine choice; undefined: the object's. */
   engine?: 'spawn' | 'mux' | undefined;
+  /** Print the command and its outcome (src/verbose); undefined: off. */
+  verbose?: VerboseLevel | undefined;
 }
 
 const KNOWN = new Set([
@@ -182,7 +192,7 @@ const KNOWN = new Set([
   'stdoutFile', 'stdoutDiscard', 'stdout',
   'stderrFile', 'stderrDiscard', 'stderr', 'stderrToStdout',
   'tty', 'sshOpts', 'forwardAgent', 'forwardX11', 'remoteShell', 'quoteArgs', 'glob', 'encoding', 'maxBuffer',
-  'idleTimeout', 'timeout', 'signal', 'reject', 'buffer', 'tunnel', 'subsystem', 'stdinoutDpipe', 'engine',
+  'idleTimeout', 'timeout', 'signal', 'reject', 'buffer', 'tunnel', 'subsystem', 'stdinoutDpipe', 'engine', 'verbose',
 ]);
 
 /** Encodings accepted: Node Buffer encodings plus `'buffer'` for raw bytes. */
@@ -379,6 +389,7 @@ export function normalizeCall(
     subsystem,
     dpipe,
     engine: callEngine(o.engine),
+    verbose: o.verbose === undefined ? defaults.verbose : optVerbose(o.verbose),
   };
 }
 

@@ -9,6 +9,7 @@ import { getQuoter } from '../quote/registry.js';
 import { nodeEngine, type Engine } from '../run/engine.js';
 import { createMuxEngine } from '../mux/engine.js';
 import { checkEncoding, optMaxBuffer, type CommandDefaults } from './command.js';
+import { optVerbose, type VerboseLevel } from '../verbose/format.js';
 import { parseTarget, splitTarget, type ParsedTarget } from './target.js';
 import {
   badOption,
@@ -139,6 +140,12 @@ export interface OpenSSHOptions {
   /** Cancels every command (and the login). */
   signal?: AbortSignal;
   /**
+   * Print every command to stderr as it starts (`[host] $ command`), then its exit status and
+   * duration; `'full'` also prints its captured output, prefixed. A call's own `verbose` wins.
+   * Never prints a password, stdin data or the environment. See docs/observability.md.
+   */
+  verbose?: VerboseLevel | false;
+  /**
    * How commands run: `'spawn'` (default: an `ssh -S` process per command), `'mux'` (channels
    * over the master's control socket in OpenSSH's mux proxy mode, no process per command; see
    * docs/engines.md), or an {@link Engine} object (advanced: the seam for other engines).
@@ -182,7 +189,7 @@ const KNOWN = new Set([
   'defaultSshOpts', 'remoteShell', 'encoding', 'idleTimeout', 'timeout', 'signal', 'engine',
   'maxBuffer',
   'expandVars', 'vars',
-  'maxSessions',
+  'maxSessions', 'verbose',
 ]);
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
@@ -298,6 +305,7 @@ export function normalizeConnection(targetText: string | undefined, options: Ope
       signal: optSignal('signal', o.signal),
       // Net::OpenSSH: only 'always' makes commands ask for the agent by default.
       forwardAgent: forwardAgentOpt === 'always' ? true : undefined,
+      verbose: optVerbose(o.verbose),
       forwardX11,
     },
   };

@@ -29,6 +29,9 @@ import { remoteFailureError, remoteStopNote } from '../mux/failure.js';
 import { acquireSession, startWithin, type SessionLimiter } from './sessions.js';
 import { checkArgv } from './argv-limits.js';
 import { spawnFailure } from './spawn-failure.js';
+import { traceCommand, fromResult } from '../trace/command.js';
+import { codeOf, type CommandTraceContext } from '../trace/channels.js';
+import { VerboseLog } from '../verbose/log.js';
 
 /** What a slave needs from its OpenSSH object. */
 export interface ExecContext {
@@ -37,6 +40,8 @@ export interface ExecContext {
   master: Master;
   /** The connection's session slots (`maxSessions`). */
   sessions: SessionLimiter;
+  /** The host's fleet label (its `LABEL` variable), for tracing and `verbose`. */
+  label?: string | undefined;
 }
 
 /** A running slave ssh, as `spawn()` returns it. */
@@ -128,14 +133,25 @@ export async function masterReady(master: Master, signal: AbortSignal | undefine
 /**
  * Start one slave: wait for the master, open the streams, spawn ssh, feed stdin, watch the
  * timeouts and the signal, and settle `result` once ssh has exited and its output is read.
+ * Every command of every method goes through here: this is where `openssh-mux:command` is
+ * published (src/trace) and `verbose` prints (src/verbose).
  */
-export async function startSlave(ctx: ExecContext, command: string, call: NormalizedCall): Promise<SshProcess> {
+export function startSlave(ctx: ExecContext, command: string, call: NormalizedCall): Promise<SshProcess> {
+  const vlog = call.verbose ? new VerboseLog(call.verbose, ctx.label ?? ctx.host, command) : undefined;
+  const started = traceCommand(ctx.host, ctx.label, command, (trace) => launchSlave(ctx, command, call, trace, vlog));
+  // A failure before the slave ran has no Result: print it here.
+  if (vlog) started.catch((err: unknown) => vlog.end({ code: codeOf(err) }));
+  return started;
+}
+
+async function launchSlave(ctx: ExecContext, command: string, call: NormalizedCall, trace: CommandTraceContext | undefined, vlog: VerboseLog | undefined): Promise<SshProcess> {
   const details: ErrorDetails = { host: ctx.host, command };
   const signal = call.signal;
   await masterReady(ctx.master, signal, details);
   // The socket is only known once the master is up.
   const argv = slaveArgv(ctx, command, call);
   details.argv = argv;
+  if (trace) trace.argv = argv;
   // Wait for a session slot (maxSessions); timeout, idleTimeout and signal apply meanwhile.
   // A -W tunnel is a direct-tcpip channel, not a session: the server's MaxSessions ignores it.
   // The slot comes before the argv-limit check and the stdin encoding, so that a burst of
@@ -158,12 +174,14 @@ export async function startSlave(ctx: ExecContext, command: string, call: Normal
     started = performance.now();
     // The mux engine (when chosen and able) runs the remote side as a channel; see src/mux/plan.ts.
     const remote = remoteEngineFor(ctx.engine, call);
+    if (trace) trace.engine = remote ? 'mux' : 'spawn';
     const request = { file: argv[0]!, args: argv.slice(1), stdio: plan.slots };
     proc = remote
       ? await remote.spawnRemote!({ ...request, remote: remoteOperation(ctx.master.ctlPath!, command, call) })
       : ctx.engine.spawnAsync
         ? await startWithin(ctx.engine.spawnAsync(request), call, session.waitedMs + performance.now() - started, details, stopLate)
         : ctx.engine.spawn(request);
+    if (trace) trace.pid = proc.pid;
   } catch (e) {
     if (plan) closeAll(plan.opened);
     session.release();
@@ -206,6 +224,10 @@ export async function startSlave(ctx: ExecContext, command: string, call: Normal
   route(proc.stdout, plan.stdout, out, touch, overflow('stdout', out), outSink);
   if (plan.stderr.kind === 'stdout') route(proc.stderr, plan.stdout, out, touch, overflow('stdout', out), outSink);
   else route(proc.stderr, plan.stderr, err, touch, overflow('stderr', err), errSink);
+  if (vlog?.level === 'full') {
+    if (flows(plan.stdout)) vlog.tap(proc.stdout, 'out');
+    if (flows(plan.stderr.kind === 'stdout' ? plan.stdout : plan.stderr)) vlog.tap(proc.stderr, 'err');
+  }
   outSink?.seal();
   errSink?.seal();
   feedStdin(proc, call, input, touch);
@@ -222,6 +244,8 @@ export async function startSlave(ctx: ExecContext, command: string, call: Normal
     const r = await settle(ctx, call, details, command, argv, exit, termination, out.bytes(), err.bytes(), started);
     if (localExit && !r.error) r.error = localFailure(call.dpipe!, localExit, { ...details, argv, exitCode: r.exitCode });
     r.failed = r.error !== undefined;
+    if (trace) fromResult(trace, r);
+    vlog?.end({ exitCode: r.exitCode, signal: r.signal, durationMs: r.durationMs, code: r.error?.code });
     debug('slave %d exited %s after %d ms%s', proc.pid, exit.exitCode ?? exit.signal, Math.round(r.durationMs), r.error ? `: ${r.error.code}` : '');
     if (r.error && call.reject) throw r.error;
     return r;
@@ -239,6 +263,14 @@ const noop = () => {};
 function stopLate(late: RunningProcess): void {
   late.kill('SIGKILL');
   for (const s of [late.stdin, late.stdout, late.stderr]) s?.destroy();
+}
+
+/**
+ * Whether Node reads a route's stream anyway, so that `verbose: 'full'` may listen to it
+ * without changing its flow (a pipe handed to the caller without `buffer` stays untouched).
+ */
+function flows(r: OutputRoute): boolean {
+  return r.kind === 'collect' || r.kind === 'stream' || (r.kind === 'pipe' && r.collect);
 }
 
 /** The error for a `stdinoutDpipe` local command that could not run or failed. */

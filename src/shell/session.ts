@@ -17,6 +17,7 @@ import { bootstrapScript, buildFrame, goodbyeCommand, HELLO_COMMAND, newMarker }
 import { normalizeShellCall, type NormalizedShell, type NormalizedShellCall, type ShellCommandOptions } from './options.js';
 import { CONTROL_TIMEOUT_MS, runFrame, stopShell, type FrameOutcome, type Termination } from './run-frame.js';
 import type { ShellEngine } from './transport.js';
+import { shellTemplate, type ShellDollar } from '../template/shell.js';
 
 /** How long a new shell may take to answer its first frame. */
 const START_TIMEOUT_MS = 30_000;
@@ -105,6 +106,14 @@ export class ShellSession implements AsyncDisposable {
    */
   run<O extends ShellCommandOptions | undefined = undefined>(cmd: Command, options?: O): Promise<Result<Out<O>>> {
     return this.#call(cmd, options, 'run()') as Promise<Result<Out<O>>>;
+  }
+
+  /**
+   * Run a command written as a tagged template, each `${value}` quoted for the session's POSIX
+   * shell (see `ssh.$`): resolves with run()'s Result plus `text()`, `lines()` and `json()`.
+   */
+  get $(): ShellDollar {
+    return shellTemplate(this);
   }
 
   /** Run a command and resolve with its stdout. */

@@ -3,6 +3,7 @@
  * reaching the remote file system byte for byte. See docs/transfer.md.
  */
 import { normalizePaths, normalizeTransfer, type TransferDefaults, type TransferDirection, type TransferOptions, type TransferTool } from './options.js';
+import { traceTransfer } from '../trace/transfer.js';
 import { startTransfer, type Transfer, type TransferContext, type TransferResult } from './run.js';
 
 export type { TransferOptions, TransferOutput, RsyncOptionValue, TransferDefaults } from './options.js';
@@ -27,6 +28,7 @@ export function transfer(
   const method = `${tool}${direction === 'get' ? 'Get' : 'Put'}`;
   const paths = normalizePaths(method, sources, target);
   const call = normalizeTransfer(tool, direction, options, defaults);
-  const started = startTransfer(ctx, { call, ...paths });
+  const context = { host: ctx.host, tool, direction, sources: paths.sources, target: paths.target };
+  const started = traceTransfer(context, () => startTransfer(ctx, { call, ...paths }));
   return call.async ? started : started.then((t) => t.result);
 }

@@ -75,6 +75,19 @@ describe('openssh-mux run', () => {
     expect(r.stdout + r.stderr).not.toContain('\x1b');
   });
 
+  it('-v prints each command and its outcome on stderr with the host label; -vv also its output', async () => {
+    const r = await cli(['run', ...conn(), ...hosts(1), '-q', '-v', '--', "echo 'a b'"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^\[web1\] \$ echo 'a b'\n\[web1\] exit 0 \(\d+ ms\)\n$/);
+    const full = await cli(['run', ...conn(), ...hosts(1), '-q', '-vv', '--', 'echo out; echo err >&2; exit 2']);
+    expect(full.code).toBe(1);
+    const lines = full.stderr.split('\n');
+    expect(lines[0]).toBe('[web1] $ echo out; echo err >&2; exit 2');
+    expect(lines).toContain('[web1] out| out');
+    expect(lines).toContain('[web1] err| err');
+    expect(lines.find((l) => l.startsWith('[web1] exit'))).toMatch(/^\[web1\] exit 2 \(\d+ ms\) OSSH_SLAVE_CMD_FAILED$/);
+  });
+
   it('a failing host: exit 1 and the summary says which and why; --quiet keeps the failure summary', async () => {
     const r = await cli(['run', ...conn(), ...hosts(3), '-q', '--expand', '--', 'test %LABEL% != web2 || exit 3']);
     expect(r.code).toBe(1);

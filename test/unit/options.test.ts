@@ -13,13 +13,13 @@ const conn = (target: string | undefined, options: unknown = {}) => normalizeCon
 const CALL_KNOWN =
   'buffer, encoding, engine, forwardAgent, forwardX11, glob, idleTimeout, maxBuffer, quoteArgs, reject, remoteShell, signal, sshOpts, ' +
   'stderr, stderrDiscard, stderrFile, stderrToStdout, stdin, stdinData, stdinDiscard, stdinFile, stdinKeepOpen, ' +
-  'stdinoutDpipe, stdout, stdoutDiscard, stdoutFile, subsystem, timeout, tty, tunnel';
+  'stdinoutDpipe, stdout, stdoutDiscard, stdoutFile, subsystem, timeout, tty, tunnel, verbose';
 
 const CONN_KNOWN =
   'batchMode, ciphers, compression, connect, connectTimeout, ctlDir, ctlPath, defaultSshOpts, encoding, engine, expandVars, externalMaster, ' +
   'forwardAgent, forwardX11, hostKeyAlgorithms, hostKeyPolicy, idleTimeout, kexAlgorithms, keyPath, knownHostsFile, loginHandler, ' +
   'macs, masterOpts, masterPtyForce, masterStderrDiscard, masterStdoutDiscard, maxBuffer, maxSessions, passphrase, password, passwordPrompt, passwordRoute, ' +
-  'port, proxyCommand, proxyJump, remoteShell, serverAliveCountMax, serverAliveInterval, signal, sshCmd, sshConfig, strictMode, timeout, user, vars';
+  'port, proxyCommand, proxyJump, remoteShell, serverAliveCountMax, serverAliveInterval, signal, sshCmd, sshConfig, strictMode, timeout, user, vars, verbose';
 
 describe('normalizeCall: defaults per mode', () => {
   it('run captures stdout and stderr, ignores stdin', () => {
