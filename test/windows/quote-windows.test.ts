@@ -20,7 +20,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QuoteError } from '../../src/errors/index.js';
 import { msCmdQuoter, quoteMsCmd } from '../../src/quote/mscmd.js';
-import { quoteMsWin } from '../../src/quote/mswin.js';
+import { msWinQuoter, quoteMsWin } from '../../src/quote/mswin.js';
+import { renderTemplate } from '../../src/template/render.js';
 import { getQuoter } from '../../src/quote/registry.js';
 import { chunk } from '../helpers/chunk.js';
 import { mulberry32 } from '../helpers/prng.js';
@@ -193,6 +194,11 @@ describe.skipIf(!haveWine)(`Windows quoting under Wine (${REPLAY})`, () => {
       msWinCases.push({ what: `MSWin vectors ${JSON.stringify(inputs)}`, line: [quoteMsWin(prog), ...vectors.map((v) => v[1])].join(' '), expect: { argv: [prog, ...inputs] } });
     }
     msWinCases.push({ what: 'MSWin: a program path with a space', line: [spaced, 'a b', 'c'].map(quoteMsWin).join(' '), expect: { argv: [spaced, 'a b', 'c'] } });
+    // The $ template (issue 15) on MSWin: literal text as written, each value quoted.
+    for (const words of group(msWinWords, quoteMsWin)) {
+      const line = renderTemplate([`${quoteMsWin(prog)} `, ' end'], [words], { quoter: msWinQuoter });
+      msWinCases.push({ what: `MSWin $ template, random words ${JSON.stringify(words)}`, line, expect: { argv: [prog, ...words, 'end'] } });
+    }
 
     // MSCmd: cmd.exe /c passes the text to the program's command line. A last word `end`:
     // with no `"`, `^` or other special character and nothing but a program path and white
@@ -202,6 +208,13 @@ describe.skipIf(!haveWine)(`Windows quoting under Wine (${REPLAY})`, () => {
       msCmdCases.push({
         what: `MSCmd, random words ${JSON.stringify(words)}`,
         line: viaCmd([prog, ...words, 'end'].map(quoteMsCmd).join(' ')),
+        expect: { commandLine: [prog, ...words, 'end'].join(' ') },
+      });
+    }
+    for (const words of group(msCmdWords, quoteMsCmd)) {
+      msCmdCases.push({
+        what: `MSCmd $ template, random words ${JSON.stringify(words)}`,
+        line: viaCmd(renderTemplate([`${quoteMsCmd(prog)} `, ' end'], [words], { quoter: msCmdQuoter })),
         expect: { commandLine: [prog, ...words, 'end'].join(' ') },
       });
     }
@@ -231,6 +244,10 @@ describe.skipIf(!haveWine)(`Windows quoting under Wine (${REPLAY})`, () => {
       for (const [i, words] of randomLines.entries()) {
         if (wrap === viaCmdPty && i % 4 !== 0) continue;
         chainCases.push({ what: `MSCmd,MSWin ${how}, random words ${JSON.stringify(words)}`, line: wrap([prog, ...words].map(chain.quote).join(' ')), expect: { argv: [prog, ...words] } });
+        if (i % 2 === 0) {
+          const line = wrap(renderTemplate([`${chain.quote(prog)} `, ''], [words], { quoter: chain }));
+          chainCases.push({ what: `MSCmd,MSWin ${how} $ template, random words ${JSON.stringify(words)}`, line, expect: { argv: [prog, ...words] } });
+        }
       }
       for (const vectors of group(CHAIN_VECTORS, (v) => v[1])) {
         const inputs = vectors.map((v) => v[0]);
