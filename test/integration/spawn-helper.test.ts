@@ -97,6 +97,19 @@ describe.runIf(process.platform === 'linux')('the spawn helper (processes starte
     expect(h.pid).not.toBe(first);
   });
 
+  it('a helper that does not answer (stopped) is killed after the reply timeout; the start fails, the next one works', async () => {
+    const h = new SpawnHelper({ replyTimeoutMs: 3000 });
+    helpers.push(h);
+    await collect(await h.spawn(sh('true')));
+    const stuck = h.pid!;
+    process.kill(stuck, 'SIGSTOP');
+    const p = await h.spawn(sh('echo never'));
+    expect(p.pid).toBeUndefined();
+    expect((await p.exited).error?.message).toBe('the process that starts commands (the spawn helper) stopped: it did not answer a start within 3000 ms and was killed');
+    expect(await waitGone(stuck)).toBe(true);
+    expect((await collect(await h.spawn(sh('echo next')))).out).toBe('next\n');
+  });
+
   it('stops when idle and leaves no fd or process behind', async () => {
     const before = fds();
     const h = helper();

@@ -31,6 +31,8 @@ const IDLE_MS = 2000;
 /** Output pipes are read this long after an exit before they are closed (nodeEngine's figures). */
 const DRAIN_AFTER_EXIT_MS = 2000;
 const DRAIN_AFTER_KILL_MS = 100;
+/** A helper that has not answered a start this long is stuck (stopped, starved): it is killed. */
+const REPLY_TIMEOUT_MS = 30_000;
 
 type HelperMessage =
   | { id: number; ev: 'spawn'; pid: number }
@@ -91,12 +93,23 @@ export function canServe(request: SpawnRequest): boolean {
   return request.stdio.every((slot) => slot === 'pipe' || slot === 'ignore');
 }
 
+/** Settings of a {@link SpawnHelper} (tests shorten them). */
+export interface SpawnHelperOptions {
+  /** How long a start may wait for the helper's answer before the helper is killed (default 30 s). */
+  replyTimeoutMs?: number;
+}
+
 export class SpawnHelper {
+  readonly #replyTimeoutMs: number;
   #helper: ChildProcess | undefined;
   #pairs: SocketPairFactory | undefined;
   readonly #entries = new Map<number, Entry>();
   #nextId = 1;
   #idle: NodeJS.Timeout | undefined;
+
+  constructor(options: SpawnHelperOptions = {}) {
+    this.#replyTimeoutMs = options.replyTimeoutMs ?? REPLY_TIMEOUT_MS;
+  }
 
   /** Processes started and not yet exited (or still starting). */
   get running(): number {
@@ -143,6 +156,14 @@ export class SpawnHelper {
       };
       entry.onLost = resolve;
     });
+    // Never wait forever: a helper that does not take a handle or answer a start is killed,
+    // which fails every start waiting on it (and kills what it started); the next start has a
+    // new helper.
+    const stuck = setTimeout(() => {
+      if (this.#helper !== helper) return;
+      this.#lost(helper, `it did not answer a start within ${this.#replyTimeoutMs} ms and was killed`);
+      helper.kill('SIGKILL');
+    }, this.#replyTimeoutMs);
     const send = (message: object, handle?: net.Socket) =>
       new Promise<void>((resolve, reject) => {
         try {
@@ -153,13 +174,14 @@ export class SpawnHelper {
         }
       });
     const stdio = request.stdio.map((slot) => (slot === 'pipe' ? 'slot' : slot));
-    try {
-      await Promise.all(pairs.map((p, i) => (p ? send({ op: 'slot', id, i }, p.theirs) : undefined)));
-      await send({ op: 'spawn', id, file: request.file, args: request.args, stdio, env: request.env ?? process.env, detached: request.detached ?? false });
-    } catch (e) {
-      entry.onLost(e instanceof Error ? e : new Error(String(e)));
-    }
+    // Sent in order (the IPC channel keeps it, handles included) without waiting for each:
+    // the answer, or the helper's loss, settles the start.
+    Promise.all([
+      ...pairs.map((p, i) => (p ? send({ op: 'slot', id, i }, p.theirs) : undefined)),
+      send({ op: 'spawn', id, file: request.file, args: request.args, stdio, env: request.env ?? process.env, detached: request.detached ?? false }),
+    ]).catch((e: unknown) => entry.onLost(e instanceof Error ? e : new Error(String(e))));
     const first = await reply;
+    clearTimeout(stuck);
     for (const p of pairs) p?.theirs.destroy();
     if (first instanceof Error || first.ev !== 'spawn') {
       closePairs();
@@ -250,17 +272,19 @@ export class SpawnHelper {
       windowsHide: true,
     });
     helper.on('message', (m: HelperMessage) => this.#entries.get(m.id)?.onMessage(m));
-    const lost = (why: string) => {
-      if (this.#helper !== helper) return;
-      this.#helper = undefined;
-      const error = new Error(`the process that starts commands (the spawn helper) stopped: ${why}`);
-      for (const e of [...this.#entries.values()]) e.onLost(error);
-    };
-    helper.on('error', (e) => lost(e.message));
-    helper.on('exit', (code, signal) => lost(signal ? `killed by ${signal}` : `exit code ${code}`));
+    helper.on('error', (e) => this.#lost(helper, e.message));
+    helper.on('exit', (code, signal) => this.#lost(helper, signal ? `killed by ${signal}` : `exit code ${code}`));
     this.#helper = helper;
     this.#busy();
     return helper;
+  }
+
+  /** `helper` is gone or given up: everything waiting on it fails. */
+  #lost(helper: ChildProcess, why: string): void {
+    if (this.#helper !== helper) return;
+    this.#helper = undefined;
+    const error = new Error(`the process that starts commands (the spawn helper) stopped: ${why}`);
+    for (const e of [...this.#entries.values()]) e.onLost(error);
   }
 
   #done(id: number): void {
