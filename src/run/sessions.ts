@@ -162,6 +162,13 @@ export async function acquireSession(limiter: SessionLimiter | undefined, limits
   const started = performance.now();
   const { timeout, idleTimeout, signal } = limits;
   if (signal?.aborted) throw abortedWhileWaiting(signal.reason, details, what);
+  if (timeout === undefined && idleTimeout === undefined && signal === undefined) {
+    // Nothing can take the call out of the line: no controller, timers or listeners (a burst
+    // of 1,000 plain calls queues 1,000 of these).
+    const release = limiter ? (limiter.tryAcquire() ?? (await limiter.acquire())) : noRelease;
+    await spawnTurn();
+    return { release, waitedMs: performance.now() - started };
+  }
   const leave = new AbortController();
   let exit: Exit | undefined;
   const stop = (e: Exit) => {
