@@ -2,6 +2,7 @@
 // openssh-mux's Fleet against what people use today, all measured in the same run:
 //
 //   (L) openssh-mux:   new Fleet(hosts, { connections: 20 }).capture('hostname; uptime')
+//   (M) the same with defaults.engine 'mux' (the command is a channel: no slave process)
 //   (a) xargs + ssh:   xargs -P 20 running a plain `ssh host cmd` per host (what pssh does)
 //   (b) Perl:          Net::OpenSSH::Parallel (workers 20, connections 20) doing the same
 //
@@ -15,6 +16,7 @@
 // Usage: npm run bench (after the other benchmarks), or node bench/fleet.mjs
 //   BENCH_FLEET_HOSTS=100   hosts     BENCH_FLEET_P=20   concurrency
 //   BENCH_FLEET_ROUNDS=1    runs of each variant (the median is reported)
+//   BENCH_FLEET_REPS=1,10   the commands-per-host scenarios to run
 //   BENCH_JSON=path         also write the raw numbers as JSON
 
 import { execFileSync, spawn } from 'node:child_process';
@@ -27,6 +29,11 @@ import { benchRun, envInt, median, MiB } from './common.mjs';
 const HOSTS = envInt('BENCH_FLEET_HOSTS', 100);
 const P = envInt('BENCH_FLEET_P', 20);
 const ROUNDS = envInt('BENCH_FLEET_ROUNDS', 1);
+const REPS = (process.env.BENCH_FLEET_REPS ?? '1,10').split(',').map(Number);
+if (!REPS.every((n) => Number.isInteger(n) && n >= 1)) {
+  console.error(`BENCH_FLEET_REPS must be a comma-separated list of whole numbers >= 1, received ${process.env.BENCH_FLEET_REPS}`);
+  process.exit(2);
+}
 const COMMAND = 'hostname; uptime';
 const TICK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
@@ -164,6 +171,8 @@ await bench.finish(async () => {
 
   const variants = (reps) => ({
     'openssh-mux Fleet': () => measure(bench, `exec 3>&-; node --input-type=module -e ${q(LIB)}`, { FLEET_BENCH: JSON.stringify({ hosts, defaults: opts, p: P, reps, command: COMMAND }) }),
+    'Fleet, mux engine': () =>
+      measure(bench, `exec 3>&-; node --input-type=module -e ${q(LIB)}`, { FLEET_BENCH: JSON.stringify({ hosts, defaults: { ...opts, engine: 'mux' }, p: P, reps, command: COMMAND }) }),
     'xargs -P + ssh': () =>
       measure(bench, `seq ${HOSTS} | xargs -P ${P} -I{} sh -c ${q(`for i in $(seq ${reps}); do ssh ${sshLine} ${q(COMMAND)} >/dev/null || exit 255; done`)}`),
     'Net::OpenSSH::Parallel': () => measure(bench, `perl ${q(perlFile)} ${HOSTS} ${P} ${reps} ${q(user)} ${server.port} ${q(server.keyPath)} ${q(server.knownHostsPath)} ${q(server.ctlDir)} ${q(COMMAND)}`),
@@ -171,7 +180,7 @@ await bench.finish(async () => {
 
   const out = { hosts: HOSTS, concurrency: P, rounds: ROUNDS, singleHostMs: singleMs, scenarios: {} };
   let ok = true;
-  for (const reps of [1, 10]) {
+  for (const reps of REPS) {
     const names = Object.keys(variants(reps));
     const runs = Object.fromEntries(names.map((n) => [n, []]));
     // Interleaved rounds, so a slow spell of the machine hits every variant alike.
@@ -191,7 +200,10 @@ await bench.finish(async () => {
       console.log(`one host alone: ${singleMs.toFixed(0)} ms; ideal ${HOSTS}/${P} waves: ${(ideal / 1000).toFixed(2)}s; openssh-mux at ${ratio.toFixed(2)}x of it (target <= 1.2x)`);
       out.idealMs = ideal;
       out.vsIdeal = ratio;
-      const faster = names.filter((n) => n !== 'openssh-mux Fleet').every((n) => med[n].wallMs > lib.wallMs);
+      const peers = names.filter((n) => n !== 'openssh-mux Fleet' && n !== 'Fleet, mux engine');
+      const faster = peers.every((n) => med[n].wallMs > lib.wallMs);
+      const muxFaster = peers.every((n) => med[n].wallMs > med['Fleet, mux engine'].wallMs);
+      console.log(`mux engine: faster than both peers: ${muxFaster ? 'met' : 'MISSED'}`);
       console.log(`target: faster than both peers: ${faster ? 'met' : 'MISSED'}; within 1.2x of the ideal: ${ratio <= 1.2 ? 'met' : 'MISSED'}`);
       ok &&= faster && ratio <= 1.2;
     }

@@ -67,6 +67,10 @@ function optionWords(o: MasterArgvOptions): { before: string[]; after: string[] 
   before.push('-o', `ServerAliveInterval=${o.serverAliveInterval}`);
   if (o.serverAliveCountMax !== undefined) before.push('-o', `ServerAliveCountMax=${o.serverAliveCountMax}`);
   before.push('-o', 'ControlPersist=no');
+  // A master passes on only the variables its own SendEnv allows, whatever a slave sends: this
+  // lets each slave's SendEnv (the call's `env`, ssh_config's) decide; the server's AcceptEnv
+  // still has the last word.
+  before.push('-o', 'SendEnv=*');
   if (o.connectTimeout !== undefined) before.push('-o', `ConnectTimeout=${o.connectTimeout}`);
 
   const after: string[] = [];
@@ -97,7 +101,7 @@ function forwardFlags(o: MasterArgvOptions): string {
 
 /**
  * The master's argv, Net::OpenSSH's order (reference section 1.3), program first:
- * `ssh [-F cfg] <masterOpts> -o ServerAliveInterval=N -o ControlPersist=no -MN -x ... -S ctl [-l u] [-p p] host --`.
+ * `ssh [-F cfg] <masterOpts> -o ServerAliveInterval=N -o ControlPersist=no -o SendEnv=* -MN -x ... -S ctl [-l u] [-p p] host --`.
  *
  * `-M` makes it the master; `-N` runs no command; there is no `-f`, so the master stays a
  * direct child whose pid is known. `ControlPersist=no` overrides any ssh_config setting.

@@ -18,6 +18,11 @@ export interface SlaveArgvOptions extends ConnectionSpec {
   stdioForward?: string | undefined;
   /** The remote command string; omitted (interactive shell) when undefined or empty. */
   command?: string | undefined;
+  /**
+   * Variable names to send (`-o SendEnv=NAME` each, after the safety options): ssh sends those
+   * of its own environment, so the values never appear on the command line.
+   */
+  sendEnv?: readonly string[] | undefined;
 }
 
 /**
@@ -41,6 +46,7 @@ export const SLAVE_SAFETY_OPTS: readonly string[] = Object.freeze([
  */
 export function buildSlaveArgv(o: SlaveArgvOptions): string[] {
   const argv = [o.sshCmd, ...(o.sshOpts ?? []), ...SLAVE_SAFETY_OPTS];
+  for (const name of o.sendEnv ?? []) argv.push('-o', `SendEnv=${name}`);
   let flags = '';
   if (o.tty === true) flags += 'qtt';
   else if (o.tty === false) flags += 'T';

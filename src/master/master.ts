@@ -10,7 +10,7 @@ import { queryConfiguration } from './configuration.js';
 import type { SshConfiguration } from '../auth/ssh-config.js';
 import { killQuietly, registerCleanup, unregisterCleanup, type Cleanup } from './cleanup.js';
 import { CtlPathProblem, prepareCtlPath } from './control-dir.js';
-import { parseCheckPid, runControl } from './control.js';
+import { muxAliveCheck, muxStopListening, muxTerminate } from '../mux/control.js';
 import { diagnoseMaster, tail } from './diagnose.js';
 import { chooseOwnerGuard, guardArgv, startWatchdog, type OwnerGuardKind, type Watchdog } from './owner-guard.js';
 import { markerPath, sweepStale, writeOwnerMarker } from './owner-marker.js';
@@ -50,6 +50,8 @@ const POLL_FIRST_MS = 20;
 const POLL_MAX_MS = 200;
 /** Bounds of the shutdown sequence. */
 const EXIT_REQUEST_MS = 2000;
+/** Bound of one alive check (connect, hello, request, reply). */
+const CHECK_TIMEOUT_MS = 10_000;
 const GRACE_MS = 1000;
 const TERM_WAIT_MS = 2000;
 const LOG_TAIL_BYTES = 8192;
@@ -384,23 +386,23 @@ export class Master {
   }
 
   /**
-   * `-O check`: the master must answer and (unless external) report our child's pid.
+   * The alive check (what `ssh -O check` does, in-process over the mux protocol:
+   * `MUX_C_ALIVE_CHECK`): the master must answer and (unless external) report our child's pid.
    * Any failure tears the master down and becomes the sticky error.
    */
   async check(): Promise<void> {
     if (this.error) throw this.error;
-    const r = await runControl(this.#config.engine, this.spec, 'check');
-    const pid = parseCheckPid(r.output);
-    if (r.exitCode !== 0 || pid === undefined) {
-      throw await this.fail('check', `master check failed${r.timedOut ? ' (timed out)' : ''}: ${r.output || `exit code ${r.exitCode}`}`, {
-        argv: r.argv,
-      });
+    let pid: number;
+    try {
+      pid = await muxAliveCheck(this.ctlPath!, CHECK_TIMEOUT_MS);
+    } catch (err) {
+      debug('control check on %s failed: %s', this.ctlPath, (err as Error).message);
+      throw await this.fail('check', `master check failed: ${(err as Error).message}`, { cause: err });
     }
+    debug('control check on %s: Master running (pid=%d)', this.ctlPath, pid);
     if (this.external) this.pid = pid;
     else if (pid !== this.pid) {
-      throw await this.fail('check', `bad ssh master at ${this.ctlPath}: socket owned by pid ${pid} (pid ${this.pid} expected)`, {
-        argv: r.argv,
-      });
+      throw await this.fail('check', `bad ssh master at ${this.ctlPath}: socket owned by pid ${pid} (pid ${this.pid} expected)`);
     }
   }
 
@@ -443,7 +445,7 @@ export class Master {
   }
 
   /**
-   * Shut the master down: `-O exit` (when `sendExit` and it is running), then wait, SIGTERM,
+   * Shut the master down: an exit request (`-O exit`, sent in-process, when `sendExit` and it is running), then wait, SIGTERM,
    * SIGKILL, each bounded, and remove its files. Only a master this object started (and did
    * not disown) is sent `-O exit` or signalled; an external master is left running.
    */
@@ -452,7 +454,10 @@ export class Master {
     const wasRunning = this.state === 'running' || this.state === 'stopped';
     this.state = 'killing';
     const child = this.mine ? this.#child : undefined;
-    if (sendExit && wasRunning && !this.external) await runControl(this.#config.engine, this.spec, 'exit', { timeoutMs: EXIT_REQUEST_MS });
+    if (sendExit && wasRunning && !this.external) {
+      // MUX_C_TERMINATE, in-process (what `ssh -O exit` sends); a failure is only logged: the signals below follow.
+      await muxTerminate(this.ctlPath!, EXIT_REQUEST_MS).catch((err: Error) => debug('control exit on %s failed: %s', this.ctlPath, err.message));
+    }
     if (child) {
       // The master is unref'd: these waits are what keeps Node alive until it is gone.
       const within = (ms: number) => settlesWithin(child.exited, ms);
@@ -486,14 +491,19 @@ export class Master {
     await this.#kill(true);
   }
 
-  /** `-O stop`: the master accepts no new sessions; the object moves to `stopped`. */
+  /** Stop listening (`-O stop`): the master accepts no new sessions; the object moves to `stopped`. */
   async stop(): Promise<void> {
     await this.ready();
     // Before the request: a master with no session exits at once on -O stop.
     this.#setError('stopped', 'master stopped: it accepts no new sessions (call restart() to reconnect)');
     this.state = 'stopped';
-    const r = await runControl(this.#config.engine, this.spec, 'stop');
-    if (r.exitCode !== 0) await this.#kill(false);
+    // MUX_C_STOP_LISTENING, in-process (what `ssh -O stop` sends).
+    try {
+      await muxStopListening(this.ctlPath!);
+    } catch (err) {
+      debug('control stop on %s failed: %s', this.ctlPath, (err as Error).message);
+      await this.#kill(false);
+    }
   }
 
   /** Give the master up: it is no longer killed by this object or at process exit. */

@@ -75,6 +75,8 @@ export class MuxChannel {
   #openWaiter: { resolve: () => void; reject: (e: Error) => void } | undefined;
   #settled = false;
   #discarding = false;
+  /** The deferred window check (see #giveWindow), while one is pending. */
+  #windowCheck: NodeJS.Immediate | undefined;
 
   constructor(
     readonly id: number,
@@ -214,10 +216,10 @@ export class MuxChannel {
           this.link.send(encodeWindowAdjust(this.remoteId, m.data.length));
           return;
         }
-        // Copy: the packet buffer may be a view of a larger socket chunk.
-        const chunk = Buffer.from(m.data);
-        if (m.type === 'data') this.stdout.push(chunk);
-        else if (m.dataType === EXTENDED_DATA_STDERR) this.stderr.push(chunk);
+        // No copy: the packet is a view of a socket chunk that is never reused (see
+        // FrameSplitter); it may keep that chunk (at most a few packets) alive while unread.
+        if (m.type === 'data') this.stdout.push(m.data);
+        else if (m.dataType === EXTENDED_DATA_STDERR) this.stderr.push(m.data);
         // Other extended data types are discarded: their bytes count as consumed below.
         this.#giveWindow();
         return;
@@ -256,19 +258,34 @@ export class MuxChannel {
   }
 
   /**
-   * Give back the window for bytes that have left the Readables' buffers, as OpenSSH does:
-   * once more than three packets were consumed or the window fell below half. A Readable
-   * only asks again (`read()`) after the next push, so with the window below half and
-   * anything consumed an adjustment always goes out: the peer is never left without window.
+   * Give back the window for bytes that have left the Readables' buffers: at once when a
+   * quarter of the window (at least three packets) was consumed, else, when the peer has less
+   * than a quarter left, once per event-loop turn for whatever was consumed. A Readable only
+   * asks again (`read()`) after the next push, so the peer is never left without window.
    */
   #giveWindow(): void {
     if (this.state !== 'open' || this.#closeSent || this.#eofReceived) return;
     const buffered = this.stdout.readableLength + this.stderr.readableLength;
     const consumed = this.localWindowSize - this.#localWindow - buffered;
-    if (consumed > 0 && (consumed >= 3 * this.localMaxPacket || this.#localWindow < this.localWindowSize / 2)) {
-      this.#localWindow += consumed;
-      this.link.send(encodeWindowAdjust(this.remoteId, consumed));
+    if (consumed <= 0) return;
+    if (consumed >= Math.max(3 * this.localMaxPacket, this.localWindowSize / 4)) {
+      this.#adjust(consumed);
+    } else if (this.#localWindow < this.localWindowSize / 4 && !this.#windowCheck) {
+      // The peer is short of window: give back what was consumed, once per event-loop turn (as
+      // OpenSSH checks its windows once per loop). Each WINDOW_ADJUST is a write and wakes the
+      // master, so a quarter of the window at a time, not one per packet read.
+      this.#windowCheck = setImmediate(() => {
+        this.#windowCheck = undefined;
+        if (this.state !== 'open' || this.#closeSent || this.#eofReceived) return;
+        const owed = this.localWindowSize - this.#localWindow - this.stdout.readableLength - this.stderr.readableLength;
+        if (owed > 0) this.#adjust(owed);
+      });
     }
+  }
+
+  #adjust(bytes: number): void {
+    this.#localWindow += bytes;
+    this.link.send(encodeWindowAdjust(this.remoteId, bytes));
   }
 
   #write(chunk: Buffer, offset: number, cb: (err?: Error | null) => void): void {
@@ -304,6 +321,8 @@ export class MuxChannel {
   #settle(): void {
     if (this.#settled) return;
     this.#settled = true;
+    if (this.#windowCheck) clearImmediate(this.#windowCheck);
+    this.#windowCheck = undefined;
     // Replies may still arrive for these requests: keep their places in the queue.
     this.#replies = this.#replies.map((r) => {
       r(false);

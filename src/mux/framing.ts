@@ -22,37 +22,49 @@ export class FrameSplitter {
     return this.#pendingLength;
   }
 
-  /** Add a chunk; returns every frame body it completes (views of the input: copy to keep). */
+  /**
+   * Add a chunk; returns every frame body it completes. Frames are views of `chunk` (or of a
+   * copy joining the pieces of a frame split across chunks), and a trailing partial frame is
+   * kept as a view of `chunk`: never reuse a chunk after pushing it (Node's socket chunks are
+   * fresh buffers). Only a frame split across chunks is copied, once.
+   */
   push(chunk: Buffer): Buffer[] {
     if (chunk.length === 0) return [];
-    let buf: Buffer;
-    if (this.#pendingLength === 0) {
-      buf = chunk;
-    } else {
-      this.#pending.push(chunk);
-      this.#pendingLength += chunk.length;
-      // Only join once the frame under way is complete (no copy per chunk of a big frame).
-      const head = this.#pending[0]!.length >= 4 ? this.#pending[0]! : Buffer.concat(this.#pending, Math.min(4, this.#pendingLength));
-      if (head.length >= 4 && this.#pendingLength < 4 + this.#check(head.readUInt32BE(0))) return [];
-      buf = Buffer.concat(this.#pending, this.#pendingLength);
-      this.#pending = [];
-      this.#pendingLength = 0;
-    }
     const frames: Buffer[] = [];
     let pos = 0;
-    while (buf.length - pos >= 4) {
-      const len = this.#check(buf.readUInt32BE(pos));
-      if (buf.length - pos - 4 < len) break;
-      frames.push(buf.subarray(pos + 4, pos + 4 + len));
+    if (this.#pendingLength > 0) {
+      // Complete the frame under way with the start of this chunk: the header first...
+      if (this.#pendingLength < 4) {
+        const take = Math.min(4 - this.#pendingLength, chunk.length);
+        this.#add(chunk.subarray(0, take));
+        pos = take;
+        if (this.#pendingLength < 4) return frames;
+      }
+      const head = this.#pending[0]!.length >= 4 ? this.#pending[0]! : Buffer.concat(this.#pending, 4);
+      const total = 4 + this.#check(head.readUInt32BE(0));
+      // ...then its body: only the bytes it still needs.
+      const take = Math.min(total - this.#pendingLength, chunk.length - pos);
+      if (take > 0) this.#add(chunk.subarray(pos, pos + take));
+      pos += take;
+      if (this.#pendingLength < total) return frames;
+      const whole = this.#pending.length === 1 ? this.#pending[0]! : Buffer.concat(this.#pending, this.#pendingLength);
+      this.#pending = [];
+      this.#pendingLength = 0;
+      frames.push(whole.subarray(4));
+    }
+    while (chunk.length - pos >= 4) {
+      const len = this.#check(chunk.readUInt32BE(pos));
+      if (chunk.length - pos - 4 < len) break;
+      frames.push(chunk.subarray(pos + 4, pos + 4 + len));
       pos += 4 + len;
     }
-    if (pos < buf.length) {
-      // Keep a copy: the caller may reuse `chunk`.
-      const rest = Buffer.from(buf.subarray(pos));
-      this.#pending = [rest];
-      this.#pendingLength = rest.length;
-    }
+    if (pos < chunk.length) this.#add(chunk.subarray(pos));
     return frames;
+  }
+
+  #add(piece: Buffer): void {
+    this.#pending.push(piece);
+    this.#pendingLength += piece.length;
   }
 
   #check(len: number): number {

@@ -41,5 +41,5 @@ function splitForward(spec: string): { host: string; port: number } {
 /** The remote operation of a call, for the mux engine. */
 export function remoteOperation(ctlPath: string, command: string, call: NormalizedCall): RemoteOperation {
   if (call.tunnel) return { ctlPath, kind: 'tunnel', command, tunnel: splitForward(command) };
-  return { ctlPath, kind: call.subsystem ? 'subsystem' : 'exec', command, tty: call.tty === true };
+  return { ctlPath, kind: call.subsystem ? 'subsystem' : 'exec', command, tty: call.tty === true, env: call.env };
 }

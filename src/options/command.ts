@@ -2,7 +2,7 @@ import { Readable, Writable } from 'node:stream';
 import { getQuoter } from '../quote/registry.js';
 import { optVerbose, type VerboseLevel } from '../verbose/format.js';
 import type { Quoter } from '../quote/types.js';
-import { badOption, checkKnownKeys, optBoolean, optMs, optSignal, optString, optStringArray } from './validate.js';
+import { badOption, checkKnownKeys, optBoolean, optEnv, optMs, optSignal, optString, optStringArray } from './validate.js';
 
 /** Where a slave's stdin comes from. */
 export type StdinOption = 'ignore' | 'inherit' | 'pipe' | number | Readable;
@@ -49,6 +49,14 @@ export interface CommandOptions {
   forwardAgent?: boolean;
   /** Per-call X11 forwarding (`-X`/`-x`). */
   forwardX11?: boolean;
+  /**
+   * Variables for the remote command, sent as `env` channel requests (RFC 4254 6.4): the
+   * server's `AcceptEnv` decides which it keeps (sshd's default keeps none), on both engines.
+   * Names are letters, digits and `_`. On the spawn engine they go through the local ssh's
+   * environment (`SendEnv`), never its command line; there `PATH`, `LD_*` and `DYLD_*` are
+   * refused (they would change the local ssh itself).
+   */
+  env?: Readonly<Record<string, string>>;
   /** The remote shell's quoting rules: a POSIX shell name or a custom quoter. */
   remoteShell?: string | Quoter;
   /** Force quoting of a string command (`true`) or disable quoting of an array (`false`). */
@@ -164,6 +172,8 @@ export interface NormalizedCall {
   sshOpts: readonly string[];
   forwardAgent: boolean | undefined;
   forwardX11: boolean | undefined;
+  /** Variables for the remote command (`env` requests), validated. */
+  env: Readonly<Record<string, string>> | undefined;
   quoter: Quoter;
   quoteArgs: boolean | undefined;
   glob: boolean;
@@ -192,7 +202,7 @@ const KNOWN = new Set([
   'stdoutFile', 'stdoutDiscard', 'stdout',
   'stderrFile', 'stderrDiscard', 'stderr', 'stderrToStdout',
   'tty', 'sshOpts', 'forwardAgent', 'forwardX11', 'remoteShell', 'quoteArgs', 'glob', 'encoding', 'maxBuffer',
-  'idleTimeout', 'timeout', 'signal', 'reject', 'buffer', 'tunnel', 'subsystem', 'stdinoutDpipe', 'engine', 'verbose',
+  'idleTimeout', 'timeout', 'signal', 'reject', 'buffer', 'tunnel', 'subsystem', 'stdinoutDpipe', 'engine', 'verbose', 'env',
 ]);
 
 /** Encodings accepted: Node Buffer encodings plus `'buffer'` for raw bytes. */
@@ -359,6 +369,8 @@ export function normalizeCall(
       throw new TypeError(`option '${k}' cannot be used with '${tunnel ? 'tunnel' : 'subsystem'}': no remote shell command is run`);
     }
   }
+  const env = optEnv('env', o.env);
+  if (tunnel && env !== undefined) throw new TypeError("option 'env' cannot be used with 'tunnel': a tunnel is a TCP connection, with no remote process to get variables");
   if (o.reject !== undefined && mode !== 'run' && mode !== 'spawn') {
     throw new TypeError("option 'reject' is only for run() and spawn(), which return the Result; the other methods always reject on failure");
   }
@@ -374,6 +386,7 @@ export function normalizeCall(
     sshOpts,
     forwardAgent: optBoolean('forwardAgent', o.forwardAgent) ?? defaults.forwardAgent,
     forwardX11: optBoolean('forwardX11', o.forwardX11) ?? defaults.forwardX11,
+    env,
     quoter: getQuoter(remoteShell as string | Quoter),
     quoteArgs: optBoolean('quoteArgs', o.quoteArgs),
     glob: optBoolean('glob', o.glob) ?? false,

@@ -100,3 +100,19 @@ export function optEnum<T extends string>(name: string, value: unknown, allowed:
   }
   return value as T;
 }
+
+/** A variable name: letters, digits and `_`, not starting with a digit (what every shell and sshd's AcceptEnv patterns handle). */
+export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** An `env` option: an object of variable names to strings without NUL bytes. */
+export function optEnv(name: string, value: unknown): Record<string, string> | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) badOption(name, 'an object of variable names to string values', value);
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (!ENV_NAME.test(k)) badOption(name, 'an object whose keys are shell variable names ([A-Za-z_][A-Za-z0-9_]*)', k);
+    if (typeof v !== 'string' || v.includes('\0')) badOption(`${name}.${k}`, 'a string without NUL bytes', v);
+    out[k] = v;
+  }
+  return out;
+}

@@ -102,10 +102,31 @@ export function slaveArgv(ctx: ExecContext, command: string, call: NormalizedCal
     tty: call.tty,
     forwardAgent: call.forwardAgent,
     forwardX11: call.forwardX11,
+    sendEnv: call.env && Object.keys(call.env),
     subsystem: call.subsystem,
     stdioForward: call.tunnel ? command : undefined,
     command: call.tunnel ? undefined : command,
   });
+}
+
+/** Variables the spawn engine refuses in `env`: they would change the local ssh process itself (its lookup, its dynamic linker). */
+const LOCAL_ONLY_ENV = /^(?:PATH|LD_\w*|DYLD_\w*)$/;
+
+/**
+ * The environment of a slave with `env`: this process's plus the variables, which the slave
+ * sends (`SendEnv` in its argv), so that no value appears on a command line. Throws a
+ * TypeError for a name that would change the local ssh itself.
+ */
+export function spawnEnv(env: Readonly<Record<string, string>> | undefined): NodeJS.ProcessEnv | undefined {
+  if (env === undefined) return undefined;
+  for (const name of Object.keys(env)) {
+    if (LOCAL_ONLY_ENV.test(name)) {
+      throw new TypeError(
+        `option 'env' cannot set ${name} on the spawn engine: the variables go through the local ssh's environment, and ${name} would change that ssh itself; use engine: 'mux' (a channel, no local process)`,
+      );
+    }
+  }
+  return { ...process.env, ...env };
 }
 
 /** The AbortError for a signal's `reason`: "the <what> was aborted: <why>". */
@@ -175,7 +196,7 @@ async function launchSlave(ctx: ExecContext, command: string, call: NormalizedCa
     // The mux engine (when chosen and able) runs the remote side as a channel; see src/mux/plan.ts.
     const remote = remoteEngineFor(ctx.engine, call);
     if (trace) trace.engine = remote ? 'mux' : 'spawn';
-    const request = { file: argv[0]!, args: argv.slice(1), stdio: plan.slots };
+    const request = { file: argv[0]!, args: argv.slice(1), stdio: plan.slots, env: remote ? undefined : spawnEnv(call.env) };
     proc = remote
       ? await remote.spawnRemote!({ ...request, remote: remoteOperation(ctx.master.ctlPath!, command, call) })
       : ctx.engine.spawnAsync

@@ -1,5 +1,5 @@
 import { checkEncoding } from '../options/command.js';
-import { badOption, checkKnownKeys, optBoolean, optMs, optSignal, optString } from '../options/validate.js';
+import { badOption, checkKnownKeys, optBoolean, optEnv, optMs, optSignal, optString } from '../options/validate.js';
 
 /** Options of `ssh.shell()`: the session and the defaults of its commands. */
 export interface ShellOptions {
@@ -138,20 +138,6 @@ export function normalizePool(options: unknown): NormalizedShell & { size: numbe
   return { ...normalizeShell(o, 'shellPool()'), size };
 }
 
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-function envOption(value: unknown): Record<string, string> | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) badOption('env', 'an object of variable names to string values', value);
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(value)) {
-    if (!ENV_NAME.test(k)) badOption('env', 'an object whose keys are shell variable names ([A-Za-z_][A-Za-z0-9_]*)', k);
-    if (typeof v !== 'string' || v.includes('\0')) badOption(`env.${k}`, 'a string without NUL bytes', v);
-    out[k] = v;
-  }
-  return out;
-}
-
 function stdinDataOption(value: unknown): ReadonlyArray<string | Uint8Array> | undefined {
   if (value === undefined) return undefined;
   const ok = (v: unknown) => typeof v === 'string' || v instanceof Uint8Array;
@@ -191,7 +177,7 @@ export function normalizeShellCall(options: unknown, session: NormalizedShell, m
     glob: optBoolean('glob', o.glob) ?? false,
     encoding: checkEncoding('encoding', o.encoding) ?? session.encoding,
     cwd: optString('cwd', o.cwd),
-    env: envOption(o.env),
+    env: optEnv('env', o.env),
     timeout: o.timeout === undefined ? session.timeout : optMs('timeout', o.timeout),
     idleTimeout: o.idleTimeout === undefined ? session.idleTimeout : optMs('idleTimeout', o.idleTimeout),
     signal: optSignal('signal', o.signal),

@@ -215,7 +215,7 @@ describe('Fleet on the test sshd', () => {
     expect(peakMasters).toBeGreaterThan(0);
     expect(peakMasters).toBeLessThanOrEqual(3);
     expect(peakRunning).toBe(2);
-    // Slaves: the two running commands (plus, at most, a short -O check or -O exit per master).
+    // Slaves: the two running commands (plus, at most, a short-lived process per master).
     expect(peakSlaves).toBeGreaterThan(0);
     expect(peakSlaves).toBeLessThanOrEqual(2 + 3);
   });

@@ -199,6 +199,28 @@ describe('external masters', () => {
     expect(await ext.waitForMaster()).toBe(false);
     expect(ext.error!.message).toContain('does not point to a socket, so there is no external master there');
   });
+
+  it('fails the (in-process) alive check with reason check when the socket is not a master', async () => {
+    const ctl = join(scratch, 'not-a-master');
+    // Something listens there, but answers the hello with MUX_S_OK (request id 2).
+    const server = createServer((s) => {
+      s.on('error', () => {});
+      s.write(Buffer.from([0, 0, 0, 8, 0x80, 0, 0, 1, 0, 0, 0, 2]));
+    });
+    await new Promise<void>((r) => server.listen(ctl, r));
+    try {
+      const ext = track(new OpenSSH(target(), { externalMaster: true, ctlPath: ctl }));
+      expect(await ext.waitForMaster()).toBe(false);
+      const e = ext.error as MasterError;
+      expect(e).toBeInstanceOf(MasterError);
+      expect([e.code, e.reason]).toEqual(['OSSH_MASTER_FAILED', 'check']);
+      expect(e.message).toBe(
+        `unable to establish or keep the master SSH connection to 127.0.0.1: master check failed: the master sent ok instead of its hello`,
+      );
+    } finally {
+      server.close();
+    }
+  });
 });
 
 describe('lifecycle', () => {

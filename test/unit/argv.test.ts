@@ -22,7 +22,7 @@ describe('buildMasterArgv', () => {
     expect(buildMasterArgv({ ...spec, serverAliveInterval: 30 })).toEqual([
       'ssh',
       '-o', 'ServerAliveInterval=30',
-      '-o', 'ControlPersist=no',
+      '-o', 'ControlPersist=no', '-o', 'SendEnv=*',
       '-MNx',
       '-S', '/tmp/ctl/abc',
       'example.org',
@@ -48,7 +48,7 @@ describe('buildMasterArgv', () => {
       '/usr/local/bin/ssh',
       '-o', 'Compression=yes', '-v',
       '-o', 'ServerAliveInterval=4',
-      '-o', 'ControlPersist=no',
+      '-o', 'ControlPersist=no', '-o', 'SendEnv=*',
       '-o', 'ConnectTimeout=12',
       '-MNAX',
       '-o', 'BatchMode=yes',
@@ -66,7 +66,7 @@ describe('buildMasterArgv', () => {
     const without = buildMasterArgv({ ...spec, serverAliveInterval: 30 });
     expect(without.some((a) => a.startsWith('ConnectTimeout'))).toBe(false);
     expect(buildMasterArgv({ ...spec, serverAliveInterval: 30, connectTimeout: 1 })).toEqual([
-      'ssh', '-o', 'ServerAliveInterval=30', '-o', 'ControlPersist=no', '-o', 'ConnectTimeout=1', '-MNx',
+      'ssh', '-o', 'ServerAliveInterval=30', '-o', 'ControlPersist=no', '-o', 'SendEnv=*', '-o', 'ConnectTimeout=1', '-MNx',
       '-S', '/tmp/ctl/abc', 'example.org', '--',
     ]);
   });
@@ -83,21 +83,21 @@ describe('buildMasterArgv', () => {
   ] as const)('forwardAgent %s, forwardX11 %s give %s', (forwardAgent, forwardX11, flags) => {
     const argv = buildMasterArgv({ ...spec, serverAliveInterval: 30, forwardAgent, forwardX11 });
     expect(argv).toEqual([
-      'ssh', '-o', 'ServerAliveInterval=30', '-o', 'ControlPersist=no', flags, '-S', '/tmp/ctl/abc', 'example.org', '--',
+      'ssh', '-o', 'ServerAliveInterval=30', '-o', 'ControlPersist=no', '-o', 'SendEnv=*', flags, '-S', '/tmp/ctl/abc', 'example.org', '--',
     ]);
   });
 
   it('adds BatchMode only when true', () => {
     expect(buildMasterArgv({ ...spec, serverAliveInterval: 30, batchMode: false })).not.toContain('BatchMode=yes');
     expect(buildMasterArgv({ ...spec, serverAliveInterval: 30, batchMode: true })).toEqual([
-      'ssh', '-o', 'ServerAliveInterval=30', '-o', 'ControlPersist=no', '-MNx', '-o', 'BatchMode=yes',
+      'ssh', '-o', 'ServerAliveInterval=30', '-o', 'ControlPersist=no', '-o', 'SendEnv=*', '-MNx', '-o', 'BatchMode=yes',
       '-S', '/tmp/ctl/abc', 'example.org', '--',
     ]);
   });
 
   it('adds -i key with PreferredAuthentications=publickey', () => {
     expect(buildMasterArgv({ ...spec, serverAliveInterval: 30, keyPath: 'k' })).toEqual([
-      'ssh', '-o', 'ServerAliveInterval=30', '-o', 'ControlPersist=no', '-MNx',
+      'ssh', '-o', 'ServerAliveInterval=30', '-o', 'ControlPersist=no', '-o', 'SendEnv=*', '-MNx',
       '-i', 'k', '-o', 'PreferredAuthentications=publickey',
       '-S', '/tmp/ctl/abc', 'example.org', '--',
     ]);
@@ -105,7 +105,7 @@ describe('buildMasterArgv', () => {
 
   it('adds ProxyCommand as one word', () => {
     expect(buildMasterArgv({ ...spec, serverAliveInterval: 30, proxyCommand: 'ssh -W %h:%p jump' })).toEqual([
-      'ssh', '-o', 'ServerAliveInterval=30', '-o', 'ControlPersist=no', '-MNx',
+      'ssh', '-o', 'ServerAliveInterval=30', '-o', 'ControlPersist=no', '-o', 'SendEnv=*', '-MNx',
       '-o', 'ProxyCommand=ssh -W %h:%p jump',
       '-S', '/tmp/ctl/abc', 'example.org', '--',
     ]);
@@ -132,6 +132,12 @@ describe('buildSlaveArgv', () => {
   it('builds the minimal slave argv with the command as one element', () => {
     expect(buildSlaveArgv({ ...spec, command: 'ls -l /tmp' })).toEqual([
       'ssh', '-o', 'ControlMaster=no', '-o', 'ProxyCommand=false', '-S', '/tmp/ctl/abc', 'example.org', '--', 'ls -l /tmp',
+    ]);
+  });
+
+  it('sendEnv: one -o SendEnv=NAME per variable after the safety options (names only, never values)', () => {
+    expect(buildSlaveArgv({ ...spec, sendEnv: ['LC_A', 'B'], command: 'env' })).toEqual([
+      'ssh', '-o', 'ControlMaster=no', '-o', 'ProxyCommand=false', '-o', 'SendEnv=LC_A', '-o', 'SendEnv=B', '-S', '/tmp/ctl/abc', 'example.org', '--', 'env',
     ]);
   });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildConfigQueryArgv, buildMasterArgv, preferredAuthentications } from '../../src/argv/master.js';
 
 const spec = { sshCmd: 'ssh', ctlPath: '/tmp/ctl/abc', host: 'example.org', serverAliveInterval: 30 };
-const HEAD = ['ssh', '-o', 'ServerAliveInterval=30', '-o', 'ControlPersist=no', '-MNx'];
+const HEAD = ['ssh', '-o', 'ServerAliveInterval=30', '-o', 'ControlPersist=no', '-o', 'SendEnv=*', '-MNx'];
 const TAIL = ['-S', '/tmp/ctl/abc', 'example.org', '--'];
 
 describe('buildMasterArgv: login, host keys, methods, routes', () => {
@@ -38,13 +38,13 @@ describe('buildMasterArgv: login, host keys, methods, routes', () => {
 
   it('puts ServerAliveCountMax next to ServerAliveInterval', () => {
     expect(buildMasterArgv({ ...spec, serverAliveCountMax: 2 })).toEqual([
-      'ssh', '-o', 'ServerAliveInterval=30', '-o', 'ServerAliveCountMax=2', '-o', 'ControlPersist=no', '-MNx', ...TAIL,
+      'ssh', '-o', 'ServerAliveInterval=30', '-o', 'ServerAliveCountMax=2', '-o', 'ControlPersist=no', '-o', 'SendEnv=*', '-MNx', ...TAIL,
     ]);
   });
 
   it('puts -F first, so a -F in masterOpts (later) wins', () => {
     expect(buildMasterArgv({ ...spec, sshConfig: '/etc/my.conf', masterOpts: ['-v'] })).toEqual([
-      'ssh', '-F', '/etc/my.conf', '-v', '-o', 'ServerAliveInterval=30', '-o', 'ControlPersist=no', '-MNx', ...TAIL,
+      'ssh', '-F', '/etc/my.conf', '-v', '-o', 'ServerAliveInterval=30', '-o', 'ControlPersist=no', '-o', 'SendEnv=*', '-MNx', ...TAIL,
     ]);
   });
 
@@ -72,7 +72,7 @@ describe('buildMasterArgv: login, host keys, methods, routes', () => {
       }),
     ).toEqual([
       'ssh', '-F', '/c', '-4',
-      '-o', 'ServerAliveInterval=30', '-o', 'ServerAliveCountMax=5', '-o', 'ControlPersist=no', '-o', 'ConnectTimeout=9',
+      '-o', 'ServerAliveInterval=30', '-o', 'ServerAliveCountMax=5', '-o', 'ControlPersist=no', '-o', 'SendEnv=*', '-o', 'ConnectTimeout=9',
       '-MNAx',
       '-o', 'BatchMode=yes',
       '-o', 'StrictHostKeyChecking=yes', '-o', 'UserKnownHostsFile=/kh',
@@ -101,7 +101,7 @@ describe('buildConfigQueryArgv', () => {
     expect(
       buildConfigQueryArgv({ ...spec, user: 'u', port: 2222, sshConfig: '/c', hostKeyPolicy: 'tofu', secret: 'password', forwardX11: true }),
     ).toEqual([
-      'ssh', '-F', '/c', '-o', 'ServerAliveInterval=30', '-o', 'ControlPersist=no', '-GX',
+      'ssh', '-F', '/c', '-o', 'ServerAliveInterval=30', '-o', 'ControlPersist=no', '-o', 'SendEnv=*', '-GX',
       '-o', 'StrictHostKeyChecking=accept-new',
       '-o', 'NumberOfPasswordPrompts=1', '-o', 'PreferredAuthentications=keyboard-interactive,password',
       '-l', 'u', '-p', '2222', 'example.org',

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MuxProtocolError } from '../../src/errors/index.js';
-import { encodeClose, encodeData, encodeEof, encodeOpenConfirmation, encodeRequestReply, encodeWindowAdjust } from '../../src/mux/channel-messages.js';
+import { decodeSshMessage, encodeClose, encodeData, encodeEof, encodeOpenConfirmation, encodeRequestReply, encodeWindowAdjust } from '../../src/mux/channel-messages.js';
+import { FrameSplitter } from '../../src/mux/framing.js';
 import { MuxConnection } from '../../src/mux/connection.js';
 import { mulberry32 } from '../helpers/prng.js';
 
@@ -90,6 +91,31 @@ describe('MuxConnection against a hostile peer', () => {
     expect(conn.error).toBe(exit.error);
     // Later opens fail at once with the same error.
     await expect(conn.openChannel({ type: 'session' })).rejects.toBe(exit.error);
+  });
+
+  it('gives the window back in a few large WINDOW_ADJUSTs (not one per packet), all of it', async () => {
+    let peer: Socket | undefined;
+    let rec: Buffer[] = [];
+    script = (sock, received) => {
+      peer = sock;
+      rec = received;
+      sock.once('data', () => sock.write(encodeOpenConfirmation(0, 7, 1 << 20, 32768)));
+    };
+    const conn = await MuxConnection.open(path, { timeoutMs: 2000 });
+    const ch = await conn.openChannel({ type: 'session' });
+    const window = 2 * 1024 * 1024;
+    let read = 0;
+    const all = new Promise<void>((resolve) => ch.stdout.on('data', (c: Buffer) => (read += c.length) === window && resolve()));
+    for (let i = 0; i < window / 32768; i++) peer!.write(encodeData(0, Buffer.alloc(32768, i)));
+    await all;
+    await new Promise((r) => setTimeout(r, 50));
+    const split = new FrameSplitter(1 << 20);
+    const frames = split.push(Buffer.concat(rec).subarray(24)).map((f) => decodeSshMessage(f));
+    const adjusts = frames.filter((m) => m.type === 'window-adjust').map((m) => (m as { bytes: number }).bytes);
+    expect(adjusts.reduce((a, b) => a + b, 0)).toBe(window);
+    expect(adjusts.length).toBeGreaterThan(0);
+    expect(adjusts.length).toBeLessThanOrEqual(8);
+    conn.destroy();
   });
 
   it('a close of the socket fails pending opens and open channels', async () => {

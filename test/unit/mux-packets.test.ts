@@ -187,6 +187,7 @@ describe('FrameSplitter', () => {
       const frames: Buffer[] = [];
       for (let i = 0; i < stream.length; i += size) frames.push(...s.push(stream.subarray(i, i + size)).map((f) => Buffer.from(f)));
       expect(frames.map((f) => decodeSshMessage(f).type)).toEqual(['eof', 'data', 'close']);
+      expect(frames).toEqual([encodeEof(1), encodeData(2, Buffer.alloc(1000, 7)), encodeClose(3)].map((p) => p.subarray(4)));
       expect(s.buffered).toBe(0);
     }
   });

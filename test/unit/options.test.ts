@@ -11,7 +11,7 @@ const call = (options: unknown, mode: CallMode = 'run', defaults = {}) =>
 const conn = (target: string | undefined, options: unknown = {}) => normalizeConnection(target, options as OpenSSHOptions);
 
 const CALL_KNOWN =
-  'buffer, encoding, engine, forwardAgent, forwardX11, glob, idleTimeout, maxBuffer, quoteArgs, reject, remoteShell, signal, sshOpts, ' +
+  'buffer, encoding, engine, env, forwardAgent, forwardX11, glob, idleTimeout, maxBuffer, quoteArgs, reject, remoteShell, signal, sshOpts, ' +
   'stderr, stderrDiscard, stderrFile, stderrToStdout, stdin, stdinData, stdinDiscard, stdinFile, stdinKeepOpen, ' +
   'stdinoutDpipe, stdout, stdoutDiscard, stdoutFile, subsystem, timeout, tty, tunnel, verbose';
 
@@ -269,6 +269,21 @@ describe('normalizeCall: streams', () => {
 describe('normalizeCall: validation', () => {
   it('rejects an unknown option and lists the known ones', () => {
     expectTypeError(() => call({ stdim: 'x' }), `unknown option 'stdim' for a command; known options are: ${CALL_KNOWN}`);
+  });
+
+  it('env: an object of variable names to strings, never with a tunnel', () => {
+    expect(call({ env: { LC_X: 'a b', _y2: '' } }).env).toEqual({ LC_X: 'a b', _y2: '' });
+    expect(call({}).env).toBeUndefined();
+    expectTypeError(() => call({ env: ['A=1'] }), 'option \'env\' must be an object of variable names to string values, received an array of length 1');
+    expectTypeError(() => call({ env: 'A=1' }), 'option \'env\' must be an object of variable names to string values, received string "A=1"');
+    expectTypeError(() => call({ env: { '1A': 'x' } }), 'option \'env\' must be an object whose keys are shell variable names ([A-Za-z_][A-Za-z0-9_]*), received string "1A"');
+    expectTypeError(() => call({ env: { 'A=B': 'x' } }), 'option \'env\' must be an object whose keys are shell variable names ([A-Za-z_][A-Za-z0-9_]*), received string "A=B"');
+    expectTypeError(() => call({ env: { A: 1 } }), "option 'env.A' must be a string without NUL bytes, received number 1");
+    expectTypeError(() => call({ env: { A: 'x\0y' } }), 'option \'env.A\' must be a string without NUL bytes, received string "x\\u0000y"');
+    expectTypeError(
+      () => call({ env: { A: 'x' }, tunnel: true }),
+      "option 'env' cannot be used with 'tunnel': a tunnel is a TCP connection, with no remote process to get variables",
+    );
   });
 
   it("rejects a per-call engine other than 'spawn' or 'mux'", () => {
