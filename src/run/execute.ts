@@ -169,15 +169,31 @@ async function launchSlave(ctx: ExecContext, command: string, call: NormalizedCa
   const details: ErrorDetails = { host: ctx.host, command };
   const signal = call.signal;
   await masterReady(ctx.master, signal, details);
-  // The socket is only known once the master is up.
-  const argv = slaveArgv(ctx, command, call);
-  details.argv = argv;
-  if (trace) trace.argv = argv;
+  // The socket is only known once the master is up. The argv is built when the call's turn
+  // comes (a burst of queued calls does not build them all at once), or for the error of a
+  // call that leaves the line first.
+  let built: string[] | undefined;
+  const buildArgv = (): string[] => {
+    if (!built) {
+      built = slaveArgv(ctx, command, call);
+      Object.defineProperty(details, 'argv', { value: built, writable: true, enumerable: true, configurable: true });
+      if (trace) trace.argv = built;
+    }
+    return built;
+  };
+  Object.defineProperty(details, 'argv', { get: buildArgv, enumerable: true, configurable: true });
   // Wait for a session slot (maxSessions); timeout, idleTimeout and signal apply meanwhile.
   // A -W tunnel is a direct-tcpip channel, not a session: the server's MaxSessions ignores it.
-  // The slot comes before the argv-limit check and the stdin encoding, so that a burst of
-  // queued calls does that work when each call's turn comes, not all in its first turn.
-  const session = await acquireSession(call.tunnel ? undefined : ctx.sessions, call, details);
+  // The slot comes before the argv, the argv-limit check and the stdin encoding, so that a
+  // burst of queued calls does that work when each call's turn comes, not all in its first turn.
+  let session: Awaited<ReturnType<typeof acquireSession>>;
+  try {
+    session = await acquireSession(call.tunnel ? undefined : ctx.sessions, call, details);
+  } catch (e) {
+    buildArgv();
+    throw e;
+  }
+  const argv = buildArgv();
   let input: Buffer[] | undefined;
   try {
     await checkArgv(argv, undefined, details);
