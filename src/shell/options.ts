@@ -1,4 +1,4 @@
-import { checkEncoding } from '../options/command.js';
+import { checkEncoding, DEFAULT_MAX_BUFFER, optMaxBuffer } from '../options/command.js';
 import { badOption, checkKnownKeys, optBoolean, optMs, optSignal, optString } from '../options/validate.js';
 
 /** Options of `ssh.shell()`: the session and the defaults of its commands. */
@@ -17,6 +17,12 @@ export interface ShellOptions {
   idleTimeout?: number;
   /** Abort opening the session (and restarting it). */
   signal?: AbortSignal;
+  /**
+   * Default bytes kept of each output stream of a command (default: the connection's
+   * `maxBuffer`, else 100 MiB; `Infinity`: no limit): past it the command is interrupted and
+   * fails with a MaxBufferError. For lines(), the longest line.
+   */
+  maxBuffer?: number;
 }
 
 /** Options of `ssh.shellPool()`. */
@@ -55,6 +61,8 @@ export interface ShellCommandOptions {
   signal?: AbortSignal;
   /** run() only: false resolves with the Result (`failed`, `error`) instead of rejecting. */
   reject?: boolean;
+  /** Bytes kept of each output stream (for lines(): of a line); past it the command is interrupted (MaxBufferError). */
+  maxBuffer?: number;
 }
 
 /** The session options, validated. */
@@ -64,6 +72,7 @@ export interface NormalizedShell {
   timeout: number | undefined;
   idleTimeout: number | undefined;
   signal: AbortSignal | undefined;
+  maxBuffer: number;
 }
 
 /** A command call's options, validated and defaulted from the session. */
@@ -81,13 +90,14 @@ export interface NormalizedShellCall {
   idleTimeout: number | undefined;
   signal: AbortSignal | undefined;
   reject: boolean;
+  maxBuffer: number;
 }
 
-const SHELL_KEYS = new Set(['shell', 'encoding', 'timeout', 'idleTimeout', 'signal']);
+const SHELL_KEYS = new Set(['shell', 'encoding', 'timeout', 'idleTimeout', 'signal', 'maxBuffer']);
 const POOL_KEYS = new Set([...SHELL_KEYS, 'size']);
 const CALL_KEYS = new Set([
   'stdinData', 'stdinDiscard', 'stdoutDiscard', 'stderrDiscard', 'stderrToStdout', 'quoteArgs', 'glob',
-  'encoding', 'cwd', 'env', 'timeout', 'idleTimeout', 'signal', 'reject',
+  'encoding', 'cwd', 'env', 'timeout', 'idleTimeout', 'signal', 'reject', 'maxBuffer',
 ]);
 /** OpenSSH command options a session cannot honour, and why. */
 const UNSUPPORTED: Readonly<Record<string, string>> = {
@@ -115,8 +125,11 @@ function checkObject(value: unknown, what: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-/** Validate `ssh.shell()` options. */
-export function normalizeShell(options: unknown, method = 'shell()'): NormalizedShell {
+/**
+ * Validate `ssh.shell()` options; `defaultMaxBuffer` is the connection's `maxBuffer`, when it
+ * has one.
+ */
+export function normalizeShell(options: unknown, method = 'shell()', defaultMaxBuffer?: number): NormalizedShell {
   const o = checkObject(options, method);
   checkKnownKeys(o, method === 'shellPool()' ? POOL_KEYS : SHELL_KEYS, method);
   const shell = optString('shell', o.shell) ?? '/bin/sh';
@@ -127,15 +140,16 @@ export function normalizeShell(options: unknown, method = 'shell()'): Normalized
     timeout: optMs('timeout', o.timeout),
     idleTimeout: optMs('idleTimeout', o.idleTimeout),
     signal: optSignal('signal', o.signal),
+    maxBuffer: optMaxBuffer('maxBuffer', o.maxBuffer) ?? defaultMaxBuffer ?? DEFAULT_MAX_BUFFER,
   };
 }
 
 /** Validate `ssh.shellPool()` options: the session's, plus `size`. */
-export function normalizePool(options: unknown): NormalizedShell & { size: number } {
+export function normalizePool(options: unknown, defaultMaxBuffer?: number): NormalizedShell & { size: number } {
   const o = checkObject(options, 'shellPool()');
   const size = o.size;
   if (typeof size !== 'number' || !Number.isInteger(size) || size < 1 || size > 1024) badOption('size', 'an integer from 1 to 1024', size);
-  return { ...normalizeShell(o, 'shellPool()'), size };
+  return { ...normalizeShell(o, 'shellPool()', defaultMaxBuffer), size };
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -196,5 +210,6 @@ export function normalizeShellCall(options: unknown, session: NormalizedShell, m
     idleTimeout: o.idleTimeout === undefined ? session.idleTimeout : optMs('idleTimeout', o.idleTimeout),
     signal: optSignal('signal', o.signal),
     reject: optBoolean('reject', o.reject) ?? true,
+    maxBuffer: optMaxBuffer('maxBuffer', o.maxBuffer) ?? session.maxBuffer,
   };
 }

@@ -179,7 +179,7 @@ describe('shell session: framing', () => {
     };
     await using spy = await new ShellSessionClass(engine, normalizeShell({})).start();
     await spy.capture('echo first');
-    const m = /printf %s '([0-9a-f]{32}):B'/.exec(frames.at(-1)!)![1]!;
+    const m = /__osmux_p ([A-Za-z0-9._]{22});/.exec(frames.at(-1)!)![1]!;
     const forged = `${m}:E0\n${m}:B${m}:E\n`;
     const r = await spy.run(['printf', '%s', forged], { reject: false });
     expect(r.stdout).toBe(forged);
@@ -190,7 +190,7 @@ describe('shell session: framing', () => {
 
   it('the marker is nowhere a command can read it', async () => {
     const env = await sh.capture('set; env; ps -o args= -p $$');
-    expect(env).not.toMatch(/[0-9a-f]{32}:[BE]/);
+    expect(env).not.toMatch(/[A-Za-z0-9._]{22}:[BE]/);
   });
 
   it('NUL bytes, no final newline, a 1 MiB line', async () => {

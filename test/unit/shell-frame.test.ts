@@ -3,12 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { bootstrapScript, buildFrame, goodbyeCommand, newMarker, printfFormat, singleQuote, tokens } from '../../src/shell/frame.js';
 import { mulberry32 } from '../helpers/prng.js';
 
-const M = '0123456789abcdef0123456789abcdef';
+const M = 'AbCdEf0123456789.xyz_Q';
 
 describe('shell frame builder', () => {
-  it('newMarker() is 32 fresh hex characters', () => {
+  it('newMarker() is 22 fresh characters of [A-Za-z0-9._] (128 bits)', () => {
     const a = newMarker();
-    expect(a).toMatch(/^[0-9a-f]{32}$/);
+    expect(a).toMatch(/^[A-Za-z0-9._]{22}$/);
     expect(newMarker()).not.toBe(a);
     expect(tokens(a)).toEqual({ begin: `${a}:B`, end: `${a}:E` });
   });
@@ -24,11 +24,9 @@ describe('shell frame builder', () => {
     expect(printfFormat(Buffer.from('plain text 123'))).toBe("'plain text 123'");
   });
 
-  it('a plain command: markers on fd 7 and 8, the command in a quoted word, stdin /dev/null', () => {
-    expect(buildFrame({ marker: M, command: "echo 'hi'" })).toBe(
-      `printf %s '${M}:B';printf %s '${M}:B' >&2;__osmux_c='echo '\\''hi'\\''';{ __osmux_run\n} <&9 >&7 2>&8;` +
-        `__osmux_s=$?;__osmux_in=;__osmux_c=;printf '${M}:E%d\\n' "$__osmux_s";printf '${M}:E\\n' >&2\n`,
-    );
+  it('a plain command (and test()): the bootstrap functions, the command in a quoted word', () => {
+    expect(buildFrame({ marker: M, command: "echo 'hi'" })).toBe(`__osmux_p ${M};__osmux_c='echo '\\''hi'\\''';__osmux_x;__osmux_e ${M}\n`);
+    expect(buildFrame({ marker: M, command: 'true', stdoutDiscard: true, stderrDiscard: true })).toBe(`__osmux_p ${M};__osmux_c='true';__osmux_q;__osmux_e ${M}\n`);
   });
 
   it('stdinData, cwd, env and stderrToStdout', () => {
@@ -36,16 +34,16 @@ describe('shell frame builder', () => {
     expect(
       buildFrame({ marker: M, command: 'cat', stdin: Buffer.from("a'%\\\n\0\xff", 'latin1'), cwd: '/t', env: { A: "x'y" }, stderrToStdout: true }),
     ).toBe(
-      `printf %s '${M}:B';printf %s '${M}:B' >&2;{ printf 'a\\047\\045\\134\\012\\000\\377'; } >${file};__osmux_c='cat';` +
+      `__osmux_p ${M};{ printf 'a\\047\\045\\134\\012\\000\\377'; } >${file};__osmux_c='cat';` +
         `{ (cd -- '/t' || exit;A='x'\\''y';export A;__osmux_run)\n} <${file} >&7 2>&1;` +
-        `__osmux_s=$?;__osmux_in=;__osmux_c=;rm -f ${file};printf '${M}:E%d\\n' "$__osmux_s";printf '${M}:E\\n' >&2\n`,
+        `__osmux_s=$?;__osmux_in=;__osmux_c=;rm -f ${file};__osmux_e ${M}\n`,
     );
   });
 
-  it('empty stdinData makes an empty file; discards redirect to /dev/null', () => {
+  it('empty stdinData makes an empty file; discards go to /dev/null (fd 9)', () => {
     const f = buildFrame({ marker: M, command: 'x', stdoutDiscard: true, stderrDiscard: true, stdin: Buffer.alloc(0) });
     expect(f).toContain(`{ :; } >"$__osmux_d/in.${M}";`);
-    expect(f).toContain(` >/dev/null 2>/dev/null;`);
+    expect(f).toContain(` >&9 2>&9;`);
   });
 
   it('stdinData over 64 KiB is split into several printf calls', () => {
