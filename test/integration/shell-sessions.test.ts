@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AbortError, ErrorCode, MasterError, ShellSessionError, TimeoutError, type OpenSSH } from '../../src/index.js';
 import { connectForFile } from '../helpers/server.js';
@@ -92,6 +93,56 @@ describe('the connection going away', () => {
       await ssh.run(['rm', '-rf', '--', dir]);
     } finally {
       await own.disconnect();
+    }
+  });
+});
+
+/** Local ssh slaves (`ssh ... -S <ctlPath> ...` that are not the master) on `ctlPath`, from /proc. */
+function localSlaves(ctlPath: string): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let args: string[];
+    try {
+      args = readFileSync(`/proc/${name}/cmdline`, 'latin1').split('\0');
+    } catch {
+      continue;
+    }
+    if (args.includes(ctlPath) && args.includes('ControlMaster=no')) found.push(Number(name));
+  }
+  return found;
+}
+
+describe.runIf(process.platform === 'linux')("engine: 'mux'", () => {
+  it('the session is one channel of the in-process connection; the interrupts too: no local ssh slave', async () => {
+    const mux = await connectForFile({ engine: 'mux' });
+    try {
+      const ctl = mux.ctlPath!;
+      await using sh = await mux.shell();
+      expect(await sh.capture('echo over mux')).toBe('over mux\n');
+      const seen = new Set<number>();
+      const watch = setInterval(() => localSlaves(ctl).forEach((p) => seen.add(p)), 5);
+      try {
+        const nap = `sleep 3600.${unique()}`;
+        const e = await sh.run(nap, { timeout: 300 }).catch((x: unknown) => x);
+        expect(e).toBeInstanceOf(TimeoutError);
+        expect(await remotePgrep(mux, nap)).toEqual([]);
+        expect(await sh.capture('echo $$')).toBe(`${sh.pid}\n`);
+      } finally {
+        clearInterval(watch);
+      }
+      expect([...seen]).toEqual([]);
+      // The same on the spawn engine does start slaves: the check can see them.
+      const spawn = await connectForFile({ engine: 'spawn' });
+      try {
+        await using other = await spawn.shell();
+        expect(localSlaves(spawn.ctlPath!)).toHaveLength(1);
+        expect(await other.capture('echo spawned')).toBe('spawned\n');
+      } finally {
+        await spawn.disconnect();
+      }
+    } finally {
+      await mux.disconnect();
     }
   });
 });
