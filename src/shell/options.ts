@@ -1,4 +1,4 @@
-import { checkEncoding, DEFAULT_MAX_BUFFER, optMaxBuffer } from '../options/command.js';
+import { checkEncoding, combineSignals, DEFAULT_MAX_BUFFER, optMaxBuffer } from '../options/command.js';
 import { badOption, checkKnownKeys, optBoolean, optMs, optSignal, optString } from '../options/validate.js';
 
 /** Options of `ssh.shell()`: the session and the defaults of its commands. */
@@ -73,6 +73,16 @@ export interface NormalizedShell {
   idleTimeout: number | undefined;
   signal: AbortSignal | undefined;
   maxBuffer: number;
+  /** The connection's `signal` (a fleet task's): every command of the session gets it too. */
+  commandSignal: AbortSignal | undefined;
+}
+
+/** The connection's defaults a session takes (its own options override them). */
+export interface ShellDefaults {
+  /** The connection's `maxBuffer`, when set. */
+  maxBuffer?: number | undefined;
+  /** The connection's `signal`, when set: it aborts the opening and every command. */
+  signal?: AbortSignal | undefined;
 }
 
 /** A command call's options, validated and defaulted from the session. */
@@ -125,11 +135,8 @@ function checkObject(value: unknown, what: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-/**
- * Validate `ssh.shell()` options; `defaultMaxBuffer` is the connection's `maxBuffer`, when it
- * has one.
- */
-export function normalizeShell(options: unknown, method = 'shell()', defaultMaxBuffer?: number): NormalizedShell {
+/** Validate `ssh.shell()` options, defaulted from the connection's. */
+export function normalizeShell(options: unknown, method = 'shell()', defaults: ShellDefaults = {}): NormalizedShell {
   const o = checkObject(options, method);
   checkKnownKeys(o, method === 'shellPool()' ? POOL_KEYS : SHELL_KEYS, method);
   const shell = optString('shell', o.shell) ?? '/bin/sh';
@@ -139,17 +146,18 @@ export function normalizeShell(options: unknown, method = 'shell()', defaultMaxB
     encoding: checkEncoding('encoding', o.encoding) ?? 'utf8',
     timeout: optMs('timeout', o.timeout),
     idleTimeout: optMs('idleTimeout', o.idleTimeout),
-    signal: optSignal('signal', o.signal),
-    maxBuffer: optMaxBuffer('maxBuffer', o.maxBuffer) ?? defaultMaxBuffer ?? DEFAULT_MAX_BUFFER,
+    signal: combineSignals(optSignal('signal', o.signal), defaults.signal),
+    maxBuffer: optMaxBuffer('maxBuffer', o.maxBuffer) ?? defaults.maxBuffer ?? DEFAULT_MAX_BUFFER,
+    commandSignal: defaults.signal,
   };
 }
 
 /** Validate `ssh.shellPool()` options: the session's, plus `size`. */
-export function normalizePool(options: unknown, defaultMaxBuffer?: number): NormalizedShell & { size: number } {
+export function normalizePool(options: unknown, defaults: ShellDefaults = {}): NormalizedShell & { size: number } {
   const o = checkObject(options, 'shellPool()');
   const size = o.size;
   if (typeof size !== 'number' || !Number.isInteger(size) || size < 1 || size > 1024) badOption('size', 'an integer from 1 to 1024', size);
-  return { ...normalizeShell(o, 'shellPool()', defaultMaxBuffer), size };
+  return { ...normalizeShell(o, 'shellPool()', defaults), size };
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -208,7 +216,7 @@ export function normalizeShellCall(options: unknown, session: NormalizedShell, m
     env: envOption(o.env),
     timeout: o.timeout === undefined ? session.timeout : optMs('timeout', o.timeout),
     idleTimeout: o.idleTimeout === undefined ? session.idleTimeout : optMs('idleTimeout', o.idleTimeout),
-    signal: optSignal('signal', o.signal),
+    signal: combineSignals(optSignal('signal', o.signal), session.commandSignal),
     reject: optBoolean('reject', o.reject) ?? true,
     maxBuffer: optMaxBuffer('maxBuffer', o.maxBuffer) ?? session.maxBuffer,
   };

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AbortError, ErrorCode, MasterError, ShellSessionError, TimeoutError, type OpenSSH } from '../../src/index.js';
-import { connectForFile } from '../helpers/server.js';
+import { AbortError, ErrorCode, Fleet, MasterError, ShellSessionError, TimeoutError, type OpenSSH } from '../../src/index.js';
+import { baseOptions, connectForFile, target } from '../helpers/server.js';
 import { connectEachShell, remoteShells, shellLabel } from '../helpers/remote-shells.js';
 import { remoteAlive, remotePgrep } from '../helpers/shell-support.js';
 
@@ -144,6 +144,46 @@ describe.runIf(process.platform === 'linux')("engine: 'mux'", () => {
     } finally {
       await mux.disconnect();
     }
+  });
+});
+
+describe('fleet tasks', () => {
+  it('a task opens a shell session on its host; a per-host timeout fails the running session command at once', async () => {
+    const fleet = new Fleet(
+      [
+        { label: 'a', target: target() },
+        { label: 'b', target: target() },
+      ],
+      { defaults: baseOptions() },
+    );
+    const report = await fleet.run(async (ssh, host) => {
+      await using sh = await ssh.shell();
+      await sh.run(['cd', '/tmp']);
+      return [await sh.capture('pwd; echo "$1"', { env: { X: host.label } }), await sh.test('test -d .'), await sh.capture('echo $X')];
+    });
+    expect(report.summary).toMatchObject({ total: 2, ok: 2 });
+    expect(report.results.map((r) => r.value)).toEqual([
+      ['/tmp\n\n', true, '\n'],
+      ['/tmp\n\n', true, '\n'],
+    ]);
+    // The host's signal reaches the session's commands: a hanging one is interrupted.
+    const nap = `sleep 3600.${unique()}`;
+    const slow = await fleet.run(
+      async (ssh) => {
+        await using sh = await ssh.shell();
+        // `return await`: a bare `return` would close the session (await using) before the command ends.
+        return await sh.run(nap);
+      },
+      { timeout: 1500, hosts: 'a' },
+    );
+    const r = slow.results.find((x) => x.label === 'a')!;
+    expect(r.status).toBe('timed-out');
+    expect(r.error).toBeInstanceOf(TimeoutError);
+    expect((r.error as TimeoutError).cause).toBeInstanceOf(AbortError);
+    // The interrupt needs the host's connection, whose signal is what aborted: as with any
+    // command the fleet cancels, the remote process is left to end by itself (docs/fleet.md).
+    const left = await remotePgrep(ssh, nap);
+    if (left.length) await ssh.run(['kill', ...left.map(String)]);
   });
 });
 
