@@ -3,17 +3,20 @@ import { randomBytes } from 'node:crypto';
 /**
  * The text sent to a session shell for each command (pure). A frame is one shell list,
  * written to the shell's stdin and parsed whole before any of it runs. The common case (no
- * stdinData, cwd, env or stream option) is a few calls of functions the bootstrap defined:
+ * stdinData, cwd, env or stream option) is two calls of functions the bootstrap defined:
  *
  * ```sh
- * __osmux_p <m>;__osmux_c='<cmd>';__osmux_x;__osmux_e <m>
+ * __osmux_c='<cmd>';__osmux_x;__osmux_e <m>
  * ```
  *
- * - `__osmux_p` prints the begin token `<m>:B` on the channel's stdout and stderr;
- *   `__osmux_x` runs the command with fd 0 from `/dev/null` (fd 9), fd 1 and 2 on fd 7 and 8
+ * - `__osmux_x` runs the command with fd 0 from `/dev/null` (fd 9), fd 1 and 2 on fd 7 and 8
  *   (copies of the channel's stdout and stderr, opened once by the bootstrap) and keeps its
  *   status; `__osmux_e` prints the end tokens, `<m>:E<status>\n` on stdout and `<m>:E\n` on
  *   stderr. Other frames spell the redirections out: `{ __osmux_run\n} <in >out 2>err`.
+ * - A frame has no begin token: the output of a command is what arrives between the moment
+ *   its frame is sent and its end token (before that, with no command running, output is
+ *   stray and dropped). Only the session's first frame (`begin: true`) also prints the begin
+ *   tokens `<m>:B` first (`__osmux_p <m>`), to separate a login shell's noise from it.
  * - The command's fd 0, 1 and 2 are redirected for its own duration only, so `exec >file`
  *   inside it is undone afterwards and the markers, printed on the shell's own fd 1 and 2,
  *   always reach the channel. (A command that closes fd 7, 8 or 9 with `exec` breaks the
@@ -27,8 +30,8 @@ import { randomBytes } from 'node:crypto';
  *   directory: the command never reads the session's own input.
  * - `<m>` is 16 crypto-random bytes (22 characters of `[A-Za-z0-9._]`), new for every
  *   command. It is only ever the argument of `__osmux_p` and `__osmux_e`, which run no code
- *   of the caller's and return before (and start after) the command: never in a variable,
- *   the environment or an argv while the command runs.
+ *   of the caller's and run after the command: never in a variable, the environment or an
+ *   argv while the command runs.
  */
 
 /** Crypto-random bytes drawn in batches: one `randomBytes()` call per 256 markers. */
@@ -102,6 +105,8 @@ export interface FrameStreams {
 export interface FrameSpec extends FrameStreams {
   /** The marker for this command ({@link newMarker}). */
   marker: string;
+  /** Print the begin tokens first (the session's first frame). */
+  begin?: boolean;
   /** The remote command text, as the caller's `Command` was turned into a string. */
   command: string;
   /** Per-call working directory: the command runs in a subshell. */
@@ -122,10 +127,11 @@ const DIR = '__osmux_d';
 export function buildFrame(spec: FrameSpec): string {
   const m = spec.marker;
   const cmd = singleQuote(spec.command);
+  const begin = spec.begin ? `__osmux_p ${m};` : '';
   const plain = spec.cwd === undefined && spec.env === undefined && spec.stdin === undefined && !spec.stderrToStdout;
   // The common frames: the redirections are in the bootstrap's functions.
-  if (plain && !spec.stdoutDiscard && !spec.stderrDiscard) return `__osmux_p ${m};__osmux_c=${cmd};__osmux_x;__osmux_e ${m}\n`;
-  if (plain && spec.stdoutDiscard && spec.stderrDiscard) return `__osmux_p ${m};__osmux_c=${cmd};__osmux_q;__osmux_e ${m}\n`;
+  if (plain && !spec.stdoutDiscard && !spec.stderrDiscard) return `${begin}__osmux_c=${cmd};__osmux_x;__osmux_e ${m}\n`;
+  if (plain && spec.stdoutDiscard && spec.stderrDiscard) return `${begin}__osmux_c=${cmd};__osmux_q;__osmux_e ${m}\n`;
   let body = RUN;
   if (spec.cwd !== undefined || spec.env !== undefined) {
     const parts: string[] = [];
@@ -148,7 +154,7 @@ export function buildFrame(spec: FrameSpec): string {
   }
   const out = spec.stdoutDiscard ? '>&9' : '>&7';
   const err = spec.stderrToStdout ? '2>&1' : spec.stderrDiscard ? '2>&9' : '2>&8';
-  return `__osmux_p ${m};${pre}__osmux_c=${cmd};{ ${body}\n} ${input} ${out} ${err};__osmux_s=$?;__osmux_in=;__osmux_c=${post};__osmux_e ${m}\n`;
+  return `${begin}${pre}__osmux_c=${cmd};{ ${body}\n} ${input} ${out} ${err};__osmux_s=$?;__osmux_in=;__osmux_c=${post};__osmux_e ${m}\n`;
 }
 
 /** How a frame runs the command: the session's function around `eval`. */

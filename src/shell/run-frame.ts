@@ -29,6 +29,8 @@ export interface FrameLimits {
   onStdout?: ((bytes: Buffer) => void) | undefined;
 }
 
+const EMPTY = Buffer.alloc(0);
+
 /** After the first interrupting pass, how long the end markers may take. */
 export const KILL_GRACE_MS = 2000;
 /** Interval of the interrupting passes while a stopped command's end markers do not come. */
@@ -84,13 +86,14 @@ export class FrameRun {
   /** Interrupting passes still on their way: the next frame must wait for them, or a late one would interrupt it. */
   readonly #passes: Array<Promise<unknown>> = [];
 
-  constructor(engine: ShellEngine, ch: ShellChannel, marker: string, frame: string, limits: FrameLimits) {
+  constructor(engine: ShellEngine, ch: ShellChannel, marker: string, frame: string, limits: FrameLimits, withBegin = false) {
     this.#engine = engine;
     this.#ch = ch;
     this.#limits = limits;
     this.done = new Promise<FrameOutcome>((resolve) => (this.#resolve = resolve));
     const { begin, end } = tokens(marker);
-    const b = Buffer.from(begin, 'latin1');
+    // Without begin tokens in the frame, the output starts now.
+    const b = withBegin ? Buffer.from(begin, 'latin1') : EMPTY;
     const e = Buffer.from(end, 'latin1');
     ch.running = this;
     // Never more than one Buffer can hold, so joining the pieces cannot throw.

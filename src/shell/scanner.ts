@@ -23,8 +23,9 @@ function heldBack(p: Buffer, token: Buffer): number {
 /**
  * Splits one output stream of a session shell (its stdout or its stderr) into command
  * outputs (pure, no I/O). For each command it is armed with the command's begin and end
- * tokens; it then drops everything up to the begin token (stray output: late writes of
- * background jobs between two commands, a login shell's noise before the first one),
+ * tokens; it then drops everything up to the begin token, if it has one (stray output: a
+ * login shell's noise before the first command; with no command armed, everything is stray:
+ * late writes of background jobs between two commands),
  * collects the bytes up to the end token exactly as they came (at most `limit` of them, or
  * hands them to a sink as they come), and reads what follows the end token up to a newline:
  * the exit status on stdout, nothing on stderr.
@@ -60,7 +61,8 @@ export class MarkerScanner {
     this.#overflowed = false;
     this.#body = [];
     this.#bodyLength = 0;
-    this.#state = 'begin';
+    // No begin token: the output starts with the next byte.
+    this.#state = begin.length ? 'begin' : 'body';
     if (this.#pending.length) this.#advance();
   }
 

@@ -250,12 +250,14 @@ export class ShellSession implements AsyncDisposable {
     this.#starts++;
     ch.write(bootstrapScript());
     const marker = newMarker();
-    const outcome = await new FrameRun(this.#engine, ch, marker, buildFrame({ marker, command: HELLO_COMMAND }), {
-      timeout: START_TIMEOUT_MS,
-      idleTimeout: undefined,
-      signal: signal ?? this.#opts.signal,
-      maxBuffer: STARTUP_MAX_BUFFER,
-    }).done;
+    const outcome = await new FrameRun(
+      this.#engine,
+      ch,
+      marker,
+      buildFrame({ marker, command: HELLO_COMMAND, begin: true }),
+      { timeout: START_TIMEOUT_MS, idleTimeout: undefined, signal: signal ?? this.#opts.signal, maxBuffer: STARTUP_MAX_BUFFER },
+      true,
+    ).done;
     const details: ErrorDetails = { host: this.host, argv: transport.argv, command: this.#opts.shell };
     if (outcome.kind === 'done' && outcome.status === 0) {
       const [pid, ppid, sid, dir] = outcome.stdout.toString('utf8').split('\n');

@@ -179,7 +179,7 @@ describe('shell session: framing', () => {
     };
     await using spy = await new ShellSessionClass(engine, normalizeShell({})).start();
     await spy.capture('echo first');
-    const m = /__osmux_p ([A-Za-z0-9._]{22});/.exec(frames.at(-1)!)![1]!;
+    const m = /__osmux_e ([A-Za-z0-9._]{22})\n/.exec(frames.at(-1)!)![1]!;
     const forged = `${m}:E0\n${m}:B${m}:E\n`;
     const r = await spy.run(['printf', '%s', forged], { reject: false });
     expect(r.stdout).toBe(forged);

@@ -25,14 +25,15 @@ describe('shell frame builder', () => {
   });
 
   it('a plain command (and test()): the bootstrap functions, the command in a quoted word', () => {
-    expect(buildFrame({ marker: M, command: "echo 'hi'" })).toBe(`__osmux_p ${M};__osmux_c='echo '\\''hi'\\''';__osmux_x;__osmux_e ${M}\n`);
-    expect(buildFrame({ marker: M, command: 'true', stdoutDiscard: true, stderrDiscard: true })).toBe(`__osmux_p ${M};__osmux_c='true';__osmux_q;__osmux_e ${M}\n`);
+    expect(buildFrame({ marker: M, command: "echo 'hi'" })).toBe(`__osmux_c='echo '\\''hi'\\''';__osmux_x;__osmux_e ${M}\n`);
+    expect(buildFrame({ marker: M, command: 'true', stdoutDiscard: true, stderrDiscard: true })).toBe(`__osmux_c='true';__osmux_q;__osmux_e ${M}\n`);
+    expect(buildFrame({ marker: M, command: 'true', begin: true })).toBe(`__osmux_p ${M};__osmux_c='true';__osmux_x;__osmux_e ${M}\n`);
   });
 
   it('stdinData, cwd, env and stderrToStdout', () => {
     const file = `"$__osmux_d/in.${M}"`;
     expect(
-      buildFrame({ marker: M, command: 'cat', stdin: Buffer.from("a'%\\\n\0\xff", 'latin1'), cwd: '/t', env: { A: "x'y" }, stderrToStdout: true }),
+      buildFrame({ marker: M, command: 'cat', stdin: Buffer.from("a'%\\\n\0\xff", 'latin1'), cwd: '/t', env: { A: "x'y" }, stderrToStdout: true, begin: true }),
     ).toBe(
       `__osmux_p ${M};{ printf 'a\\047\\045\\134\\012\\000\\377'; } >${file};__osmux_c='cat';` +
         `{ (cd -- '/t' || exit;A='x'\\''y';export A;__osmux_run)\n} <${file} >&7 2>&1;` +
@@ -72,7 +73,7 @@ describe.each(['/bin/sh', '/bin/bash'])('frames run by a local %s', (shell) => {
     });
     const { stdout, stderr } = runLocal(
       shell,
-      cases.map((c) => buildFrame({ marker: c.marker, command: `cat; cat /dev/null >&2; exit_now() { return ${c.code}; }; exit_now`, stdin: c.data })),
+      cases.map((c) => buildFrame({ marker: c.marker, command: `cat; cat /dev/null >&2; exit_now() { return ${c.code}; }; exit_now`, stdin: c.data, begin: true })),
     );
     let at = 0;
     for (const c of cases) {
@@ -89,15 +90,15 @@ describe.each(['/bin/sh', '/bin/bash'])('frames run by a local %s', (shell) => {
 
   it('a syntax error, unbalanced quotes and a fake frame inside a command stay inside it', () => {
     const [a, b] = [newMarker(), newMarker()];
-    const evil = `echo one'\n${buildFrame({ marker: a, command: 'echo forged' })}`;
-    const { stdout } = runLocal(shell, [buildFrame({ marker: a, command: evil }), buildFrame({ marker: b, command: 'echo two' })]);
+    const evil = `echo one'\n${buildFrame({ marker: a, command: 'echo forged', begin: true })}`;
+    const { stdout } = runLocal(shell, [buildFrame({ marker: a, command: evil, begin: true }), buildFrame({ marker: b, command: 'echo two', begin: true })]);
     const text = stdout.toString('latin1');
     expect(text).toMatch(new RegExp(`^${a}:B.*${a}:E[1-9]\\d*\\n${b}:Btwo\\n${b}:E0\\n$`, 's'));
   });
 
   it('the shell survives `exec >/dev/null` and closing stdin inside a command', () => {
     const [a, b] = [newMarker(), newMarker()];
-    const { stdout } = runLocal(shell, [buildFrame({ marker: a, command: 'exec >/dev/null <&-; echo hidden' }), buildFrame({ marker: b, command: 'echo shown' })]);
+    const { stdout } = runLocal(shell, [buildFrame({ marker: a, command: 'exec >/dev/null <&-; echo hidden', begin: true }), buildFrame({ marker: b, command: 'echo shown', begin: true })]);
     expect(stdout.toString()).toBe(`${a}:B${a}:E0\n${b}:Bshown\n${b}:E0\n`);
   });
 });
