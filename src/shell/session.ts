@@ -1,23 +1,21 @@
 import {
-  AbortError,
   CommandError,
   ErrorCode,
-  MaxBufferError,
-  OpenSSHError,
   ShellSessionError,
   TimeoutError,
   type ErrorDetails,
 } from '../errors/index.js';
 import { buildRemoteCommand, type Command } from '../quote/command.js';
 import { posixQuoter } from '../quote/posix.js';
-import { decodeOutput, encodeInput } from '../run/encoding.js';
+import { encodeInput } from '../run/encoding.js';
 import { abortError } from '../run/execute.js';
 import type { Result } from '../run/result.js';
 import { ShellChannel } from './channel.js';
 import { bootstrapScript, buildFrame, goodbyeCommand, HELLO_COMMAND, newMarker } from './frame.js';
 import { normalizeShellCall, type NormalizedShell, type NormalizedShellCall, type ShellCommandOptions } from './options.js';
-import { CONTROL_TIMEOUT_MS, FrameRun, stopShell, type FrameOutcome, type Termination } from './run-frame.js';
+import { CONTROL_TIMEOUT_MS, FrameRun, stopShell } from './run-frame.js';
 import { checkLineEncoding, streamLines, type LineStream } from './lines.js';
+import { frameResult } from './result.js';
 import type { ShellEngine } from './transport.js';
 
 /** How long a new shell may take to answer its first frame. */
@@ -350,76 +348,10 @@ export class ShellSession implements AsyncDisposable {
     if (this.#closing) run.stop({ kind: 'abort', reason: this.#closer.signal.reason });
     return run.done.then((outcome) => {
       this.#running = undefined;
-      return this.#result(ch, command, call, outcome, performance.now() - started);
+      return frameResult(this.host, ch, command, call, outcome, performance.now() - started);
     });
   }
 
-  #result(ch: ShellChannel, command: string, call: NormalizedShellCall, outcome: FrameOutcome, durationMs: number): Result<string | Buffer> {
-    const argv = ch.transport.argv.slice();
-    const details: ErrorDetails = { host: this.host, argv, command };
-    let stdout: string | Buffer = outcome.stdout;
-    let stderr: string | Buffer = outcome.stderr;
-    let error: OpenSSHError | undefined;
-    if (call.encoding !== 'buffer' && stdout.length === 0 && stderr.length === 0) {
-      stdout = stderr = '';
-    } else {
-      try {
-        ({ stdout, stderr } = decodeOutput(outcome.stdout, outcome.stderr, call.encoding, details));
-      } catch (e) {
-        error = e as OpenSSHError;
-      }
-    }
-    const exitCode = outcome.kind === 'done' ? outcome.status : ch.exit?.exitCode;
-    const d: ErrorDetails = { ...details, exitCode, stdout, stderr };
-    const t = outcome.termination;
-    const restart = outcome.kind === 'died' ? '; the session shell was stopped and the next call starts a new one' : '';
-    if (t) error = terminationError(t, d, restart);
-    else if (outcome.kind === 'died' && ch.exit?.error instanceof OpenSSHError) {
-      error = ch.exit.error;
-    } else if (outcome.kind === 'died') {
-      const how = exitCode === undefined ? '' : ` with exit code ${exitCode}`;
-      error = new ShellSessionError(
-        ErrorCode.SHELL_EXITED,
-        `the session shell ended${how} while running: ${command}; the next call starts a new shell (cd and variables start afresh)`,
-        d,
-      );
-    } else if (!error && exitCode !== 0) {
-      const last = outcome.stderr.toString('utf8').trim().split('\n').slice(-3).join('\n');
-      error = new CommandError(`command failed with exit code ${exitCode}: ${command}${last ? `\n${last}` : ''}`, d);
-    }
-    return {
-      host: this.host,
-      command,
-      argv,
-      stdout,
-      stderr,
-      exitCode,
-      signal: undefined,
-      durationMs,
-      timedOut: t?.kind === 'idle' || t?.kind === 'deadline',
-      aborted: t?.kind === 'abort',
-      failed: error !== undefined,
-      error,
-    };
-  }
-}
-
-function terminationError(t: Termination, d: ErrorDetails, restart: string): OpenSSHError {
-  if (t.kind === 'maxBuffer') {
-    return new MaxBufferError(
-      t.stream,
-      'maxBuffer',
-      t.limit,
-      `${t.stream} of a shell command went past maxBuffer (${t.limit} bytes); the command was interrupted${restart || ' and the session stays usable'}. Raise maxBuffer, or stream the output (ssh.pipeOut(), ssh.lines())`,
-      d,
-    );
-  }
-  if (t.kind === 'abort') {
-    const e = abortError(t.reason, d);
-    return restart ? new AbortError(`${e.message}${restart}`, { ...d, cause: t.reason }) : e;
-  }
-  const what = t.kind === 'idle' ? `no output for ${t.ms} ms (idleTimeout)` : `still running after ${t.ms} ms (timeout)`;
-  return new TimeoutError(t.kind, t.ms, `shell command timed out: ${what}; its processes were killed${restart}`, d);
 }
 
 /** A call waiting for its turn in a session's queue. */
