@@ -7,12 +7,13 @@
 //                           to MARK: the least any framing over this channel can cost
 //   (F2) raw floor, exec:   the same loop with `/bin/true; echo MARK`
 //   (P)  spawn engine:      await ssh.capture('true'), a new `ssh -S` slave per command
+//   (M)  mux engine:        await ssh.capture('true', { engine: 'mux' }), a new channel per command
 //   (X)  ssh2 exec:         one ssh2 connection (setNoDelay on), a new exec channel per command
 //
 // Targets (ratios measured in this run): (S) <= 0.5 ms per op, (S) <= 1.5x (F), (P) >= 20x (S).
 //
 // Usage: npm run bench    (builds, then runs every bench file)
-//   BENCH_SHELL_N=2000   measured ops per fast variant (default 2000; 1/20 of it for P and X)
+//   BENCH_SHELL_N=2000   measured ops per fast variant (default 2000; 1/20 of it for P, M and X)
 //   BENCH_JSON=path      also write the numbers as JSON to that path
 
 import { spawn } from 'node:child_process';
@@ -119,6 +120,7 @@ run.finish(async () => {
       F: { n: N, op: () => floor.op('echo x') },
       F2: { n: N, op: () => floor.op('/bin/true') },
       P: { n: SLOW_N, op: () => ssh.capture('true') },
+      M: { n: SLOW_N, op: () => ssh.capture('true', { engine: 'mux' }) },
       X: { n: SLOW_N, op: () => peer.op() },
     };
     const samples = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
@@ -134,15 +136,17 @@ run.finish(async () => {
       F: 'raw floor (echo x; echo MARK)',
       F2: 'raw floor (/bin/true; echo MARK)',
       P: "ssh.capture('true') spawn engine",
+      M: "ssh.capture('true') mux engine",
       X: 'ssh2 exec true (setNoDelay)',
     };
-    console.log(`\nshell session latency, median ms per op (${N} ops per fast variant, ${SLOW_N} for P and X)`);
+    console.log(`\nshell session latency, median ms per op (${N} ops per fast variant, ${SLOW_N} for P, M and X)`);
     for (const k of Object.keys(variants)) console.log(`  ${k.padEnd(3)} ${label[k].padEnd(36)} ${med[k].toFixed(3)} ms`);
     const ratios = {
       builtinMs: med.S,
       builtinVsFloor: med.S / med.F,
       execVsFloor: med.S2 / med.F2,
       spawnVsBuiltin: med.P / med.S,
+      muxVsBuiltin: med.M / med.S,
       ssh2VsBuiltin: med.X / med.S,
       spawnVsExec: med.P / med.S2,
     };
@@ -151,7 +155,7 @@ run.finish(async () => {
       [`S <= ${TARGET_FLOOR_RATIO}x F`, ratios.builtinVsFloor <= TARGET_FLOOR_RATIO, `${ratios.builtinVsFloor.toFixed(2)}x`],
       [`P >= ${TARGET_SPAWN_RATIO}x S`, ratios.spawnVsBuiltin >= TARGET_SPAWN_RATIO, `${ratios.spawnVsBuiltin.toFixed(1)}x`],
     ];
-    console.log(`  S2/F2 ${ratios.execVsFloor.toFixed(2)}x   X/S ${ratios.ssh2VsBuiltin.toFixed(1)}x   P/S2 ${ratios.spawnVsExec.toFixed(1)}x`);
+    console.log(`  S2/F2 ${ratios.execVsFloor.toFixed(2)}x   M/S ${ratios.muxVsBuiltin.toFixed(1)}x   X/S ${ratios.ssh2VsBuiltin.toFixed(1)}x   P/S2 ${ratios.spawnVsExec.toFixed(1)}x`);
     for (const [what, ok, got] of checks) console.log(`  ${ok ? 'ok  ' : 'MISS'} ${what}: ${got}`);
     if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify({ N, SLOW_N, medians: med, ratios, samples }, null, 1));
     return checks.every(([, ok]) => ok);

@@ -630,11 +630,11 @@ export class OpenSSH implements AsyncDisposable {
    * ```
    */
   shell(options?: ShellOptions): Promise<ShellSession> {
-    return openShell(this, options);
+    return openShell(this, options, this.#defaults);
   }
 
   /** Up to `size` shell sessions opened lazily, for running session commands in parallel. */
   shellPool(options: ShellPoolOptions): Promise<ShellPool> {
-    return openShellPool(this, options);
+    return openShellPool(this, options, this.#defaults);
   }
 }

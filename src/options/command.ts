@@ -411,7 +411,8 @@ function callEngine(v: unknown): 'spawn' | 'mux' | undefined {
   return badOption('engine', "'spawn' or 'mux'", v);
 }
 
-function combineSignals(a: AbortSignal | undefined, b: AbortSignal | undefined): AbortSignal | undefined {
+/** Both signals as one (either aborts it), or the one given. */
+export function combineSignals(a: AbortSignal | undefined, b: AbortSignal | undefined): AbortSignal | undefined {
   if (a && b) return AbortSignal.any([a, b]);
   return a ?? b;
 }

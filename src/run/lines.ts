@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream';
 import { MaxBufferError, type ErrorDetails } from '../errors/index.js';
 import { Collector } from './collect.js';
 import { decodeOutput } from './encoding.js';
@@ -12,7 +11,7 @@ import { decodeOutput } from './encoding.js';
  * slave is stopped. `details` is read when an error is made (the caller may fill in `argv`).
  */
 export async function* remoteLines(
-  stream: Readable,
+  stream: AsyncIterable<Buffer> & { readonly readableEnded: boolean; destroy(): void },
   encoding: BufferEncoding,
   details: ErrorDetails,
   maxBuffer = Number.POSITIVE_INFINITY,
@@ -39,7 +38,7 @@ export async function* remoteLines(
     );
   };
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
+    for await (const chunk of stream) {
       let start = 0;
       for (let nl = chunk.indexOf(0x0a); nl !== -1; nl = chunk.indexOf(0x0a, start)) {
         const piece = chunk.subarray(start, nl);

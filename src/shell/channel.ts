@@ -26,6 +26,8 @@ export class ShellChannel {
   #startupLength = 0;
   #dead = false;
   readonly #onDeath = new Set<() => void>();
+  /** The frame running now, told first when the channel closes. */
+  running: { died(): void } | undefined;
 
   constructor(readonly transport: ShellTransport) {
     const ignore = () => {};
@@ -44,6 +46,7 @@ export class ShellChannel {
     void transport.closed.then((exit) => {
       this.exit = exit;
       this.#dead = true;
+      this.running?.died();
       for (const f of [...this.#onDeath]) f();
       this.#onDeath.clear();
     });

@@ -2,19 +2,25 @@ import { randomBytes } from 'node:crypto';
 
 /**
  * The text sent to a session shell for each command (pure). A frame is one shell list,
- * written to the shell's stdin and parsed whole before any of it runs:
+ * written to the shell's stdin and parsed whole before any of it runs. The common case (no
+ * stdinData, cwd, env or stream option) is two calls of functions the bootstrap defined:
  *
  * ```sh
- * printf %s '<m>:B';printf %s '<m>:B' >&2;__osmux_c='<cmd>';{ __osmux_run
- * } <&9 >&7 2>&8;__osmux_s=$?;__osmux_in=;__osmux_c=;
- * printf '<m>:E%d\n' "$__osmux_s";printf '<m>:E\n' >&2
+ * __osmux_c='<cmd>';__osmux_x;__osmux_e <m>
  * ```
  *
- * - fd 7 and 8 are copies of the channel's stdout and stderr and fd 9 is `/dev/null`, opened
- *   once by the bootstrap. The command's fd 0, 1 and 2 are redirected for its own duration
- *   only, so `exec >file` inside it is undone afterwards and the markers, printed on the
- *   shell's own fd 1 and 2, always reach the channel. (A command that closes fd 7, 8 or 9
- *   with `exec` breaks the session: every later command fails with "Bad file descriptor".)
+ * - `__osmux_x` runs the command with fd 0 from `/dev/null` (fd 9), fd 1 and 2 on fd 7 and 8
+ *   (copies of the channel's stdout and stderr, opened once by the bootstrap) and keeps its
+ *   status; `__osmux_e` prints the end tokens, `<m>:E<status>\n` on stdout and `<m>:E\n` on
+ *   stderr. Other frames spell the redirections out: `{ __osmux_run\n} <in >out 2>err`.
+ * - A frame has no begin token: the output of a command is what arrives between the moment
+ *   its frame is sent and its end token (before that, with no command running, output is
+ *   stray and dropped). Only the session's first frame (`begin: true`) also prints the begin
+ *   tokens `<m>:B` first (`__osmux_p <m>`), to separate a login shell's noise from it.
+ * - The command's fd 0, 1 and 2 are redirected for its own duration only, so `exec >file`
+ *   inside it is undone afterwards and the markers, printed on the shell's own fd 1 and 2,
+ *   always reach the channel. (A command that closes fd 7, 8 or 9 with `exec` breaks the
+ *   session: every later command fails with "Bad file descriptor".)
  * - The command is one single-quoted word, which the bootstrap's `__osmux_run` function hands
  *   to `command eval`: whatever it contains (quotes, newlines, a syntax error, text that
  *   looks like a frame), the shell's parser reads exactly that word, so the framing input
@@ -22,21 +28,26 @@ import { randomBytes } from 'node:crypto';
  *   a function lets a USR1 trap `return` from the command (timeouts, aborts).
  * - stdin is `/dev/null` (fd 9), or a file holding `stdinData` in the session's private
  *   directory: the command never reads the session's own input.
- * - `<m>` is 16 crypto-random bytes in hex, new for every command, and appears only in the
- *   frame's printf words (builtins), never in a variable, the environment or an argv.
+ * - `<m>` is 16 crypto-random bytes (22 characters of `[A-Za-z0-9._]`), new for every
+ *   command. It is only ever the argument of `__osmux_p` and `__osmux_e`, which run no code
+ *   of the caller's and run after the command: never in a variable, the environment or an
+ *   argv while the command runs.
  */
 
 /** Crypto-random bytes drawn in batches: one `randomBytes()` call per 256 markers. */
 let pool = Buffer.alloc(0);
 let used = 0;
 
-/** A per-command marker: 32 hex characters from 16 crypto-random bytes, never reused. */
+/**
+ * A per-command marker: 16 crypto-random bytes as 22 characters of `[A-Za-z0-9._]` (base64
+ * with `.` and `_` for `+` and `/`: shell-safe unquoted, printf-safe), never reused.
+ */
 export function newMarker(): string {
   if (used + 16 > pool.length) {
     pool = randomBytes(4096);
     used = 0;
   }
-  const marker = pool.toString('hex', used, used + 16);
+  const marker = pool.toString('base64', used, used + 16).slice(0, 22).replaceAll('+', '.').replaceAll('/', '_');
   // Wipe what was handed out, so no later reader of the pool can see a past marker.
   pool.fill(0, used, used + 16);
   used += 16;
@@ -94,6 +105,8 @@ export interface FrameStreams {
 export interface FrameSpec extends FrameStreams {
   /** The marker for this command ({@link newMarker}). */
   marker: string;
+  /** Print the begin tokens first (the session's first frame). */
+  begin?: boolean;
   /** The remote command text, as the caller's `Command` was turned into a string. */
   command: string;
   /** Per-call working directory: the command runs in a subshell. */
@@ -110,9 +123,15 @@ export function tokens(marker: string): { begin: string; end: string } {
 /** Name of the session's private directory variable (set by the bootstrap). */
 const DIR = '__osmux_d';
 
-/** Build the frame for one command (pure, apart from nothing: the marker is given). */
+/** Build the frame for one command (pure: the marker is given). */
 export function buildFrame(spec: FrameSpec): string {
-  const { begin, end } = tokens(spec.marker);
+  const m = spec.marker;
+  const cmd = singleQuote(spec.command);
+  const begin = spec.begin ? `__osmux_p ${m};` : '';
+  const plain = spec.cwd === undefined && spec.env === undefined && spec.stdin === undefined && !spec.stderrToStdout;
+  // The common frames: the redirections are in the bootstrap's functions.
+  if (plain && !spec.stdoutDiscard && !spec.stderrDiscard) return `${begin}__osmux_c=${cmd};__osmux_x;__osmux_e ${m}\n`;
+  if (plain && spec.stdoutDiscard && spec.stderrDiscard) return `${begin}__osmux_c=${cmd};__osmux_q;__osmux_e ${m}\n`;
   let body = RUN;
   if (spec.cwd !== undefined || spec.env !== undefined) {
     const parts: string[] = [];
@@ -125,7 +144,7 @@ export function buildFrame(spec: FrameSpec): string {
   let post = '';
   let input = '<&9';
   if (spec.stdin !== undefined) {
-    const file = `"$${DIR}/in.${spec.marker}"`;
+    const file = `"$${DIR}/in.${m}"`;
     const pieces: string[] = [];
     for (let i = 0; i < spec.stdin.length; i += PRINTF_PIECE) pieces.push(`printf ${printfFormat(spec.stdin.subarray(i, i + PRINTF_PIECE))}`);
     // An empty stdinData still makes an empty file (EOF at once).
@@ -133,15 +152,9 @@ export function buildFrame(spec: FrameSpec): string {
     input = `<${file}`;
     post = `;rm -f ${file}`;
   }
-  const out = spec.stdoutDiscard ? '>/dev/null' : '>&7';
-  const err = spec.stderrToStdout ? '2>&1' : spec.stderrDiscard ? '2>/dev/null' : '2>&8';
-  // Outside the group, fd 1 and 2 are always the channel's again: the markers need no
-  // redirection but the one to stderr (each redirection costs the shell several syscalls).
-  return (
-    `printf %s '${begin}';printf %s '${begin}' >&2;${pre}__osmux_c=${singleQuote(spec.command)};` +
-    `{ ${body}\n} ${input} ${out} ${err};` +
-    `__osmux_s=$?;__osmux_in=;__osmux_c=${post};printf '${end}%d\\n' "$__osmux_s";printf '${end}\\n' >&2\n`
-  );
+  const out = spec.stdoutDiscard ? '>&9' : '>&7';
+  const err = spec.stderrToStdout ? '2>&1' : spec.stderrDiscard ? '2>&9' : '2>&8';
+  return `${begin}${pre}__osmux_c=${cmd};{ ${body}\n} ${input} ${out} ${err};__osmux_s=$?;__osmux_in=;__osmux_c=${post};__osmux_e ${m}\n`;
 }
 
 /** How a frame runs the command: the session's function around `eval`. */
@@ -149,20 +162,25 @@ const RUN = '__osmux_run';
 
 /**
  * The script the session shell reads first: save the channel's stdout and stderr as fd 7
- * and 8 and open `/dev/null` as fd 9 (the frames' redirection sources: a dup is cheaper than
- * an open), define the function commands run in and its USR1 trap, and make the private
- * directory for stdinData files (mode 700, removed on exit).
+ * and 8 and open `/dev/null` as fd 9 (the frames' redirection sources and discards: a dup is
+ * cheaper than an open), define the functions frames call and the USR1 trap, and make the
+ * private directory for stdinData files (mode 700, removed on exit).
  */
 export function bootstrapScript(): string {
   return [
-    'exec 7>&1 8>&2 9</dev/null',
+    'exec 7>&1 8>&2 9<>/dev/null',
     // A private directory: only this user reads the stdinData files.
-    `${DIR}="\${TMPDIR:-/tmp}/osmux-shell.$$.${newMarker().slice(0, 12)}"`,
+    `${DIR}="\${TMPDIR:-/tmp}/osmux-shell.$$.${newMarker().slice(0, 12).replace(/[._]/g, 'x')}"`,
     `mkdir -m 700 "$${DIR}" || exit 125`,
     `trap 'rm -rf "$${DIR}"' EXIT`,
     // The command runs inside this function; a USR1 from the library (timeout, abort) makes
     // the shell return from it at the next command boundary instead of going on.
     `${RUN}() { __osmux_in=1; command eval "$__osmux_c"; }`,
+    `__osmux_x() { { ${RUN}; } <&9 >&7 2>&8; __osmux_s=$?; __osmux_in=; __osmux_c=; }`,
+    `__osmux_q() { { ${RUN}; } <&9 >&9 2>&9; __osmux_s=$?; __osmux_in=; __osmux_c=; }`,
+    // The markers only ever are the argument of these two, which run no command's code.
+    "__osmux_p() { printf %s \"$1:B\"; printf %s \"$1:B\" >&2; }",
+    "__osmux_e() { printf '%s:E%d\\n' \"$1\" \"$__osmux_s\"; printf '%s:E\\n' \"$1\" >&2; }",
     "trap 'if [ -n \"$__osmux_in\" ]; then __osmux_in=; return 130; fi' USR1",
     "trap 'exit 129' HUP",
     "trap 'exit 143' TERM",

@@ -1,4 +1,4 @@
-import { checkEncoding } from '../options/command.js';
+import { checkEncoding, combineSignals, DEFAULT_MAX_BUFFER, optMaxBuffer } from '../options/command.js';
 import { badOption, checkKnownKeys, optBoolean, optEnv, optMs, optSignal, optString } from '../options/validate.js';
 
 /** Options of `ssh.shell()`: the session and the defaults of its commands. */
@@ -17,6 +17,12 @@ export interface ShellOptions {
   idleTimeout?: number;
   /** Abort opening the session (and restarting it). */
   signal?: AbortSignal;
+  /**
+   * Default bytes kept of each output stream of a command (default: the connection's
+   * `maxBuffer`, else 100 MiB; `Infinity`: no limit): past it the command is interrupted and
+   * fails with a MaxBufferError. For lines(), the longest line.
+   */
+  maxBuffer?: number;
 }
 
 /** Options of `ssh.shellPool()`. */
@@ -55,6 +61,8 @@ export interface ShellCommandOptions {
   signal?: AbortSignal;
   /** run() only: false resolves with the Result (`failed`, `error`) instead of rejecting. */
   reject?: boolean;
+  /** Bytes kept of each output stream (for lines(): of a line); past it the command is interrupted (MaxBufferError). */
+  maxBuffer?: number;
 }
 
 /** The session options, validated. */
@@ -64,6 +72,17 @@ export interface NormalizedShell {
   timeout: number | undefined;
   idleTimeout: number | undefined;
   signal: AbortSignal | undefined;
+  maxBuffer: number;
+  /** The connection's `signal` (a fleet task's): every command of the session gets it too. */
+  commandSignal: AbortSignal | undefined;
+}
+
+/** The connection's defaults a session takes (its own options override them). */
+export interface ShellDefaults {
+  /** The connection's `maxBuffer`, when set. */
+  maxBuffer?: number | undefined;
+  /** The connection's `signal`, when set: it aborts the opening and every command. */
+  signal?: AbortSignal | undefined;
 }
 
 /** A command call's options, validated and defaulted from the session. */
@@ -81,13 +100,14 @@ export interface NormalizedShellCall {
   idleTimeout: number | undefined;
   signal: AbortSignal | undefined;
   reject: boolean;
+  maxBuffer: number;
 }
 
-const SHELL_KEYS = new Set(['shell', 'encoding', 'timeout', 'idleTimeout', 'signal']);
+const SHELL_KEYS = new Set(['shell', 'encoding', 'timeout', 'idleTimeout', 'signal', 'maxBuffer']);
 const POOL_KEYS = new Set([...SHELL_KEYS, 'size']);
 const CALL_KEYS = new Set([
   'stdinData', 'stdinDiscard', 'stdoutDiscard', 'stderrDiscard', 'stderrToStdout', 'quoteArgs', 'glob',
-  'encoding', 'cwd', 'env', 'timeout', 'idleTimeout', 'signal', 'reject',
+  'encoding', 'cwd', 'env', 'timeout', 'idleTimeout', 'signal', 'reject', 'maxBuffer',
 ]);
 /** OpenSSH command options a session cannot honour, and why. */
 const UNSUPPORTED: Readonly<Record<string, string>> = {
@@ -115,8 +135,8 @@ function checkObject(value: unknown, what: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-/** Validate `ssh.shell()` options. */
-export function normalizeShell(options: unknown, method = 'shell()'): NormalizedShell {
+/** Validate `ssh.shell()` options, defaulted from the connection's. */
+export function normalizeShell(options: unknown, method = 'shell()', defaults: ShellDefaults = {}): NormalizedShell {
   const o = checkObject(options, method);
   checkKnownKeys(o, method === 'shellPool()' ? POOL_KEYS : SHELL_KEYS, method);
   const shell = optString('shell', o.shell) ?? '/bin/sh';
@@ -126,16 +146,18 @@ export function normalizeShell(options: unknown, method = 'shell()'): Normalized
     encoding: checkEncoding('encoding', o.encoding) ?? 'utf8',
     timeout: optMs('timeout', o.timeout),
     idleTimeout: optMs('idleTimeout', o.idleTimeout),
-    signal: optSignal('signal', o.signal),
+    signal: combineSignals(optSignal('signal', o.signal), defaults.signal),
+    maxBuffer: optMaxBuffer('maxBuffer', o.maxBuffer) ?? defaults.maxBuffer ?? DEFAULT_MAX_BUFFER,
+    commandSignal: defaults.signal,
   };
 }
 
 /** Validate `ssh.shellPool()` options: the session's, plus `size`. */
-export function normalizePool(options: unknown): NormalizedShell & { size: number } {
+export function normalizePool(options: unknown, defaults: ShellDefaults = {}): NormalizedShell & { size: number } {
   const o = checkObject(options, 'shellPool()');
   const size = o.size;
   if (typeof size !== 'number' || !Number.isInteger(size) || size < 1 || size > 1024) badOption('size', 'an integer from 1 to 1024', size);
-  return { ...normalizeShell(o, 'shellPool()'), size };
+  return { ...normalizeShell(o, 'shellPool()', defaults), size };
 }
 
 function stdinDataOption(value: unknown): ReadonlyArray<string | Uint8Array> | undefined {
@@ -180,7 +202,8 @@ export function normalizeShellCall(options: unknown, session: NormalizedShell, m
     env: optEnv('env', o.env),
     timeout: o.timeout === undefined ? session.timeout : optMs('timeout', o.timeout),
     idleTimeout: o.idleTimeout === undefined ? session.idleTimeout : optMs('idleTimeout', o.idleTimeout),
-    signal: optSignal('signal', o.signal),
+    signal: combineSignals(optSignal('signal', o.signal), session.commandSignal),
     reject: optBoolean('reject', o.reject) ?? true,
+    maxBuffer: optMaxBuffer('maxBuffer', o.maxBuffer) ?? session.maxBuffer,
   };
 }

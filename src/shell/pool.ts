@@ -1,6 +1,7 @@
 import { ErrorCode, ShellSessionError } from '../errors/index.js';
 import type { Command } from '../quote/command.js';
 import type { Result } from '../run/result.js';
+import { checkLineEncoding } from './lines.js';
 import { normalizeShellCall, type NormalizedShell, type ShellCommandOptions } from './options.js';
 import { ShellSession } from './session.js';
 import type { ShellEngine } from './transport.js';
@@ -70,17 +71,22 @@ export class ShellPool implements AsyncDisposable {
     return this.#with((s) => s.test(cmd, options));
   }
 
-  /** Like {@link ShellSession.lines}, on a free session (the output is read whole first). */
+  /**
+   * Like {@link ShellSession.lines}, on a free session, kept until the loop ends (a session
+   * is taken when the loop asks for its first line).
+   */
   lines(cmd: Command, options?: ShellCommandOptions): AsyncIterableIterator<string> {
     this.#check(options, 'lines()');
-    const lines = this.#with(async (s) => {
-      const out: string[] = [];
-      for await (const line of s.lines(cmd, options)) out.push(line);
-      return out;
-    });
-    lines.catch(() => {});
+    checkLineEncoding(options?.encoding ?? this.#opts.encoding);
+    const acquire = () => this.#acquire();
+    const release = (s: ShellSession) => this.#release(s);
     return (async function* () {
-      yield* await lines;
+      const s = await acquire();
+      try {
+        yield* s.lines(cmd, options);
+      } finally {
+        release(s);
+      }
     })();
   }
 

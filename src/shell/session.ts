@@ -1,33 +1,32 @@
 import {
-  AbortError,
   CommandError,
   ErrorCode,
-  OpenSSHError,
   ShellSessionError,
   TimeoutError,
   type ErrorDetails,
 } from '../errors/index.js';
 import { buildRemoteCommand, type Command } from '../quote/command.js';
 import { posixQuoter } from '../quote/posix.js';
-import { decodeOutput, encodeInput } from '../run/encoding.js';
+import { encodeInput } from '../run/encoding.js';
 import { abortError } from '../run/execute.js';
 import type { Result } from '../run/result.js';
 import { ShellChannel } from './channel.js';
 import { bootstrapScript, buildFrame, goodbyeCommand, HELLO_COMMAND, newMarker } from './frame.js';
 import { normalizeShellCall, type NormalizedShell, type NormalizedShellCall, type ShellCommandOptions } from './options.js';
-import { CONTROL_TIMEOUT_MS, runFrame, stopShell, type FrameOutcome, type Termination } from './run-frame.js';
+import { CONTROL_TIMEOUT_MS, FrameRun, stopShell } from './run-frame.js';
+import { checkLineEncoding, streamLines, type LineStream } from './lines.js';
+import { frameResult } from './result.js';
 import type { ShellEngine } from './transport.js';
 import { shellTemplate, type ShellDollar } from '../template/shell.js';
 
 /** How long a new shell may take to answer its first frame. */
 const START_TIMEOUT_MS = 30_000;
+/** Bytes kept of the first frame's output (pid, ids, directory) and of its stderr. */
+const STARTUP_MAX_BUFFER = 64 * 1024;
 /** How long close() waits for the shell to end before tearing the channel down. */
 const CLOSE_GRACE_MS = 2000;
 
 type Out<O> = O extends { encoding: 'buffer' } ? Buffer : string;
-
-/** Encodings in which a line end is the byte 0x0a and nothing else contains it. */
-const LINE_ENCODINGS = new Set<unknown>(['utf8', 'utf-8', 'ascii', 'latin1', 'binary']);
 
 /**
  * One persistent remote POSIX shell running many commands, one at a time, each answered in
@@ -46,8 +45,14 @@ export class ShellSession implements AsyncDisposable {
   readonly #engine: ShellEngine;
   readonly #opts: NormalizedShell;
   #ch: ShellChannel | undefined;
-  #queue: Promise<unknown> = Promise.resolve();
-  #pending = 0;
+  /** Calls waiting for their turn (FIFO), and whether one runs. */
+  readonly #jobs: Job[] = [];
+  #busy = false;
+  #drained: (() => void) | undefined;
+  /** The command running now, for close(). */
+  #running: FrameRun | undefined;
+  /** Normalized options of the calls that pass none, per method (the common, fast case). */
+  readonly #plain = new Map<string, NormalizedShellCall>();
   #closing: Promise<void> | undefined;
   /** Aborted by close(): stops the running command. */
   readonly #closer = new AbortController();
@@ -90,7 +95,7 @@ export class ShellSession implements AsyncDisposable {
 
   /** Commands queued or running. */
   get pending(): number {
-    return this.#pending;
+    return this.#jobs.length + (this.#busy ? 1 : 0);
   }
 
   /** Whether close() was called. */
@@ -141,24 +146,23 @@ export class ShellSession implements AsyncDisposable {
   }
 
   /**
-   * The command's stdout line by line (without the line ends; `\r\n` too), once it has
-   * finished: a failing command throws from the loop before any line. Sessions are for small
-   * outputs; stream a big one with `ssh.lines()`.
+   * The command's stdout line by line (without the line ends; `\r\n` too), as it comes: the
+   * first line is yielded while the command still runs, and a slow loop holds the command's
+   * output back. The exit status is checked when the output ends: a failing command throws
+   * from the loop after the lines before it. A line longer than `maxBuffer` is a
+   * MaxBufferError carrying its first `maxBuffer` bytes. Leaving the loop early interrupts
+   * the command (the session stays usable). stderr is collected (bounded by `maxBuffer`)
+   * into the error.
    */
   lines(cmd: Command, options?: ShellCommandOptions): AsyncIterableIterator<string> {
-    const encoding = options?.encoding ?? this.#opts.encoding;
-    if (!LINE_ENCODINGS.has(encoding)) {
-      throw new TypeError(`option 'encoding' of lines() must be one that keeps '\\n' a single byte ('utf8', 'ascii' or 'latin1'), received ${JSON.stringify(encoding)}`);
-    }
-    const result = this.#call(cmd, options, 'lines()');
-    result.catch(() => {});
-    return (async function* () {
-      const text = (await result).stdout as string;
-      if (text === '') return;
-      const lines = text.split('\n');
-      if (lines.at(-1) === '') lines.pop();
-      for (const line of lines) yield line.endsWith('\r') ? line.slice(0, -1) : line;
-    })();
+    const encoding = checkLineEncoding(options?.encoding ?? this.#opts.encoding);
+    return streamLines(
+      (stream) => this.#call(cmd, options, 'lines()', stream),
+      () => this.#ch?.transport.stdout,
+      encoding,
+      { host: this.host },
+      options?.maxBuffer ?? this.#opts.maxBuffer,
+    );
   }
 
   /**
@@ -177,8 +181,10 @@ export class ShellSession implements AsyncDisposable {
   }
 
   async #shutdown(): Promise<void> {
-    this.#closer.abort(new Error('the shell session was closed'));
-    await this.#queue.catch(() => {});
+    const reason = new Error('the shell session was closed');
+    this.#closer.abort(reason);
+    this.#running?.stop({ kind: 'abort', reason });
+    if (this.#busy) await new Promise<void>((r) => (this.#drained = r));
     const ch = this.#ch;
     if (!ch || ch.dead) return;
     if (ch.sid !== undefined) ch.write(buildFrame({ marker: newMarker(), command: goodbyeCommand(ch.sid) }));
@@ -190,18 +196,42 @@ export class ShellSession implements AsyncDisposable {
 
   /** Queue `fn` behind the commands before it (FIFO); an abort while queued removes it. */
   #enqueue<T>(signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
-    this.#pending++;
-    const turn = this.#queue.then(async () => {
-      if (this.#closing) throw this.#closedError();
-      if (signal?.aborted) throw abortError(signal.reason, { host: this.host });
-      return fn();
+    return new Promise<T>((resolve, reject) => {
+      this.#jobs.push({ signal, fn, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.#busy) this.#next();
     });
-    this.#queue = turn.then(
-      () => undefined,
-      () => undefined,
+  }
+
+  /** Start the next queued call, if any (called when the previous one has settled). */
+  #next(): void {
+    const job = this.#jobs.shift();
+    if (!job) {
+      this.#busy = false;
+      this.#drained?.();
+      this.#drained = undefined;
+      return;
+    }
+    this.#busy = true;
+    let p: Promise<unknown>;
+    if (this.#closing) p = Promise.reject(this.#closedError());
+    else if (job.signal?.aborted) p = Promise.reject(abortError(job.signal.reason, { host: this.host }));
+    else {
+      try {
+        p = job.fn();
+      } catch (err) {
+        p = Promise.reject(err as Error);
+      }
+    }
+    p.then(
+      (v) => {
+        job.resolve(v);
+        this.#next();
+      },
+      (err: unknown) => {
+        job.reject(err);
+        this.#next();
+      },
     );
-    void this.#queue.then(() => this.#pending--);
-    return turn;
   }
 
   /**
@@ -227,11 +257,14 @@ export class ShellSession implements AsyncDisposable {
     this.#starts++;
     ch.write(bootstrapScript());
     const marker = newMarker();
-    const outcome = await runFrame(this.#engine, ch, marker, buildFrame({ marker, command: HELLO_COMMAND }), {
-      timeout: START_TIMEOUT_MS,
-      idleTimeout: undefined,
-      signal: signal ?? this.#opts.signal,
-    });
+    const outcome = await new FrameRun(
+      this.#engine,
+      ch,
+      marker,
+      buildFrame({ marker, command: HELLO_COMMAND, begin: true }),
+      { timeout: START_TIMEOUT_MS, idleTimeout: undefined, signal: signal ?? this.#opts.signal, maxBuffer: STARTUP_MAX_BUFFER },
+      true,
+    ).done;
     const details: ErrorDetails = { host: this.host, argv: transport.argv, command: this.#opts.shell };
     if (outcome.kind === 'done' && outcome.status === 0) {
       const [pid, ppid, sid, dir] = outcome.stdout.toString('utf8').split('\n');
@@ -258,29 +291,47 @@ export class ShellSession implements AsyncDisposable {
     );
   }
 
-  #call(cmd: Command, options: ShellCommandOptions | undefined, method: string): Promise<Result<string | Buffer>> {
-    const call = normalizeShellCall(options, this.#opts, method);
+  #call(cmd: Command, options: ShellCommandOptions | undefined, method: string, stream?: LineStream): Promise<Result<string | Buffer>> {
+    const call = options === undefined ? this.#plainCall(method) : normalizeShellCall(options, this.#opts, method);
     const command = buildRemoteCommand(cmd, { quoter: posixQuoter, quoteArgs: call.quoteArgs, glob: call.glob });
-    const details: ErrorDetails = { host: this.host, command };
     let input: Buffer | undefined;
-    try {
-      input = call.stdin ? Buffer.concat(encodeInput(call.stdin, call.encoding, details)) : undefined;
-    } catch (err) {
-      // An EncodingError is an outcome of the call, as on OpenSSH: a rejection, not a throw.
-      return Promise.reject(err as Error);
+    if (call.stdin) {
+      try {
+        input = Buffer.concat(encodeInput(call.stdin, call.encoding, { host: this.host, command }));
+      } catch (err) {
+        // An EncodingError is an outcome of the call, as on OpenSSH: a rejection, not a throw.
+        return Promise.reject(err as Error);
+      }
     }
     if (this.#closing) return Promise.reject(this.#closedError());
-    return this.#enqueue(call.signal, async () => {
-      const r = await this.#exec(command, call, input);
-      if (r.error && (call.reject || method !== 'run()')) throw r.error;
-      return r;
-    });
+    const reject = call.reject || method !== 'run()';
+    return this.#enqueue(call.signal, () =>
+      this.#exec(command, call, input, stream).then((r) => {
+        if (r.error && reject) throw r.error;
+        return r;
+      }),
+    );
   }
 
-  async #exec(command: string, call: NormalizedShellCall, input: Buffer | undefined): Promise<Result<string | Buffer>> {
+  /** The normalized options of a call without options (validated once per method). */
+  #plainCall(method: string): NormalizedShellCall {
+    let call = this.#plain.get(method);
+    if (!call) this.#plain.set(method, (call = normalizeShellCall(undefined, this.#opts, method)));
+    return call;
+  }
+
+  #exec(command: string, call: NormalizedShellCall, input: Buffer | undefined, stream: LineStream | undefined): Promise<Result<string | Buffer>> {
+    // A lines() loop left before its command's turn: it does not run.
+    if (stream?.cancelled) return Promise.reject(abortError(new Error('the loop over lines() was left'), { host: this.host, command }));
+    const ch = this.#ch;
+    if (ch && !ch.dead) return this.#frame(ch, command, call, input, stream);
+    // No shell (the first call after a restart): start one; close() or the call's signal abort that.
     const closer = this.#closer.signal;
     const signal = call.signal ? AbortSignal.any([call.signal, closer]) : closer;
-    const ch = await this.#channel(signal);
+    return this.#channel(signal).then((c) => this.#frame(c, command, call, input, stream));
+  }
+
+  #frame(ch: ShellChannel, command: string, call: NormalizedShellCall, input: Buffer | undefined, stream: LineStream | undefined): Promise<Result<string | Buffer>> {
     const marker = newMarker();
     const frame = buildFrame({
       marker,
@@ -293,63 +344,31 @@ export class ShellSession implements AsyncDisposable {
       stderrToStdout: call.stderrToStdout,
     });
     const started = performance.now();
-    const outcome = await runFrame(this.#engine, ch, marker, frame, { timeout: call.timeout, idleTimeout: call.idleTimeout, signal });
-    return this.#result(ch, command, call, outcome, performance.now() - started);
+    const run = new FrameRun(this.#engine, ch, marker, frame, {
+      timeout: call.timeout,
+      idleTimeout: call.idleTimeout,
+      signal: call.signal,
+      maxBuffer: call.maxBuffer,
+      onStdout: stream?.onStdout,
+    });
+    this.#running = run;
+    if (stream) stream.run = run;
+    // close() may have come while the shell was starting.
+    if (this.#closing) run.stop({ kind: 'abort', reason: this.#closer.signal.reason });
+    return run.done.then((outcome) => {
+      this.#running = undefined;
+      return frameResult(this.host, ch, command, call, outcome, performance.now() - started);
+    });
   }
 
-  #result(ch: ShellChannel, command: string, call: NormalizedShellCall, outcome: FrameOutcome, durationMs: number): Result<string | Buffer> {
-    const argv = [...ch.transport.argv];
-    const details: ErrorDetails = { host: this.host, argv, command };
-    let stdout: string | Buffer = outcome.stdout;
-    let stderr: string | Buffer = outcome.stderr;
-    let error: OpenSSHError | undefined;
-    try {
-      ({ stdout, stderr } = decodeOutput(outcome.stdout, outcome.stderr, call.encoding, details));
-    } catch (e) {
-      error = e as OpenSSHError;
-    }
-    const exitCode = outcome.kind === 'done' ? outcome.status : ch.exit?.exitCode;
-    const d: ErrorDetails = { ...details, exitCode, stdout, stderr };
-    const t = outcome.termination;
-    const restart = outcome.kind === 'died' ? '; the session shell was stopped and the next call starts a new one' : '';
-    if (t) error = terminationError(t, d, restart);
-    else if (outcome.kind === 'died' && ch.exit?.error instanceof OpenSSHError) {
-      error = ch.exit.error;
-    } else if (outcome.kind === 'died') {
-      const how = exitCode === undefined ? '' : ` with exit code ${exitCode}`;
-      error = new ShellSessionError(
-        ErrorCode.SHELL_EXITED,
-        `the session shell ended${how} while running: ${command}; the next call starts a new shell (cd and variables start afresh)`,
-        d,
-      );
-    } else if (!error && exitCode !== 0) {
-      const last = outcome.stderr.toString('utf8').trim().split('\n').slice(-3).join('\n');
-      error = new CommandError(`command failed with exit code ${exitCode}: ${command}${last ? `\n${last}` : ''}`, d);
-    }
-    return {
-      host: this.host,
-      command,
-      argv,
-      stdout,
-      stderr,
-      exitCode,
-      signal: undefined,
-      durationMs,
-      timedOut: t?.kind === 'idle' || t?.kind === 'deadline',
-      aborted: t?.kind === 'abort',
-      failed: error !== undefined,
-      error,
-    };
-  }
 }
 
-function terminationError(t: Termination, d: ErrorDetails, restart: string): OpenSSHError {
-  if (t.kind === 'abort') {
-    const e = abortError(t.reason, d);
-    return restart ? new AbortError(`${e.message}${restart}`, { ...d, cause: t.reason }) : e;
-  }
-  const what = t.kind === 'idle' ? `no output for ${t.ms} ms (idleTimeout)` : `still running after ${t.ms} ms (timeout)`;
-  return new TimeoutError(t.kind, t.ms, `shell command timed out: ${what}; its processes were killed${restart}`, d);
+/** A call waiting for its turn in a session's queue. */
+interface Job {
+  signal: AbortSignal | undefined;
+  fn: () => Promise<unknown>;
+  resolve: (v: unknown) => void;
+  reject: (err: unknown) => void;
 }
 
 function delay(ms: number): Promise<void> {

@@ -59,9 +59,11 @@ export interface ShellHost {
 }
 
 /**
- * The engine of a session on today's connection: the channel is one `ssh -S` slave started
- * with `spawn()` (its command `[shell]` quoted for the connection's `remoteShell`, so a fish
- * or csh login shell just starts it), control commands go through `run()`.
+ * The engine of a session on a connection: the channel is what `spawn()` starts (its command
+ * `[shell]` quoted for the connection's `remoteShell`, so a fish or csh login shell just
+ * starts it), control commands (interrupts, cleanup) go through `run()`. On the spawn engine
+ * each is an `ssh -S` slave; on the mux engine (`engine: 'mux'`) each is one channel of the
+ * in-process connection and no local process is started.
  */
 export function spawnEngine(host: ShellHost): ShellEngine {
   return {
@@ -80,6 +82,8 @@ export function spawnEngine(host: ShellHost): ShellEngine {
       }
       const closed = p.result.then(
         async (r): Promise<TransportExit> => {
+          // The mux engine says it itself when the connection is gone.
+          if (r.error instanceof MasterError) return { exitCode: r.exitCode, signal: r.signal, error: r.error };
           // 255 is ssh's own failure: is the channel gone because the master is?
           if (r.exitCode === 255) {
             const error = await host.checkMaster().then(

@@ -1,6 +1,7 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AbortError, ErrorCode, MasterError, ShellSessionError, TimeoutError, type OpenSSH } from '../../src/index.js';
-import { connectForFile } from '../helpers/server.js';
+import { AbortError, ErrorCode, Fleet, MasterError, ShellSessionError, TimeoutError, type OpenSSH } from '../../src/index.js';
+import { baseOptions, connectForFile, target } from '../helpers/server.js';
 import { connectEachShell, remoteShells, shellLabel } from '../helpers/remote-shells.js';
 import { remoteAlive, remotePgrep } from '../helpers/shell-support.js';
 
@@ -93,6 +94,96 @@ describe('the connection going away', () => {
     } finally {
       await own.disconnect();
     }
+  });
+});
+
+/** Local ssh slaves (`ssh ... -S <ctlPath> ...` that are not the master) on `ctlPath`, from /proc. */
+function localSlaves(ctlPath: string): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let args: string[];
+    try {
+      args = readFileSync(`/proc/${name}/cmdline`, 'latin1').split('\0');
+    } catch {
+      continue;
+    }
+    if (args.includes(ctlPath) && args.includes('ControlMaster=no')) found.push(Number(name));
+  }
+  return found;
+}
+
+describe.runIf(process.platform === 'linux')("engine: 'mux'", () => {
+  it('the session is one channel of the in-process connection; the interrupts too: no local ssh slave', async () => {
+    const mux = await connectForFile({ engine: 'mux' });
+    try {
+      const ctl = mux.ctlPath!;
+      await using sh = await mux.shell();
+      expect(await sh.capture('echo over mux')).toBe('over mux\n');
+      const seen = new Set<number>();
+      const watch = setInterval(() => localSlaves(ctl).forEach((p) => seen.add(p)), 5);
+      try {
+        const nap = `sleep 3600.${unique()}`;
+        const e = await sh.run(nap, { timeout: 300 }).catch((x: unknown) => x);
+        expect(e).toBeInstanceOf(TimeoutError);
+        expect(await remotePgrep(mux, nap)).toEqual([]);
+        expect(await sh.capture('echo $$')).toBe(`${sh.pid}\n`);
+      } finally {
+        clearInterval(watch);
+      }
+      expect([...seen]).toEqual([]);
+      // The same on the spawn engine does start slaves: the check can see them.
+      const spawn = await connectForFile({ engine: 'spawn' });
+      try {
+        await using other = await spawn.shell();
+        expect(localSlaves(spawn.ctlPath!)).toHaveLength(1);
+        expect(await other.capture('echo spawned')).toBe('spawned\n');
+      } finally {
+        await spawn.disconnect();
+      }
+    } finally {
+      await mux.disconnect();
+    }
+  });
+});
+
+describe('fleet tasks', () => {
+  it('a task opens a shell session on its host; a per-host timeout fails the running session command at once', async () => {
+    const fleet = new Fleet(
+      [
+        { label: 'a', target: target() },
+        { label: 'b', target: target() },
+      ],
+      { defaults: baseOptions() },
+    );
+    const report = await fleet.run(async (ssh, host) => {
+      await using sh = await ssh.shell();
+      await sh.run(['cd', '/tmp']);
+      return [await sh.capture('pwd; echo "$1"', { env: { X: host.label } }), await sh.test('test -d .'), await sh.capture('echo $X')];
+    });
+    expect(report.summary).toMatchObject({ total: 2, ok: 2 });
+    expect(report.results.map((r) => r.value)).toEqual([
+      ['/tmp\n\n', true, '\n'],
+      ['/tmp\n\n', true, '\n'],
+    ]);
+    // The host's signal reaches the session's commands: a hanging one is interrupted.
+    const nap = `sleep 3600.${unique()}`;
+    const slow = await fleet.run(
+      async (ssh) => {
+        await using sh = await ssh.shell();
+        // `return await`: a bare `return` would close the session (await using) before the command ends.
+        return await sh.run(nap);
+      },
+      { timeout: 1500, hosts: 'a' },
+    );
+    const r = slow.results.find((x) => x.label === 'a')!;
+    expect(r.status).toBe('timed-out');
+    expect(r.error).toBeInstanceOf(TimeoutError);
+    expect((r.error as TimeoutError).cause).toBeInstanceOf(AbortError);
+    // The interrupt needs the host's connection, whose signal is what aborted: as with any
+    // command the fleet cancels, the remote process is left to end by itself (docs/fleet.md).
+    const left = await remotePgrep(ssh, nap);
+    if (left.length) await ssh.run(['kill', ...left.map(String)]);
   });
 });
 

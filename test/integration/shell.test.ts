@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AbortError, CommandError, ErrorCode, EncodingError, QuoteError, ShellSessionError, TimeoutError, type OpenSSH, type ShellSession } from '../../src/index.js';
+import { AbortError, CommandError, ErrorCode, EncodingError, MaxBufferError, QuoteError, ShellSessionError, TimeoutError, type OpenSSH, type ShellSession } from '../../src/index.js';
 import { connectForFile } from '../helpers/server.js';
 import { ShellSession as ShellSessionClass, type ShellEngine } from '../../src/shell/index.js';
 import { spawnEngine } from '../../src/shell/transport.js';
@@ -179,7 +179,7 @@ describe('shell session: framing', () => {
     };
     await using spy = await new ShellSessionClass(engine, normalizeShell({})).start();
     await spy.capture('echo first');
-    const m = /printf %s '([0-9a-f]{32}):B'/.exec(frames.at(-1)!)![1]!;
+    const m = /__osmux_e ([A-Za-z0-9._]{22})\n/.exec(frames.at(-1)!)![1]!;
     const forged = `${m}:E0\n${m}:B${m}:E\n`;
     const r = await spy.run(['printf', '%s', forged], { reject: false });
     expect(r.stdout).toBe(forged);
@@ -190,7 +190,7 @@ describe('shell session: framing', () => {
 
   it('the marker is nowhere a command can read it', async () => {
     const env = await sh.capture('set; env; ps -o args= -p $$');
-    expect(env).not.toMatch(/[0-9a-f]{32}:[BE]/);
+    expect(env).not.toMatch(/[A-Za-z0-9._]{22}:[BE]/);
   });
 
   it('NUL bytes, no final newline, a 1 MiB line', async () => {
@@ -265,6 +265,115 @@ describe('shell session: hangs', () => {
     expect(sh.starts).toBe(before + 1);
     expect(sh.pid).not.toBe(oldPid);
     expect(await remoteAlive(ssh, oldPid)).toBe(false);
+  });
+});
+
+describe('shell session: maxBuffer', () => {
+  it('`yes` past a small maxBuffer is interrupted, fails with the kept output, and the session stays usable', async () => {
+    const pid = sh.pid;
+    const word = `osmux-mb-${process.pid}-${Date.now()}`;
+    const e = (await sh.capture(`echo begin >&2; yes ${word}`, { maxBuffer: 1000 }).catch((x: unknown) => x)) as MaxBufferError;
+    expect(e).toBeInstanceOf(MaxBufferError);
+    expect(e.code).toBe(ErrorCode.MAX_BUFFER);
+    expect([e.stream, e.kind, e.limit]).toEqual(['stdout', 'maxBuffer', 1000]);
+    expect(e.message).toBe(
+      'stdout of a shell command went past maxBuffer (1000 bytes); the command was interrupted and the session stays usable. Raise maxBuffer, or stream the output (ssh.pipeOut(), ssh.lines())',
+    );
+    expect(e.stdout).toBe(`${word}\n`.repeat(1000).slice(0, 1000));
+    // dash may add its own 'Killed' line for the interrupted command.
+    expect(e.stderr).toMatch(/^begin\n/);
+    expect(sh.pid).toBe(pid);
+    expect(await sh.capture('echo still usable')).toBe('still usable\n');
+    expect(await remotePgrep(ssh, `yes ${word}`)).toEqual([]);
+  });
+
+  it('stderr is bounded too; a builtin loop writing forever is interrupted', async () => {
+    const e = (await sh.run('while :; do echo err >&2; done', { maxBuffer: 64 }).catch((x: unknown) => x)) as MaxBufferError;
+    expect(e).toBeInstanceOf(MaxBufferError);
+    expect([e.stream, e.limit]).toEqual(['stderr', 64]);
+    expect(e.stderr).toBe('err\n'.repeat(16));
+    expect(await sh.capture2('echo o; echo e >&2')).toEqual({ stdout: 'o\n', stderr: 'e\n' });
+  });
+
+  it('output up to maxBuffer exactly passes; the session default applies, a call overrides it', async () => {
+    expect(await sh.capture("printf '%s' 12345", { maxBuffer: 5 })).toBe('12345');
+    await using small = await ssh.shell({ maxBuffer: 4 });
+    await expect(small.capture('echo 12345')).rejects.toMatchObject({ code: ErrorCode.MAX_BUFFER, limit: 4, stdout: '1234' });
+    expect(await small.capture('echo 12345', { maxBuffer: 6 })).toBe('12345\n');
+  });
+
+  it("the connection's maxBuffer is the sessions' default", async () => {
+    const own = await connectForFile({ maxBuffer: 3 });
+    try {
+      await using s = await own.shell();
+      await expect(s.capture('echo 12345')).rejects.toMatchObject({ code: ErrorCode.MAX_BUFFER, limit: 3, stdout: '123' });
+      await using p = await own.shellPool({ size: 1 });
+      await expect(p.capture('echo 12345')).rejects.toMatchObject({ code: ErrorCode.MAX_BUFFER, limit: 3 });
+    } finally {
+      await own.disconnect();
+    }
+  });
+});
+
+describe('shell session: lines() streams', () => {
+  it('yields the first line while the command still runs', async () => {
+    const flag = `/tmp/osmux-lines-${process.pid}-${Date.now()}`;
+    const it = sh.lines(`echo first; while [ ! -e ${flag} ]; do sleep 0.05; done; rm -f ${flag}; echo second`, { timeout: 20_000 });
+    const first = await it.next();
+    expect(first).toEqual({ value: 'first', done: false });
+    // The command is still waiting for the flag: create it over another channel.
+    expect(await ssh.test(['test', '-e', flag])).toBe(false);
+    await ssh.run(['touch', flag]);
+    expect(await it.next()).toEqual({ value: 'second', done: false });
+    expect((await it.next()).done).toBe(true);
+  });
+
+  it('a failing command throws from the loop after its lines', async () => {
+    const got: string[] = [];
+    const e = await (async () => {
+      for await (const l of sh.lines('echo a; echo b; echo oops >&2; exit_now() { return 3; }; exit_now')) got.push(l);
+    })().catch((x: unknown) => x);
+    expect(got).toEqual(['a', 'b']);
+    expect(e).toBeInstanceOf(CommandError);
+    expect((e as CommandError).exitCode).toBe(3);
+    expect((e as CommandError).stderr).toBe('oops\n');
+  });
+
+  it('leaving the loop early interrupts the command; the session stays usable', async () => {
+    const got: string[] = [];
+    const word = `osmux-lines-${process.pid}-${Date.now()}`;
+    for await (const l of sh.lines(`yes ${word}`)) {
+      got.push(l);
+      if (got.length === 3) break;
+    }
+    expect(got).toEqual([word, word, word]);
+    expect(await sh.capture('echo after')).toBe('after\n');
+    expect(await remotePgrep(ssh, `yes ${word}`)).toEqual([]);
+  });
+
+  it('a line longer than maxBuffer is a MaxBufferError with its first bytes, and the command is interrupted', async () => {
+    const got: string[] = [];
+    const e = await (async () => {
+      for await (const l of sh.lines("echo short; tr -d '\\n' < /dev/zero | tr '\\0' x", { maxBuffer: 100 })) got.push(l);
+    })().catch((x: unknown) => x);
+    expect(got).toEqual(['short']);
+    expect(e).toBeInstanceOf(MaxBufferError);
+    expect((e as MaxBufferError).code).toBe(ErrorCode.MAX_BUFFER);
+    expect((e as MaxBufferError).stdout).toBe('x'.repeat(100));
+    expect((e as MaxBufferError).message).toBe(
+      'a line of stdout went past maxBuffer (100 bytes) without ending; the slave was stopped. Raise maxBuffer, or read the output as a stream (pipeOut())',
+    );
+    expect(await sh.capture('echo fine')).toBe('fine\n');
+  });
+
+  it('many lines, more than the pause threshold, all arrive in order', async () => {
+    let n = 0;
+    for await (const l of sh.lines('seq 1 50000')) {
+      n++;
+      if (l !== String(n)) throw new Error(`line ${n} is ${l}`);
+      if (n % 10000 === 0) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(n).toBe(50000);
   });
 });
 

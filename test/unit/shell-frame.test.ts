@@ -3,12 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { bootstrapScript, buildFrame, goodbyeCommand, newMarker, printfFormat, singleQuote, tokens } from '../../src/shell/frame.js';
 import { mulberry32 } from '../helpers/prng.js';
 
-const M = '0123456789abcdef0123456789abcdef';
+const M = 'AbCdEf0123456789.xyz_Q';
 
 describe('shell frame builder', () => {
-  it('newMarker() is 32 fresh hex characters', () => {
+  it('newMarker() is 22 fresh characters of [A-Za-z0-9._] (128 bits)', () => {
     const a = newMarker();
-    expect(a).toMatch(/^[0-9a-f]{32}$/);
+    expect(a).toMatch(/^[A-Za-z0-9._]{22}$/);
     expect(newMarker()).not.toBe(a);
     expect(tokens(a)).toEqual({ begin: `${a}:B`, end: `${a}:E` });
   });
@@ -24,28 +24,27 @@ describe('shell frame builder', () => {
     expect(printfFormat(Buffer.from('plain text 123'))).toBe("'plain text 123'");
   });
 
-  it('a plain command: markers on fd 7 and 8, the command in a quoted word, stdin /dev/null', () => {
-    expect(buildFrame({ marker: M, command: "echo 'hi'" })).toBe(
-      `printf %s '${M}:B';printf %s '${M}:B' >&2;__osmux_c='echo '\\''hi'\\''';{ __osmux_run\n} <&9 >&7 2>&8;` +
-        `__osmux_s=$?;__osmux_in=;__osmux_c=;printf '${M}:E%d\\n' "$__osmux_s";printf '${M}:E\\n' >&2\n`,
-    );
+  it('a plain command (and test()): the bootstrap functions, the command in a quoted word', () => {
+    expect(buildFrame({ marker: M, command: "echo 'hi'" })).toBe(`__osmux_c='echo '\\''hi'\\''';__osmux_x;__osmux_e ${M}\n`);
+    expect(buildFrame({ marker: M, command: 'true', stdoutDiscard: true, stderrDiscard: true })).toBe(`__osmux_c='true';__osmux_q;__osmux_e ${M}\n`);
+    expect(buildFrame({ marker: M, command: 'true', begin: true })).toBe(`__osmux_p ${M};__osmux_c='true';__osmux_x;__osmux_e ${M}\n`);
   });
 
   it('stdinData, cwd, env and stderrToStdout', () => {
     const file = `"$__osmux_d/in.${M}"`;
     expect(
-      buildFrame({ marker: M, command: 'cat', stdin: Buffer.from("a'%\\\n\0\xff", 'latin1'), cwd: '/t', env: { A: "x'y" }, stderrToStdout: true }),
+      buildFrame({ marker: M, command: 'cat', stdin: Buffer.from("a'%\\\n\0\xff", 'latin1'), cwd: '/t', env: { A: "x'y" }, stderrToStdout: true, begin: true }),
     ).toBe(
-      `printf %s '${M}:B';printf %s '${M}:B' >&2;{ printf 'a\\047\\045\\134\\012\\000\\377'; } >${file};__osmux_c='cat';` +
+      `__osmux_p ${M};{ printf 'a\\047\\045\\134\\012\\000\\377'; } >${file};__osmux_c='cat';` +
         `{ (cd -- '/t' || exit;A='x'\\''y';export A;__osmux_run)\n} <${file} >&7 2>&1;` +
-        `__osmux_s=$?;__osmux_in=;__osmux_c=;rm -f ${file};printf '${M}:E%d\\n' "$__osmux_s";printf '${M}:E\\n' >&2\n`,
+        `__osmux_s=$?;__osmux_in=;__osmux_c=;rm -f ${file};__osmux_e ${M}\n`,
     );
   });
 
-  it('empty stdinData makes an empty file; discards redirect to /dev/null', () => {
+  it('empty stdinData makes an empty file; discards go to /dev/null (fd 9)', () => {
     const f = buildFrame({ marker: M, command: 'x', stdoutDiscard: true, stderrDiscard: true, stdin: Buffer.alloc(0) });
     expect(f).toContain(`{ :; } >"$__osmux_d/in.${M}";`);
-    expect(f).toContain(` >/dev/null 2>/dev/null;`);
+    expect(f).toContain(` >&9 2>&9;`);
   });
 
   it('stdinData over 64 KiB is split into several printf calls', () => {
@@ -74,7 +73,7 @@ describe.each(['/bin/sh', '/bin/bash'])('frames run by a local %s', (shell) => {
     });
     const { stdout, stderr } = runLocal(
       shell,
-      cases.map((c) => buildFrame({ marker: c.marker, command: `cat; cat /dev/null >&2; exit_now() { return ${c.code}; }; exit_now`, stdin: c.data })),
+      cases.map((c) => buildFrame({ marker: c.marker, command: `cat; cat /dev/null >&2; exit_now() { return ${c.code}; }; exit_now`, stdin: c.data, begin: true })),
     );
     let at = 0;
     for (const c of cases) {
@@ -91,15 +90,15 @@ describe.each(['/bin/sh', '/bin/bash'])('frames run by a local %s', (shell) => {
 
   it('a syntax error, unbalanced quotes and a fake frame inside a command stay inside it', () => {
     const [a, b] = [newMarker(), newMarker()];
-    const evil = `echo one'\n${buildFrame({ marker: a, command: 'echo forged' })}`;
-    const { stdout } = runLocal(shell, [buildFrame({ marker: a, command: evil }), buildFrame({ marker: b, command: 'echo two' })]);
+    const evil = `echo one'\n${buildFrame({ marker: a, command: 'echo forged', begin: true })}`;
+    const { stdout } = runLocal(shell, [buildFrame({ marker: a, command: evil, begin: true }), buildFrame({ marker: b, command: 'echo two', begin: true })]);
     const text = stdout.toString('latin1');
     expect(text).toMatch(new RegExp(`^${a}:B.*${a}:E[1-9]\\d*\\n${b}:Btwo\\n${b}:E0\\n$`, 's'));
   });
 
   it('the shell survives `exec >/dev/null` and closing stdin inside a command', () => {
     const [a, b] = [newMarker(), newMarker()];
-    const { stdout } = runLocal(shell, [buildFrame({ marker: a, command: 'exec >/dev/null <&-; echo hidden' }), buildFrame({ marker: b, command: 'echo shown' })]);
+    const { stdout } = runLocal(shell, [buildFrame({ marker: a, command: 'exec >/dev/null <&-; echo hidden', begin: true }), buildFrame({ marker: b, command: 'echo shown', begin: true })]);
     expect(stdout.toString()).toBe(`${a}:B${a}:E0\n${b}:Bshown\n${b}:E0\n`);
   });
 });

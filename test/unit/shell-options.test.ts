@@ -7,7 +7,7 @@ const session = normalizeShell({});
 
 describe('shell options', () => {
   it('defaults', () => {
-    expect(session).toEqual({ shell: '/bin/sh', encoding: 'utf8', timeout: undefined, idleTimeout: undefined, signal: undefined });
+    expect(session).toEqual({ shell: '/bin/sh', encoding: 'utf8', timeout: undefined, idleTimeout: undefined, signal: undefined, maxBuffer: 100 * 1024 * 1024, commandSignal: undefined });
     const c = normalizeShellCall(undefined, { ...session, timeout: 5 }, 'run()');
     expect(c).toMatchObject({ stdin: undefined, stdoutDiscard: false, stderrDiscard: false, reject: true, timeout: 5, encoding: 'utf8' });
     expect(normalizeShellCall({}, session, 'test()')).toMatchObject({ stdoutDiscard: true, stderrDiscard: true });
@@ -17,10 +17,33 @@ describe('shell options', () => {
   it('bad session options name the option', () => {
     expectTypeError(() => normalizeShell({ shell: '' }), `option 'shell' must be a non-empty string, received string ""`);
     expectTypeError(() => normalizeShell({ shell: 'a\nb' }), `option 'shell' must be a path or program name on one line, such as "/bin/bash", received string "a\\nb"`);
-    expectTypeError(() => normalizeShell({ tty: true }), /^unknown option 'tty' for shell\(\); known options are: encoding, idleTimeout, shell, signal, timeout$/);
+    expectTypeError(() => normalizeShell({ tty: true }), /^unknown option 'tty' for shell\(\); known options are: encoding, idleTimeout, maxBuffer, shell, signal, timeout$/);
     expectTypeError(() => normalizePool({}), `option 'size' must be an integer from 1 to 1024, received undefined`);
     expectTypeError(() => normalizePool({ size: 0 }), `option 'size' must be an integer from 1 to 1024, received number 0`);
     expect(normalizePool({ size: 3, shell: '/bin/bash' })).toMatchObject({ size: 3, shell: '/bin/bash' });
+  });
+
+  it("the connection's signal aborts the opening and every command; a call's own signal adds to it", () => {
+    const conn = new AbortController();
+    const own = new AbortController();
+    const s = normalizeShell({}, 'shell()', { signal: conn.signal });
+    expect(s.signal).toBe(conn.signal);
+    expect(normalizeShellCall(undefined, s, 'run()').signal).toBe(conn.signal);
+    const both = normalizeShellCall({ signal: own.signal }, s, 'run()').signal!;
+    expect(both.aborted).toBe(false);
+    own.abort();
+    expect(both.aborted).toBe(true);
+  });
+
+  it('maxBuffer: the session option, else the connection default, else 100 MiB; per call too', () => {
+    expect(normalizeShell({}, 'shell()', { maxBuffer: 1000 }).maxBuffer).toBe(1000);
+    expect(normalizeShell({ maxBuffer: 10 }, 'shell()', { maxBuffer: 1000 }).maxBuffer).toBe(10);
+    expect(normalizeShell({ maxBuffer: Infinity }).maxBuffer).toBe(Infinity);
+    expect(normalizePool({ size: 1 }, { maxBuffer: 7 }).maxBuffer).toBe(7);
+    expect(normalizeShellCall(undefined, { ...session, maxBuffer: 99 }, 'run()').maxBuffer).toBe(99);
+    expect(normalizeShellCall({ maxBuffer: 5 }, session, 'lines()').maxBuffer).toBe(5);
+    expectTypeError(() => normalizeShell({ maxBuffer: 0 }), 'option \'maxBuffer\' must be a whole number of bytes >= 1, or Infinity, received number 0');
+    expectTypeError(() => normalizeShellCall({ maxBuffer: '1k' }, session, 'run()'), 'option \'maxBuffer\' must be a whole number of bytes >= 1, or Infinity, received string "1k"');
   });
 
   it('bad call options name the option', () => {

@@ -2,12 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { MarkerScanner } from '../../src/shell/scanner.js';
 import { mulberry32 } from '../helpers/prng.js';
 
-const B = 'fedcba9876543210fedcba9876543210:B';
-const E = 'fedcba9876543210fedcba9876543210:E';
+const B = 'fedcba9876543210fedcba:B';
+const E = 'fedcba9876543210fedcba:E';
+const BB = Buffer.from(B, 'latin1');
+const EB = Buffer.from(E, 'latin1');
 
-function collect(s: MarkerScanner) {
+function collect(s: MarkerScanner, limit?: number) {
   const got: Array<{ body: Buffer; trailer: string }> = [];
-  s.arm(B, E, (body, trailer) => got.push({ body, trailer }));
+  s.arm(BB, EB, { done: (body, trailer) => got.push({ body, trailer }) }, limit);
   return got;
 }
 
@@ -34,7 +36,7 @@ describe('MarkerScanner', () => {
   it('an end token of another marker, a prefix of the own one, NULs: all body', () => {
     const s = new MarkerScanner();
     const got = collect(s);
-    const body = `00000000000000000000000000000000:E0\n${E.slice(0, -1)}\0${E.slice(0, 10)}`;
+    const body = `0000000000000000000000:E0\n${E.slice(0, -1)}\0${E.slice(0, 10)}`;
     s.push(Buffer.from(`${B}${body}${E}0\n`));
     expect(got[0]!.body.toString()).toBe(body);
   });
@@ -42,7 +44,7 @@ describe('MarkerScanner', () => {
   it('reports body progress and can be disarmed', () => {
     const s = new MarkerScanner();
     let n = 0;
-    s.arm(B, E, () => {}, () => n++);
+    s.arm(BB, EB, { done: () => {}, activity: () => n++ });
     s.push(Buffer.from(`${B}abc`));
     expect(n).toBe(1);
     expect(s.begun).toBe(true);
@@ -50,9 +52,37 @@ describe('MarkerScanner', () => {
     s.push(Buffer.from(`more${E}0\n`));
     expect(s.armed).toBe(false);
     expect(() => {
-      s.arm(B, E, () => {});
-      s.arm(B, E, () => {});
+      s.arm(BB, EB, { done: () => {} });
+      s.arm(BB, EB, { done: () => {} });
     }).toThrow('scanner armed while begin');
+  });
+
+  it('keeps at most `limit` bytes, reports the overflow once, and still finds the end', () => {
+    const s = new MarkerScanner();
+    let overflows = 0;
+    const got: Array<{ body: Buffer; trailer: string }> = [];
+    s.arm(BB, EB, { done: (body, trailer) => got.push({ body, trailer }), overflow: () => overflows++ }, 5);
+    s.push(Buffer.from(`${B}abc`));
+    expect(s.overflowed).toBe(false);
+    s.push(Buffer.from('defgh'));
+    expect([overflows, s.overflowed]).toEqual([1, true]);
+    expect(s.partial()).toEqual(Buffer.from('abcde'));
+    s.push(Buffer.from('x'.repeat(10_000)));
+    s.push(Buffer.from(`yy${E}130\n`));
+    expect(overflows).toBe(1);
+    expect(got).toEqual([{ body: Buffer.from('abcde'), trailer: '130' }]);
+  });
+
+  it('a sink gets the output as it comes, nothing is collected', () => {
+    const s = new MarkerScanner();
+    const pieces: string[] = [];
+    const got: Array<{ body: Buffer; trailer: string }> = [];
+    s.arm(BB, EB, { done: (body, trailer) => got.push({ body, trailer }), sink: (b) => pieces.push(b.toString()) }, 1);
+    s.push(Buffer.from(`${B}line 1\n`));
+    expect(pieces.join('')).toBe('line 1\n');
+    s.push(Buffer.from(`line 2\n${E}0\n`));
+    expect(pieces.join('')).toBe('line 1\nline 2\n');
+    expect(got).toEqual([{ body: Buffer.alloc(0), trailer: '0' }]);
   });
 
   it('fuzz: any chunking of random bodies gives them back exactly', () => {
