@@ -635,6 +635,6 @@ export class OpenSSH implements AsyncDisposable {
 
   /** Up to `size` shell sessions opened lazily, for running session commands in parallel. */
   shellPool(options: ShellPoolOptions): Promise<ShellPool> {
-    return openShellPool(this, options, this.#defaults);
+    return openShellPool(this, options, { ...this.#defaults, maxSessions: this.#ctx.sessions.max });
   }
 }

@@ -83,6 +83,8 @@ export interface ShellDefaults {
   maxBuffer?: number | undefined;
   /** The connection's `signal`, when set: it aborts the opening and every command. */
   signal?: AbortSignal | undefined;
+  /** The connection's `maxSessions` (a pool leaves one free, to interrupt commands). */
+  maxSessions?: number | undefined;
 }
 
 /** A command call's options, validated and defaulted from the session. */
@@ -157,6 +159,12 @@ export function normalizePool(options: unknown, defaults: ShellDefaults = {}): N
   const o = checkObject(options, 'shellPool()');
   const size = o.size;
   if (typeof size !== 'number' || !Number.isInteger(size) || size < 1 || size > 1024) badOption('size', 'an integer from 1 to 1024', size);
+  // Interrupting a session command (timeout, abort, maxBuffer) opens a short channel of its
+  // own: a pool holding every session of the connection would leave it none.
+  const most = defaults.maxSessions;
+  if (most !== undefined && Number.isFinite(most) && size >= most) {
+    badOption('size', `an integer from 1 to ${most - 1}: one of the connection's ${most} sessions (maxSessions) stays free to interrupt a command`, size);
+  }
   return { ...normalizeShell(o, 'shellPool()', defaults), size };
 }
 

@@ -21,6 +21,13 @@ describe('shell options', () => {
     expectTypeError(() => normalizePool({}), `option 'size' must be an integer from 1 to 1024, received undefined`);
     expectTypeError(() => normalizePool({ size: 0 }), `option 'size' must be an integer from 1 to 1024, received number 0`);
     expect(normalizePool({ size: 3, shell: '/bin/bash' })).toMatchObject({ size: 3, shell: '/bin/bash' });
+    // One of the connection's sessions stays free to interrupt commands.
+    expect(normalizePool({ size: 9 }, { maxSessions: 10 }).size).toBe(9);
+    expectTypeError(
+      () => normalizePool({ size: 10 }, { maxSessions: 10 }),
+      "option 'size' must be an integer from 1 to 9: one of the connection's 10 sessions (maxSessions) stays free to interrupt a command, received number 10",
+    );
+    expect(normalizePool({ size: 64 }, { maxSessions: Number.POSITIVE_INFINITY }).size).toBe(64);
   });
 
   it("the connection's signal aborts the opening and every command; a call's own signal adds to it", () => {
