@@ -1,4 +1,5 @@
 import { checkEncoding, combineSignals, DEFAULT_MAX_BUFFER, optMaxBuffer } from '../options/command.js';
+import { optVerbose, type VerboseLevel } from '../verbose/format.js';
 import { badOption, checkKnownKeys, optBoolean, optEnv, optMs, optSignal, optString } from '../options/validate.js';
 
 /** Options of `ssh.shell()`: the session and the defaults of its commands. */
@@ -23,6 +24,11 @@ export interface ShellOptions {
    * fails with a MaxBufferError. For lines(), the longest line.
    */
   maxBuffer?: number;
+  /**
+   * Print each command to stderr, then its exit status and duration (`'full'`: also its
+   * output, once it ended); default: the connection's `verbose`. See `verbose` in docs/api.md.
+   */
+  verbose?: VerboseLevel | false;
 }
 
 /** Options of `ssh.shellPool()`. */
@@ -63,6 +69,8 @@ export interface ShellCommandOptions {
   reject?: boolean;
   /** Bytes kept of each output stream (for lines(): of a line); past it the command is interrupted (MaxBufferError). */
   maxBuffer?: number;
+  /** Print this command and how it ended (`'short'`, `'full'`, or `false`); default: the session's. */
+  verbose?: VerboseLevel | false;
 }
 
 /** The session options, validated. */
@@ -75,6 +83,7 @@ export interface NormalizedShell {
   maxBuffer: number;
   /** The connection's `signal` (a fleet task's): every command of the session gets it too. */
   commandSignal: AbortSignal | undefined;
+  verbose: VerboseLevel | undefined;
 }
 
 /** The connection's defaults a session takes (its own options override them). */
@@ -85,6 +94,8 @@ export interface ShellDefaults {
   signal?: AbortSignal | undefined;
   /** The connection's `maxSessions` (a pool leaves one free, to interrupt commands). */
   maxSessions?: number | undefined;
+  /** The connection's `verbose`. */
+  verbose?: VerboseLevel | undefined;
 }
 
 /** A command call's options, validated and defaulted from the session. */
@@ -103,13 +114,14 @@ export interface NormalizedShellCall {
   signal: AbortSignal | undefined;
   reject: boolean;
   maxBuffer: number;
+  verbose: VerboseLevel | undefined;
 }
 
-const SHELL_KEYS = new Set(['shell', 'encoding', 'timeout', 'idleTimeout', 'signal', 'maxBuffer']);
+const SHELL_KEYS = new Set(['shell', 'encoding', 'timeout', 'idleTimeout', 'signal', 'maxBuffer', 'verbose']);
 const POOL_KEYS = new Set([...SHELL_KEYS, 'size']);
 const CALL_KEYS = new Set([
   'stdinData', 'stdinDiscard', 'stdoutDiscard', 'stderrDiscard', 'stderrToStdout', 'quoteArgs', 'glob',
-  'encoding', 'cwd', 'env', 'timeout', 'idleTimeout', 'signal', 'reject', 'maxBuffer',
+  'encoding', 'cwd', 'env', 'timeout', 'idleTimeout', 'signal', 'reject', 'maxBuffer', 'verbose',
 ]);
 /** OpenSSH command options a session cannot honour, and why. */
 const UNSUPPORTED: Readonly<Record<string, string>> = {
@@ -151,6 +163,7 @@ export function normalizeShell(options: unknown, method = 'shell()', defaults: S
     signal: combineSignals(optSignal('signal', o.signal), defaults.signal),
     maxBuffer: optMaxBuffer('maxBuffer', o.maxBuffer) ?? defaults.maxBuffer ?? DEFAULT_MAX_BUFFER,
     commandSignal: defaults.signal,
+    verbose: o.verbose === undefined ? defaults.verbose : optVerbose(o.verbose),
   };
 }
 
@@ -213,5 +226,6 @@ export function normalizeShellCall(options: unknown, session: NormalizedShell, m
     signal: combineSignals(optSignal('signal', o.signal), session.commandSignal),
     reject: optBoolean('reject', o.reject) ?? true,
     maxBuffer: optMaxBuffer('maxBuffer', o.maxBuffer) ?? session.maxBuffer,
+    verbose: o.verbose === undefined ? session.verbose : optVerbose(o.verbose),
   };
 }

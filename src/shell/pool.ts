@@ -1,5 +1,6 @@
 import { ErrorCode, ShellSessionError } from '../errors/index.js';
 import type { Command } from '../quote/command.js';
+import { shellTemplate, type ShellDollar } from '../template/shell.js';
 import type { Result } from '../run/result.js';
 import { checkLineEncoding } from './lines.js';
 import { normalizeShellCall, type NormalizedShell, type ShellCommandOptions } from './options.js';
@@ -51,6 +52,14 @@ export class ShellPool implements AsyncDisposable {
   run<O extends ShellCommandOptions | undefined = undefined>(cmd: Command, options?: O): Promise<Result<Out<O>>> {
     this.#check(options, 'run()');
     return this.#with((s) => s.run(cmd, options));
+  }
+
+  /**
+   * Run a command written as a tagged template on one of the pool's sessions, each `${value}`
+   * quoted for the POSIX shell (see `ssh.$`): run()'s Result plus `text()`, `lines()`, `json()`.
+   */
+  get $(): ShellDollar {
+    return shellTemplate(this);
   }
 
   /** Like {@link ShellSession.capture}, on a free session. */

@@ -18,6 +18,9 @@ import { checkLineEncoding, streamLines, type LineStream } from './lines.js';
 import { frameResult } from './result.js';
 import type { ShellEngine } from './transport.js';
 import { shellTemplate, type ShellDollar } from '../template/shell.js';
+import { codeOf } from '../trace/channels.js';
+import { traceShellCommand } from '../trace/command.js';
+import { VerboseLog } from '../verbose/log.js';
 
 /** How long a new shell may take to answer its first frame. */
 const START_TIMEOUT_MS = 30_000;
@@ -305,12 +308,19 @@ export class ShellSession implements AsyncDisposable {
     }
     if (this.#closing) return Promise.reject(this.#closedError());
     const reject = call.reject || method !== 'run()';
-    return this.#enqueue(call.signal, () =>
-      this.#exec(command, call, input, stream).then((r) => {
-        if (r.error && reject) throw r.error;
+    const vlog = call.verbose ? new VerboseLog(call.verbose, this.host, command) : undefined;
+    const done = traceShellCommand(this.host, command, reject, () =>
+      this.#enqueue(call.signal, () => this.#exec(command, call, input, stream)).then((r) => {
+        if (vlog) {
+          vlog.output('out', r.stdout);
+          vlog.output('err', r.stderr);
+          vlog.end({ exitCode: r.exitCode, signal: r.signal, durationMs: r.durationMs, code: codeOf(r.error) });
+        }
         return r;
       }),
     );
+    if (vlog) done.catch((err: unknown) => vlog.end({ code: codeOf(err) }));
+    return done;
   }
 
   /** The normalized options of a call without options (validated once per method). */

@@ -17,6 +17,12 @@ export interface CommandTraceContext {
   argv?: string[] | undefined;
   /** `'spawn'` (an `ssh -S` process) or `'mux'` (a channel over the master's socket). */
   engine?: 'spawn' | 'mux' | undefined;
+  /**
+   * true for a command of a shell session (`ssh.shell()`): it runs in the session's remote
+   * shell, so it has no argv, engine or pid of its own (the session's channel is traced when
+   * it opens); `exitCode`, `durationMs` and `errorCode` are the command's.
+   */
+  shellSession?: true | undefined;
   /** pid of the local ssh slave (spawn engine). */
   pid?: number | undefined;
   /** Exit code of the command (the Result's `exitCode`). */

@@ -58,3 +58,32 @@ export function traceCommand<T extends Started>(
     .catch(noop);
   return started;
 }
+
+/**
+ * A command of a shell session under `openssh-mux:command` (`shellSession: true`): the same
+ * events as {@link traceCommand}. `run` resolves with the command's Result; `reject` says
+ * whether a Result with an error rejects (it then publishes `error`).
+ */
+export function traceShellCommand(host: string, command: string, reject: boolean, run: () => Promise<Result<string | Buffer>>): Promise<Result<string | Buffer>> {
+  const settle = (r: Result<string | Buffer>) => {
+    if (r.error && reject) throw r.error;
+    return r;
+  };
+  if (!tracing(commandChannel)) return run().then(settle);
+  const context: CommandTraceContext = { host, label: undefined, command, shellSession: true };
+  return commandChannel.tracePromise(
+    () =>
+      run().then(
+        (r) => {
+          fromResult(context, r);
+          context.argv = undefined;
+          return settle(r);
+        },
+        (err: unknown) => {
+          context.errorCode = codeOf(err);
+          throw err;
+        },
+      ),
+    context,
+  );
+}

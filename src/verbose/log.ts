@@ -50,6 +50,14 @@ export class VerboseLog {
     });
   }
 
+  /** `full`: print output that was collected rather than streamed (a shell session command's), line by line. */
+  output(which: 'out' | 'err', text: string | Buffer): void {
+    if (this.level !== 'full' || text.length === 0) return;
+    const lines = (typeof text === 'string' ? text : text.toString('utf8')).split('\n');
+    if (lines.at(-1) === '') lines.pop();
+    write(lines.map((l) => outputLine(this.#prefix, which, l)).join(''));
+  }
+
   /** Print how the command ended (once). */
   end(e: Ending): void {
     if (this.#ended) return;

@@ -98,6 +98,13 @@ describe('sh.$ on a shell session', () => {
     expect(f.failed).toBe(true);
     expect(() => sh.$`x ${null}`).toThrow(/sh\.\$: the value interpolated at position 0 \(after "x "\)/);
   });
+
+  it('pool.$ runs on one of the pool sessions, quoted the same way', async () => {
+    await using pool = await ssh.shellPool({ size: 2 });
+    const rs = await Promise.all([1, 2, 3].map((n) => pool.$`printf '%s' ${`n ${n}'s`}`));
+    expect(rs.map((r) => r.text())).toEqual(["n 1's", "n 2's", "n 3's"]);
+    expect((await pool.$({ reject: false })`(exit ${7})`).exitCode).toBe(7);
+  });
 });
 
 const SHELLS = remoteShells().filter((s) => s.skip === false && (s.name === 'fish' || s.name === 'sh'));

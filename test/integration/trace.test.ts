@@ -68,6 +68,20 @@ describe('openssh-mux:command', () => {
     expect(events[3]![1]).toMatchObject({ exitCode: 4, errorCode: 'OSSH_SLAVE_CMD_FAILED', result: r });
   });
 
+  it('commands of a shell session: shellSession true, the exit code and error of each command', async () => {
+    await using sh = await ssh.shell();
+    const events = listen('openssh-mux:command');
+    await sh.capture('echo in-session');
+    const err = await rejection<CommandError>(sh.run('(exit 5)'));
+    const r = await sh.run('(exit 6)', { reject: false });
+    const mine = events.filter(([, c]) => c.shellSession === true);
+    expect(mine.map(([n]) => n)).toEqual(['start', 'end', 'asyncStart', 'asyncEnd', 'start', 'end', 'error', 'asyncStart', 'asyncEnd', 'start', 'end', 'asyncStart', 'asyncEnd']);
+    expect(mine[0]![1]).toEqual({ host: sshd().host, label: undefined, command: 'echo in-session', shellSession: true });
+    expect(mine[3]![1]).toMatchObject({ command: 'echo in-session', exitCode: 0, errorCode: undefined, argv: undefined });
+    expect(mine[6]![1]).toMatchObject({ command: '(exit 5)', exitCode: 5, errorCode: 'OSSH_SLAVE_CMD_FAILED', error: err });
+    expect(mine[12]![1]).toMatchObject({ command: '(exit 6)', exitCode: 6, errorCode: 'OSSH_SLAVE_CMD_FAILED', result: r });
+  });
+
   it('every method goes through it: capture, test, spawn, lines, $', async () => {
     const events = listen('openssh-mux:command');
     await ssh.capture('echo a');

@@ -6,10 +6,10 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ptyAvailable, type OpenSSHOptions } from '../../src/index.js';
 import { startSshd, type TestServer } from '../../src/testing/index.js';
-import { baseOptions, sshd, target } from '../helpers/server.js';
+import { baseOptions, connect, sshd, target } from '../helpers/server.js';
 
 const child = fileURLToPath(new URL('../fixtures/verbose-child.mjs', import.meta.url));
 const main = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
@@ -109,6 +109,39 @@ describe('verbose', () => {
     expect(code, out).toBe(0);
     expect(out).toContain('\r\n');
     expect(norm(out.replaceAll('\r\n', '\n'))).toBe(`${SHORT}done\n`);
+  });
+});
+
+describe('verbose in shell sessions', () => {
+  it("each session command is printed as the user wrote it, with its exit status; 'full' adds its output", async () => {
+    const ssh = await connect({ verbose: 'short' });
+    const written: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: unknown) => {
+      written.push(String(chunk));
+      return true;
+    });
+    let printed = '';
+    try {
+      await using sh = await ssh.shell();
+      written.length = 0; // the session's own channel was printed when it opened
+      await sh.capture(['echo', 'a b']);
+      await sh.run('echo two; echo err >&2; (exit 2)', { verbose: 'full', reject: false });
+      await sh.capture('echo quiet', { verbose: false });
+      printed = written.join('');
+    } finally {
+      spy.mockRestore();
+      await ssh.disconnect();
+    }
+    const lines = norm(printed).split('\n');
+    expect(lines).toEqual([
+      `[${H}] $ echo 'a b'`,
+      `[${H}] exit 0 (N ms)`,
+      `[${H}] $ echo two; echo err >&2; (exit 2)`,
+      `[${H}] out| two`,
+      `[${H}] err| err`,
+      `[${H}] exit 2 (N ms) OSSH_SLAVE_CMD_FAILED`,
+      '',
+    ]);
   });
 });
 

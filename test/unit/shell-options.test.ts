@@ -17,7 +17,7 @@ describe('shell options', () => {
   it('bad session options name the option', () => {
     expectTypeError(() => normalizeShell({ shell: '' }), `option 'shell' must be a non-empty string, received string ""`);
     expectTypeError(() => normalizeShell({ shell: 'a\nb' }), `option 'shell' must be a path or program name on one line, such as "/bin/bash", received string "a\\nb"`);
-    expectTypeError(() => normalizeShell({ tty: true }), /^unknown option 'tty' for shell\(\); known options are: encoding, idleTimeout, maxBuffer, shell, signal, timeout$/);
+    expectTypeError(() => normalizeShell({ tty: true }), /^unknown option 'tty' for shell\(\); known options are: encoding, idleTimeout, maxBuffer, shell, signal, timeout, verbose$/);
     expectTypeError(() => normalizePool({}), `option 'size' must be an integer from 1 to 1024, received undefined`);
     expectTypeError(() => normalizePool({ size: 0 }), `option 'size' must be an integer from 1 to 1024, received number 0`);
     expect(normalizePool({ size: 3, shell: '/bin/bash' })).toMatchObject({ size: 3, shell: '/bin/bash' });
