@@ -1,4 +1,6 @@
-import { readdirSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunningProcess, SpawnRequest } from '../../src/run/engine.js';
@@ -108,6 +110,21 @@ describe.runIf(process.platform === 'linux')('the spawn helper (processes starte
     expect((await p.exited).error?.message).toBe('the process that starts commands (the spawn helper) stopped: it did not answer a start within 3000 ms and was killed');
     expect(await waitGone(stuck)).toBe(true);
     expect((await collect(await h.spawn(sh('echo next')))).out).toBe('next\n');
+  });
+
+  it('out of fds: a start fails with EMFILE (never hangs), leaks nothing, and the next one works', async () => {
+    const fixture = fileURLToPath(new URL('../fixtures/spawn-helper-emfile.mjs', import.meta.url));
+    if (!existsSync(fileURLToPath(new URL('../../dist/run/spawn-helper/spawner.js', import.meta.url)))) throw new Error('dist/ is missing: run the tests with `npm test` (it builds first)');
+    const out = await new Promise<string>((resolve, reject) => {
+      execFile('prlimit', ['--nofile=128:128', process.execPath, fixture], { timeout: 60_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)));
+    });
+    const r = JSON.parse(out) as { before: number; after: number; outcomes: string[]; last: string };
+    expect(r.after).toBe(r.before);
+    expect(r.last).toBe('after\n');
+    // With no fd free the start fails; with enough it works; never anything else.
+    expect(r.outcomes[0]).toMatch(/^EMFILE spawn echo$/);
+    expect(r.outcomes.at(-1)).toBe('ok "hi\\n"');
+    for (const o of r.outcomes) expect(o).toMatch(/^(EMFILE spawn echo|ok "hi\\n")$/);
   });
 
   it('stops when idle and leaves no fd or process behind', async () => {

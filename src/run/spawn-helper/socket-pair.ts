@@ -23,6 +23,8 @@ export interface SocketPair {
 
 const TOKEN_BYTES = 16;
 const TOKEN_WAIT_MS = 5000;
+/** A connection not accepted within this long is given up (the loop is stuck or out of fds). */
+const ACCEPT_WAIT_MS = 10_000;
 
 export class SocketPairFactory {
   readonly #address = `\0openssh-mux-spawn-${process.pid}-${randomBytes(8).toString('hex')}`;
@@ -76,13 +78,31 @@ export class SocketPairFactory {
     }
     theirs.on('error', () => {});
     theirs.write(token);
+    // Out of fds, libuv accepts a pending connection and closes it at once without telling
+    // the server (its EMFILE trick): watch for that end while waiting, so the pair fails
+    // instead of waiting forever. Nothing else is sent to `theirs` before it is handed out.
+    let dropped!: () => void;
+    const gone = new Promise<never>((_, reject) => {
+      dropped = () => reject(Object.assign(new Error('connect EMFILE: the connection was dropped before it was accepted (out of file descriptors)'), { code: 'EMFILE', errno: -24, syscall: 'accept' }));
+    });
+    gone.catch(() => {});
+    theirs.once('end', dropped);
+    theirs.once('close', dropped);
+    theirs.resume();
+    const stuck = setTimeout(dropped, ACCEPT_WAIT_MS);
     let mine: net.Socket;
     try {
-      mine = await accepted;
+      mine = await Promise.race([accepted, gone]);
     } catch (e) {
+      this.#waiting.delete(key);
       theirs.destroy();
       throw e;
+    } finally {
+      clearTimeout(stuck);
+      theirs.off('end', dropped);
+      theirs.off('close', dropped);
     }
+    theirs.pause();
     const fd = (theirs as unknown as { _handle?: { fd?: number } })._handle?.fd;
     if (typeof fd !== 'number' || fd < 0) {
       mine.destroy();

@@ -1,6 +1,7 @@
 import { spawn as spawnChild, type ChildProcess } from 'node:child_process';
 import type net from 'node:net';
 import type { ProcessExit, RunningProcess, SpawnRequest } from '../engine.js';
+import { SessionLimiter } from '../sessions.js';
 import { HELPER_SOURCE } from './helper-source.js';
 import { SocketPairFactory, type SocketPair } from './socket-pair.js';
 
@@ -31,6 +32,8 @@ const IDLE_MS = 2000;
 /** Output pipes are read this long after an exit before they are closed (nodeEngine's figures). */
 const DRAIN_AFTER_EXIT_MS = 2000;
 const DRAIN_AFTER_KILL_MS = 100;
+/** Starts in progress at once; the helper forks one at a time anyway. */
+const MAX_STARTING = 16;
 /** A helper that has not answered a start this long is stuck (stopped, starved): it is killed. */
 const REPLY_TIMEOUT_MS = 30_000;
 
@@ -104,6 +107,8 @@ export class SpawnHelper {
   #helper: ChildProcess | undefined;
   #pairs: SocketPairFactory | undefined;
   readonly #entries = new Map<number, Entry>();
+  /** Starts in progress (pairs being made, the helper's answer awaited). */
+  readonly #starting = new SessionLimiter(MAX_STARTING);
   #nextId = 1;
   #idle: NodeJS.Timeout | undefined;
 
@@ -140,11 +145,18 @@ export class SpawnHelper {
       }
     };
     let helper: ChildProcess;
+    // At most a few starts make their pairs at once: a burst of starts must not overflow the
+    // listening socket's backlog (connect() fails with EAGAIN) or hold thousands of fds.
+    const slot = await this.#starting.acquire();
     try {
       const factory = (this.#pairs ??= new SocketPairFactory());
-      pairs.push(...(await Promise.all(request.stdio.map((slot) => (slot === 'pipe' ? factory.pair() : undefined)))));
+      const made = await Promise.allSettled(request.stdio.map((s) => (s === 'pipe' ? factory.pair() : Promise.resolve(undefined))));
+      for (const m of made) pairs.push(m.status === 'fulfilled' ? m.value : undefined);
+      const failure = made.find((m): m is PromiseRejectedResult => m.status === 'rejected');
+      if (failure) throw failure.reason;
       helper = this.#ensureHelper();
     } catch (e) {
+      slot();
       closePairs();
       this.#done(id);
       return failed(asSpawnError(e, request));
@@ -181,6 +193,7 @@ export class SpawnHelper {
       send({ op: 'spawn', id, file: request.file, args: request.args, stdio, env: request.env ?? process.env, detached: request.detached ?? false }),
     ]).catch((e: unknown) => entry.onLost(e instanceof Error ? e : new Error(String(e))));
     const first = await reply;
+    slot();
     clearTimeout(stuck);
     for (const p of pairs) p?.theirs.destroy();
     if (first instanceof Error || first.ev !== 'spawn') {
