@@ -13,6 +13,7 @@ import { openPty, type Pty3Session, type PtyOptions, type PtySession } from './p
 import { transfer, type Transfer, type TransferOptions, type TransferResult } from './transfer/index.js';
 import { remoteDuplex, remoteReadable, remoteWritable, type RemoteDuplex, type RemoteReadable, type RemoteWritable } from './run/streams.js';
 import { remoteLines } from './run/lines.js';
+import { thenCloseFiles } from './run/default-streams.js';
 import { cancelForward, openForward, type PortForward } from './tunnel/forward.js';
 import { normalizeForward, type ForwardOptions } from './tunnel/options.js';
 import { tunnelCall, type CaptureTunnelOptions, type TunnelOptions } from './tunnel/tunnel.js';
@@ -225,12 +226,12 @@ export class OpenSSH implements AsyncDisposable {
    * MasterError (reason `disconnected`).
    */
   disconnect(): Promise<void> {
-    return traceMaster(this.host, 'disconnect', this.#master, () => this.#master.disconnect());
+    return traceMaster(this.host, 'disconnect', this.#master, () => thenCloseFiles(this.#master.disconnect(), this.#defaults.streams));
   }
 
   /** `-O stop`: the master stops accepting new sessions; the object becomes unusable. */
   stop(): Promise<void> {
-    return traceMaster(this.host, 'stop', this.#master, () => this.#master.stop());
+    return traceMaster(this.host, 'stop', this.#master, () => thenCloseFiles(this.#master.stop(), this.#defaults.streams));
   }
 
   /** Disconnect (if needed) and log in again on a fresh socket. */

@@ -2,6 +2,7 @@ import { Readable, Writable } from 'node:stream';
 import { getQuoter } from '../quote/registry.js';
 import { optVerbose, type VerboseLevel } from '../verbose/format.js';
 import type { Quoter } from '../quote/types.js';
+import type { DefaultStreams, SharedFile } from '../run/default-streams.js';
 import { badOption, checkKnownKeys, optBoolean, optMs, optSignal, optString, optStringArray } from './validate.js';
 
 /** Where a slave's stdin comes from. */
@@ -128,6 +129,11 @@ export interface CommandDefaults {
   forwardAgent?: boolean | undefined;
   forwardX11?: boolean | undefined;
   verbose?: VerboseLevel | undefined;
+  /**
+   * `defaultStdin`, `defaultStdout`, `defaultStderr`: where a slot goes when the call names
+   * none and the method does not hand it back (see {@link normalizeCall}).
+   */
+  streams?: DefaultStreams | undefined;
 }
 
 export type InputSpec =
@@ -135,7 +141,7 @@ export type InputSpec =
   | { kind: 'inherit' }
   | { kind: 'pipe' }
   | { kind: 'data'; data: ReadonlyArray<string | Uint8Array> }
-  | { kind: 'file'; path: string }
+  | { kind: 'file'; path: string; shared?: SharedFile }
   | { kind: 'fd'; fd: number }
   | { kind: 'stream'; stream: Readable };
 
@@ -144,7 +150,7 @@ export type OutputSpec =
   | { kind: 'ignore' }
   | { kind: 'inherit' }
   | { kind: 'pipe' }
-  | { kind: 'file'; path: string; append: boolean }
+  | { kind: 'file'; path: string; append: boolean; shared?: SharedFile }
   | { kind: 'fd'; fd: number }
   | { kind: 'stream'; stream: Writable }
   | { kind: 'stdout' };
@@ -306,15 +312,20 @@ export function normalizeCall(
       ['stdinFile', stdinFile === undefined ? undefined : { kind: 'file', path: stdinFile }],
       ['stdinData', stdinData(o.stdinData)],
     ],
-    mode === 'spawn' || fixed.stdin ? { kind: 'pipe' } : { kind: 'ignore' },
+    mode === 'spawn' || fixed.stdin ? { kind: 'pipe' } : ((mode !== 'command' ? defaults.streams?.stdin : undefined) ?? { kind: 'ignore' }),
   );
 
   if (stdin.kind === 'pipe' && mode !== 'spawn' && !fixed.stdin) {
     throw new TypeError("option 'stdin' can be 'pipe' only with spawn(), which hands the pipe to you; use stdinData, stdinFile or a stream");
   }
   const quiet = mode === 'test';
-  const outDefault: OutputSpec =
+  // The default streams stand in where the output would go to this process (system()) or
+  // into a stream method's Result; never for what a method hands back (run's and capture's
+  // Result, spawn's pipes) nor for test(), which discards like Net::OpenSSH's.
+  const useDefaults = mode === 'system' || mode === 'stream';
+  const builtinOut: OutputSpec =
     mode === 'system' ? { kind: 'inherit' } : mode === 'spawn' ? { kind: 'pipe' } : quiet ? { kind: 'ignore' } : { kind: 'capture' };
+  const outDefault = (useDefaults ? defaults.streams?.stdout : undefined) ?? builtinOut;
   const explicitOut: Array<[string, OutputSpec | undefined]> = [
     ['stdoutDiscard', flags.stdoutDiscard ? { kind: 'ignore' } : undefined],
     ['stdout', outputOption('stdout', o.stdout)],
@@ -324,7 +335,7 @@ export function normalizeCall(
     const given = explicitOut.find(([, v]) => v !== undefined);
     if (given) throw new TypeError(`option '${given[0]}' cannot be used here: this method captures stdout itself (use run() or system())`);
   }
-  const stdout = pick('stdout', explicitOut, fixed.stdout ? { kind: 'pipe' } : outDefault);
+  const stdout = pick<OutputSpec>('stdout', explicitOut, fixed.stdout ? { kind: 'pipe' } : outDefault);
   const stderr = pick<OutputSpec>(
     'stderr',
     [
@@ -335,7 +346,9 @@ export function normalizeCall(
     ],
     fixed.stderr || mode === 'spawn'
       ? { kind: 'pipe' }
-      : mode === 'system'
+      : useDefaults && defaults.streams?.stderr
+        ? defaults.streams.stderr
+        : mode === 'system'
         ? { kind: 'inherit' }
         : quiet
           ? { kind: 'ignore' }

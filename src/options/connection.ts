@@ -8,6 +8,7 @@ import type { Quoter } from '../quote/types.js';
 import { getQuoter } from '../quote/registry.js';
 import { nodeEngine, type Engine } from '../run/engine.js';
 import { createMuxEngine } from '../mux/engine.js';
+import { normalizeDefaultStreams, type DefaultInput, type DefaultOutput } from '../run/default-streams.js';
 import { checkEncoding, optMaxBuffer, type CommandDefaults } from './command.js';
 import { optVerbose, type VerboseLevel } from '../verbose/format.js';
 import { parseTarget, splitTarget, type ParsedTarget } from './target.js';
@@ -135,6 +136,21 @@ export interface OpenSSHOptions {
   maxBuffer?: number;
   /** Default idle timeout of every command, in ms. */
   idleTimeout?: number;
+  /**
+   * stdin of every command that names none (Net::OpenSSH's `default_stdin_fh` /
+   * `default_stdin_file`): a Readable, an fd, or `{ file }` (opened once, on first use, closed
+   * on `disconnect()`). Default: the null device. See docs/default-streams.md.
+   */
+  defaultStdin?: DefaultInput;
+  /**
+   * Where `system()` and the stream methods send stdout when the call names nowhere
+   * (Net::OpenSSH's `default_stdout_fh` / `default_stdout_file`): a Writable, an fd, or
+   * `{ file, append? }` (opened once, closed on `disconnect()`). run() and capture() still
+   * capture it. See docs/default-streams.md.
+   */
+  defaultStdout?: DefaultOutput;
+  /** Like `defaultStdout`, for stderr (Net::OpenSSH's `default_stderr_fh` / `default_stderr_file`). */
+  defaultStderr?: DefaultOutput;
   /** Default deadline of every command, in ms. */
   timeout?: number;
   /** Cancels every command (and the login). */
@@ -190,6 +206,7 @@ const KNOWN = new Set([
   'maxBuffer',
   'expandVars', 'vars',
   'maxSessions', 'verbose',
+  'defaultStdin', 'defaultStdout', 'defaultStderr',
 ]);
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
@@ -307,6 +324,7 @@ export function normalizeConnection(targetText: string | undefined, options: Ope
       forwardAgent: forwardAgentOpt === 'always' ? true : undefined,
       verbose: optVerbose(o.verbose),
       forwardX11,
+      streams: normalizeDefaultStreams(o),
     },
   };
 }

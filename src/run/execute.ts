@@ -357,6 +357,9 @@ function feedStdin(proc: RunningProcess, call: NormalizedCall, input: Buffer[] |
     return;
   }
   if (call.stdin.kind === 'stream') {
+    // A stream already read to its end (a defaultStdin an earlier command consumed) would
+    // never emit 'end' again: the remote stdin gets EOF at once instead of waiting forever.
+    if (call.stdin.stream.readableEnded) return void stdin.end();
     call.stdin.stream.on('data', touch);
     call.stdin.stream.pipe(stdin);
     return;

@@ -16,7 +16,7 @@ const CALL_KNOWN =
   'stdinoutDpipe, stdout, stdoutDiscard, stdoutFile, subsystem, timeout, tty, tunnel, verbose';
 
 const CONN_KNOWN =
-  'batchMode, ciphers, compression, connect, connectTimeout, ctlDir, ctlPath, defaultSshOpts, encoding, engine, expandVars, externalMaster, ' +
+  'batchMode, ciphers, compression, connect, connectTimeout, ctlDir, ctlPath, defaultSshOpts, defaultStderr, defaultStdin, defaultStdout, encoding, engine, expandVars, externalMaster, ' +
   'forwardAgent, forwardX11, hostKeyAlgorithms, hostKeyPolicy, idleTimeout, kexAlgorithms, keyPath, knownHostsFile, loginHandler, ' +
   'macs, masterOpts, masterPtyForce, masterStderrDiscard, masterStdoutDiscard, maxBuffer, maxSessions, passphrase, password, passwordPrompt, passwordRoute, ' +
   'port, proxyCommand, proxyJump, remoteShell, serverAliveCountMax, serverAliveInterval, signal, sshCmd, sshConfig, strictMode, timeout, user, vars, verbose';
