@@ -14,6 +14,7 @@ export type { Result } from './run/result.js';
 export type { SshProcess } from './run/execute.js';
 export type { RemoteStream, RemoteWritable, RemoteReadable, RemoteDuplex } from './run/streams.js';
 export type { DefaultInput, DefaultOutput } from './run/default-streams.js';
+export type { MasterOutput } from './master/output.js';
 export type { Engine, SpawnRequest, RunningProcess, ProcessExit, StdioSlot } from './run/engine.js';
 export { nodeEngine } from './run/engine.js';
 export type { PtyOptions, PtySession, Pty3Session } from './pty/session.js';

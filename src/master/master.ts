@@ -1,3 +1,4 @@
+import { forwardMasterOutput, masterSlot, type MasterOutput } from './output.js';
 import { closeSync, openSync, readSync, rmSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
 import { buildMasterArgv, type MasterArgvOptions } from '../argv/master.js';
@@ -39,6 +40,9 @@ export interface MasterConfig {
   masterArgv: Omit<MasterArgvOptions, keyof ConnectionSpec>;
   masterStdoutDiscard: boolean;
   masterStderrDiscard: boolean;
+  /** The master's stdout / stderr to the caller too (src/master/output.ts). */
+  masterStdout?: MasterOutput | undefined;
+  masterStderr?: MasterOutput | undefined;
   /** Aborts the login (and makes every later operation fail). */
   signal?: AbortSignal | undefined;
   /** Password, passphrase, login handler or masterPtyForce: the master runs on a pty or with askpass. */
@@ -209,8 +213,8 @@ export class Master {
           sshCmd: c.sshCmd,
           ctlPath,
           argv,
-          stdout: c.masterStdoutDiscard ? 'ignore' : logFd!,
-          stderr: c.masterStderrDiscard ? 'ignore' : logFd!,
+          stdout: masterSlot(c.masterStdout, c.masterStdoutDiscard, logFd),
+          stderr: masterSlot(c.masterStderr, c.masterStderrDiscard, logFd),
           host: c.host,
           user: c.user,
           port: c.port,
@@ -235,7 +239,7 @@ export class Master {
         this.#child = c.engine.spawn({
           file: argv[0]!,
           args: argv.slice(1),
-          stdio: ['ignore', c.masterStdoutDiscard ? 'ignore' : logFd!, c.masterStderrDiscard ? 'ignore' : logFd!],
+          stdio: ['ignore', masterSlot(c.masterStdout, c.masterStdoutDiscard, logFd), masterSlot(c.masterStderr, c.masterStderrDiscard, logFd)],
           detached: true,
         });
       }
@@ -248,6 +252,8 @@ export class Master {
     }
     const child = this.#child;
     child.unref();
+    forwardMasterOutput(child.stdout, c.masterStdout, this.#logPath);
+    forwardMasterOutput(child.stderr, c.masterStderr, this.#logPath);
     this.pid = child.pid;
     if (child.pid !== undefined) {
       const { pid } = child;

@@ -8,6 +8,7 @@ import type { Quoter } from '../quote/types.js';
 import { getQuoter } from '../quote/registry.js';
 import { nodeEngine, type Engine } from '../run/engine.js';
 import { createMuxEngine } from '../mux/engine.js';
+import { optMasterOutput, type MasterOutput } from '../master/output.js';
 import { normalizeDefaultStreams, type DefaultInput, type DefaultOutput } from '../run/default-streams.js';
 import { checkEncoding, optMaxBuffer, type CommandDefaults } from './command.js';
 import { optVerbose, type VerboseLevel } from '../verbose/format.js';
@@ -116,6 +117,16 @@ export interface OpenSSHOptions {
   /** Discard the master's stderr; error messages then lose ssh's own words (default false). */
   masterStderrDiscard?: boolean;
   /**
+   * Also send the master's stdout to this Writable or fd (Net::OpenSSH's `master_stdout_fh`);
+   * it still goes to the master's log. Not with `masterStdoutDiscard`. See docs/connection.md.
+   */
+  masterStdout?: MasterOutput;
+  /**
+   * Also send the master's stderr (ssh's own messages, `-v` debug output) to this Writable or
+   * fd (Net::OpenSSH's `master_stderr_fh`); it still goes to the log, so errors keep ssh's words.
+   */
+  masterStderr?: MasterOutput;
+  /**
    * Agent forwarding (Net::OpenSSH's semantics): `true` lets the master forward (`-A`) and
    * a command ask for it with its own `forwardAgent: true`; `'always'` also makes every
    * command ask for it unless it says `forwardAgent: false`; `false` gives the master `-a`.
@@ -206,7 +217,7 @@ const KNOWN = new Set([
   'maxBuffer',
   'expandVars', 'vars',
   'maxSessions', 'verbose',
-  'defaultStdin', 'defaultStdout', 'defaultStderr',
+  'defaultStdin', 'defaultStdout', 'defaultStderr', 'masterStdout', 'masterStderr',
 ]);
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
@@ -283,6 +294,10 @@ export function normalizeConnection(targetText: string | undefined, options: Ope
       connectTimeout,
       masterStdoutDiscard: optBoolean('masterStdoutDiscard', o.masterStdoutDiscard) ?? false,
       masterStderrDiscard: optBoolean('masterStderrDiscard', o.masterStderrDiscard) ?? false,
+      ...defined({
+        masterStdout: optMasterOutput('masterStdout', o.masterStdout, o.masterStdoutDiscard === true),
+        masterStderr: optMasterOutput('masterStderr', o.masterStderr, o.masterStderrDiscard === true),
+      }),
       signal: optSignal('signal', o.signal),
       ...(login.secret || login.handler || login.ptyForce
         ? { login: { ...login, jumps: proxyJump ?? [] } }

@@ -18,7 +18,7 @@ const CALL_KNOWN =
 const CONN_KNOWN =
   'batchMode, ciphers, compression, connect, connectTimeout, ctlDir, ctlPath, defaultSshOpts, defaultStderr, defaultStdin, defaultStdout, encoding, engine, expandVars, externalMaster, ' +
   'forwardAgent, forwardX11, hostKeyAlgorithms, hostKeyPolicy, idleTimeout, kexAlgorithms, keyPath, knownHostsFile, loginHandler, ' +
-  'macs, masterOpts, masterPtyForce, masterStderrDiscard, masterStdoutDiscard, maxBuffer, maxSessions, passphrase, password, passwordPrompt, passwordRoute, ' +
+  'macs, masterOpts, masterPtyForce, masterStderr, masterStderrDiscard, masterStdout, masterStdoutDiscard, maxBuffer, maxSessions, passphrase, password, passwordPrompt, passwordRoute, ' +
   'port, proxyCommand, proxyJump, remoteShell, serverAliveCountMax, serverAliveInterval, signal, sshCmd, sshConfig, strictMode, timeout, user, vars, verbose';
 
 describe('normalizeCall: defaults per mode', () => {
