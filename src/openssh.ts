@@ -11,7 +11,7 @@ import type { Result } from './run/result.js';
 import { SessionLimiter } from './run/sessions.js';
 import { openPty, type Pty3Session, type PtyOptions, type PtySession } from './pty/session.js';
 import { transfer, type Transfer, type TransferOptions, type TransferResult } from './transfer/index.js';
-import { remoteDuplex, remoteReadable, remoteWritable, type RemoteDuplex, type RemoteReadable, type RemoteWritable } from './run/streams.js';
+import { remoteDuplex, remoteDuplex3, remoteReadable, remoteWritable, type RemoteDuplex, type RemoteDuplex3, type RemoteReadable, type RemoteWritable } from './run/streams.js';
 import { remoteLines } from './run/lines.js';
 import { thenCloseFiles } from './run/default-streams.js';
 import { cancelForward, openForward, type PortForward } from './tunnel/forward.js';
@@ -35,7 +35,7 @@ export interface WaitForMasterOptions {
 }
 
 /** Options of the stream methods: every command option but `reject` and `buffer`'s default (false). */
-export type StreamOptions = Omit<CommandOptions, 'reject' | 'stdinoutDpipe'> & { reject?: never };
+export type StreamOptions = Omit<CommandOptions, 'reject' | 'stdinoutDpipe' | 'stdinoutSocket'> & { reject?: never };
 
 /** What `open2()` resolves with. */
 export interface Open2<T extends string | Buffer = string> {
@@ -424,6 +424,15 @@ export class OpenSSH implements AsyncDisposable {
   open2socket<O extends StreamOptions | undefined = undefined>(cmd: Command, options?: O): RemoteDuplex<Out<O>> {
     const { start, cancel } = this.#startStream(cmd, options, { method: 'open2socket()', stdin: true, stdout: true });
     return remoteDuplex(start, cancel) as RemoteDuplex<Out<O>>;
+  }
+
+  /**
+   * Like {@link OpenSSH.open2socket}, with the remote stderr apart as the Duplex's `stderr`
+   * Readable (Net::OpenSSH's `open3socket`). Read both.
+   */
+  open3socket<O extends StreamOptions | undefined = undefined>(cmd: Command, options?: O): RemoteDuplex3<Out<O>> {
+    const { start, cancel } = this.#startStream(cmd, options, { method: 'open3socket()', stdin: true, stdout: true, stderr: true });
+    return remoteDuplex3(start, cancel) as RemoteDuplex3<Out<O>>;
   }
 
   /**

@@ -1,4 +1,4 @@
-import { Readable, Writable } from 'node:stream';
+import { Duplex, Readable, Writable } from 'node:stream';
 import { getQuoter } from '../quote/registry.js';
 import { optVerbose, type VerboseLevel } from '../verbose/format.js';
 import type { Quoter } from '../quote/types.js';
@@ -87,6 +87,12 @@ export interface CommandOptions {
    */
   stdinoutDpipe?: readonly string[];
   /**
+   * One socket (a Duplex such as a `net.Socket`, or a socket's fd) as both the command's stdin
+   * and its stdout (Net::OpenSSH's `stdinout_socket`): what arrives on it feeds the remote
+   * stdin, the remote stdout is written back into it and its write side is ended after.
+   */
+  stdinoutSocket?: Duplex | number;
+  /**
    * Run this call on the `'spawn'` engine (an `ssh -S` process) or the `'mux'` engine (a
    * channel over the master's socket); default: the object's `engine`. A call the mux engine
    * cannot serve spawns (see docs/engines.md).
@@ -152,7 +158,7 @@ export type OutputSpec =
   | { kind: 'pipe' }
   | { kind: 'file'; path: string; append: boolean; shared?: SharedFile }
   | { kind: 'fd'; fd: number }
-  | { kind: 'stream'; stream: Writable }
+  | { kind: 'stream'; stream: Writable; end?: boolean }
   | { kind: 'stdout' };
 
 /** The method being called, which decides stream defaults. */
@@ -198,7 +204,7 @@ const KNOWN = new Set([
   'stdoutFile', 'stdoutDiscard', 'stdout',
   'stderrFile', 'stderrDiscard', 'stderr', 'stderrToStdout',
   'tty', 'sshOpts', 'forwardAgent', 'forwardX11', 'remoteShell', 'quoteArgs', 'glob', 'encoding', 'maxBuffer',
-  'idleTimeout', 'timeout', 'signal', 'reject', 'buffer', 'tunnel', 'subsystem', 'stdinoutDpipe', 'engine', 'verbose',
+  'idleTimeout', 'timeout', 'signal', 'reject', 'buffer', 'tunnel', 'subsystem', 'stdinoutDpipe', 'stdinoutSocket', 'engine', 'verbose',
 ]);
 
 /** Encodings accepted: Node Buffer encodings plus `'buffer'` for raw bytes. */
@@ -269,6 +275,17 @@ function stdinData(value: unknown): InputSpec | undefined {
   return badOption('stdinData', 'a string, a Buffer/Uint8Array or an array of them', value);
 }
 
+/** `stdinoutSocket`: the same socket (a Duplex or an fd) as stdin and stdout. */
+function socketOption(value: unknown): { input: InputSpec; output: OutputSpec } | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0) return { input: { kind: 'fd', fd: value }, output: { kind: 'fd', fd: value } };
+  const v = value as Duplex;
+  if (value instanceof Duplex || (typeof value === 'object' && value !== null && typeof v.read === 'function' && typeof v.pipe === 'function' && typeof v.write === 'function' && typeof v.end === 'function')) {
+    return { input: { kind: 'stream', stream: v }, output: { kind: 'stream', stream: v, end: true } };
+  }
+  return badOption('stdinoutSocket', 'a Duplex stream (such as a net.Socket) or the file descriptor of a socket', value);
+}
+
 const on = (name: string, v: unknown) => optBoolean(name, v) === true;
 
 /** Validate a call's options and resolve every stream for the method `mode`. */
@@ -288,9 +305,12 @@ export function normalizeCall(
   const fixed: StreamPipes = pipes ?? (dpipe ? { method: "the option 'stdinoutDpipe'", stdin: true, stdout: true } : { method: '' });
   if (dpipe && mode === 'capture') throw new TypeError("option 'stdinoutDpipe' cannot be used here: this method captures stdout itself (use run() or system())");
   if (pipes && dpipe) throw new TypeError(`option 'stdinoutDpipe' cannot be used with ${pipes.method}, which hands you the streams itself`);
+  const socket = socketOption(o.stdinoutSocket);
+  if (socket && dpipe) throw new TypeError("options 'stdinoutSocket' and 'stdinoutDpipe' cannot be used together: both connect stdin and stdout");
   for (const slot of ['stdin', 'stdout', 'stderr'] as const) {
     if (!fixed[slot]) continue;
-    const names = slot === 'stdin' ? ['stdin', 'stdinData', 'stdinFile', 'stdinDiscard', 'stdinKeepOpen'] : [slot, `${slot}File`, `${slot}Discard`];
+    const names = slot === 'stdin' ? ['stdin', 'stdinData', 'stdinFile', 'stdinDiscard', 'stdinKeepOpen', 'stdinoutSocket'] : [slot, `${slot}File`, `${slot}Discard`];
+    if (slot === 'stdout') names.push('stdinoutSocket');
     if (slot === 'stderr') names.push('stderrToStdout');
     const given = names.find((k) => o[k] !== undefined);
     if (given) throw new TypeError(`option '${given}' cannot be used with ${fixed.method}: it connects ${slot} itself`);
@@ -311,6 +331,7 @@ export function normalizeCall(
       ['stdin', inputOption(o.stdin)],
       ['stdinFile', stdinFile === undefined ? undefined : { kind: 'file', path: stdinFile }],
       ['stdinData', stdinData(o.stdinData)],
+      ['stdinoutSocket', socket?.input],
     ],
     mode === 'spawn' || fixed.stdin ? { kind: 'pipe' } : ((mode !== 'command' ? defaults.streams?.stdin : undefined) ?? { kind: 'ignore' }),
   );
@@ -330,6 +351,7 @@ export function normalizeCall(
     ['stdoutDiscard', flags.stdoutDiscard ? { kind: 'ignore' } : undefined],
     ['stdout', outputOption('stdout', o.stdout)],
     ['stdoutFile', outputFile('stdoutFile', o.stdoutFile)],
+    ['stdinoutSocket', socket?.output],
   ];
   if (mode === 'capture') {
     const given = explicitOut.find(([, v]) => v !== undefined);

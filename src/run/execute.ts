@@ -336,7 +336,8 @@ function route(stream: Readable | null, r: OutputRoute, sink: Collector, touch: 
       return;
     case 'stream':
       stream.on('data', touch);
-      stream.pipe(r.stream as Writable, { end: false });
+      // Not ended, as the caller's stream may serve other commands; a stdinoutSocket is (EOF to its peer).
+      stream.pipe(r.stream as Writable, { end: r.end === true });
       return;
     case 'fd':
       fdSink!.attach(stream, touch);

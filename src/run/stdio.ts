@@ -12,7 +12,7 @@ export type OutputRoute =
   /** Handed to the caller as a stream (spawn), and collected too when `buffer`. */
   | { kind: 'pipe'; collect: boolean }
   /** Forwarded to a writable (a caller's stream, or this process's stdout/stderr). */
-  | { kind: 'stream'; stream: NodeJS.WritableStream }
+  | { kind: 'stream'; stream: NodeJS.WritableStream; end?: boolean }
   /** Written to an fd (a file the library opened, at `path`, or the caller's fd) from Node, so write errors are seen. */
   | { kind: 'fd'; fd: number; path: string | undefined };
 
@@ -84,7 +84,7 @@ function outputPlan(
     case 'pipe':
       return ['pipe', { kind: 'pipe', collect: false }];
     case 'stream':
-      return ['pipe', { kind: 'stream', stream: spec.stream }];
+      return ['pipe', { kind: 'stream', stream: spec.stream, ...(spec.end ? { end: true } : {}) }];
     case 'inherit':
       return observe ? ['pipe', { kind: 'stream', stream: which === 'stdout' ? process.stdout : process.stderr }] : ['inherit', { kind: 'none' }];
     case 'fd':

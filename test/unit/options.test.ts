@@ -13,7 +13,7 @@ const conn = (target: string | undefined, options: unknown = {}) => normalizeCon
 const CALL_KNOWN =
   'buffer, encoding, engine, forwardAgent, forwardX11, glob, idleTimeout, maxBuffer, quoteArgs, reject, remoteShell, signal, sshOpts, ' +
   'stderr, stderrDiscard, stderrFile, stderrToStdout, stdin, stdinData, stdinDiscard, stdinFile, stdinKeepOpen, ' +
-  'stdinoutDpipe, stdout, stdoutDiscard, stdoutFile, subsystem, timeout, tty, tunnel, verbose';
+  'stdinoutDpipe, stdinoutSocket, stdout, stdoutDiscard, stdoutFile, subsystem, timeout, tty, tunnel, verbose';
 
 const CONN_KNOWN =
   'batchMode, ciphers, compression, connect, connectTimeout, ctlDir, ctlPath, defaultSshOpts, defaultStderr, defaultStdin, defaultStdout, encoding, engine, expandVars, externalMaster, ' +
