@@ -239,6 +239,15 @@ export class OpenSSH implements AsyncDisposable {
     return traceMaster(this.host, 'restart', this.#master, () => this.#master.restart(options.signal));
   }
 
+  /**
+   * Tell the object that its master has exited or was killed outside it (Net::OpenSSH's
+   * `master_exited`): it stops using it at once (commands fail with a MasterError, reason
+   * `exited`) and never signals that pid again. `restart()` starts a new one.
+   */
+  masterExited(): void {
+    this.#master.exited();
+  }
+
   /** Stop owning the master: it outlives this object and the process. Returns its pid. */
   disownMaster(): Promise<number> {
     return this.#master.disown();
@@ -442,6 +451,14 @@ export class OpenSSH implements AsyncDisposable {
   makeRemoteCommand(cmd: Command, options?: NoRejectOptions): Promise<string[]> {
     const { call, command } = this.#prepare(cmd, options, 'command');
     return this.#track(this.#master.ready(call.signal)).then(() => slaveArgv(this.#ctx, command, call));
+  }
+
+  /**
+   * {@link OpenSSH.makeRemoteCommand} as one string for a local POSIX shell (each argv word
+   * quoted, joined with spaces): Net::OpenSSH's `make_remote_command` in scalar context.
+   */
+  makeRemoteCommandString(cmd: Command, options?: NoRejectOptions): Promise<string> {
+    return this.makeRemoteCommand(cmd, options).then((argv) => shellQuote(...argv));
   }
 
   // ---- file transfer (docs/transfer.md) ----

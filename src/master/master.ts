@@ -502,6 +502,20 @@ export class Master {
     if (r.exitCode !== 0) await this.#kill(false);
   }
 
+  /**
+   * `masterExited()`: the caller says the master is gone (killed or reaped elsewhere). Fail
+   * sticky (reason `exited`), never signal its pid again (it may be reused), and remove the
+   * files of a master this object started.
+   */
+  exited(): void {
+    if (this.state === 'gone') return;
+    this.#setError('exited', 'the master was reported gone by masterExited(): the object no longer uses it');
+    this.#release();
+    this.#cleanFiles();
+    this.state = 'gone';
+    this.#wake?.();
+  }
+
   /** Give the master up: it is no longer killed by this object or at process exit. */
   async disown(): Promise<number> {
     await this.ready();
