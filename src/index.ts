@@ -15,6 +15,7 @@ export type { SshProcess } from './run/execute.js';
 export type { RemoteStream, RemoteWritable, RemoteReadable, RemoteDuplex, RemoteDuplex3 } from './run/streams.js';
 export type { DefaultInput, DefaultOutput } from './run/default-streams.js';
 export type { MasterOutput } from './master/output.js';
+export type { ArgumentEncoding } from './run/argument-encoding.js';
 export type { Engine, SpawnRequest, RunningProcess, ProcessExit, StdioSlot } from './run/engine.js';
 export { nodeEngine } from './run/engine.js';
 export type { PtyOptions, PtySession, Pty3Session } from './pty/session.js';

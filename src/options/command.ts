@@ -3,6 +3,7 @@ import { getQuoter } from '../quote/registry.js';
 import { optVerbose, type VerboseLevel } from '../verbose/format.js';
 import type { Quoter } from '../quote/types.js';
 import type { DefaultStreams, SharedFile } from '../run/default-streams.js';
+import { optArgumentEncoding, type ArgumentEncoding } from '../run/argument-encoding.js';
 import { badOption, checkKnownKeys, optBoolean, optMs, optSignal, optString, optStringArray } from './validate.js';
 
 /** Where a slave's stdin comes from. */
@@ -56,6 +57,12 @@ export interface CommandOptions {
   quoteArgs?: boolean;
   /** Quote every word with its wildcards (`* ? [ ] { }`) live, as if each were `glob()`. */
   glob?: boolean;
+  /**
+   * Bytes the remote side gets for the command's characters (Net::OpenSSH's
+   * `argument_encoding`): `'utf8'` (default) or `'latin1'`/`'ascii'`, for hosts whose file
+   * names are in a single-byte encoding. See docs/quoting.md.
+   */
+  argumentEncoding?: ArgumentEncoding;
   /** Text encoding of stdinData strings and captured output; `'buffer'` returns Buffers. */
   encoding?: BufferEncoding | 'buffer';
   /**
@@ -135,6 +142,7 @@ export interface CommandDefaults {
   forwardAgent?: boolean | undefined;
   forwardX11?: boolean | undefined;
   verbose?: VerboseLevel | undefined;
+  argumentEncoding?: ArgumentEncoding | undefined;
   /**
    * `defaultStdin`, `defaultStdout`, `defaultStderr`: where a slot goes when the call names
    * none and the method does not hand it back (see {@link normalizeCall}).
@@ -197,6 +205,8 @@ export interface NormalizedCall {
   engine?: 'spawn' | 'mux' | undefined;
   /** Print the command and its outcome (src/verbose); undefined: off. */
   verbose?: VerboseLevel | undefined;
+  /** Bytes of the command's characters; undefined: utf8. */
+  argumentEncoding?: ArgumentEncoding | undefined;
 }
 
 const KNOWN = new Set([
@@ -204,7 +214,7 @@ const KNOWN = new Set([
   'stdoutFile', 'stdoutDiscard', 'stdout',
   'stderrFile', 'stderrDiscard', 'stderr', 'stderrToStdout',
   'tty', 'sshOpts', 'forwardAgent', 'forwardX11', 'remoteShell', 'quoteArgs', 'glob', 'encoding', 'maxBuffer',
-  'idleTimeout', 'timeout', 'signal', 'reject', 'buffer', 'tunnel', 'subsystem', 'stdinoutDpipe', 'stdinoutSocket', 'engine', 'verbose',
+  'idleTimeout', 'timeout', 'signal', 'reject', 'buffer', 'tunnel', 'subsystem', 'stdinoutDpipe', 'stdinoutSocket', 'engine', 'verbose', 'argumentEncoding',
 ]);
 
 /** Encodings accepted: Node Buffer encodings plus `'buffer'` for raw bytes. */
@@ -389,7 +399,7 @@ export function normalizeCall(
   const tunnel = optBoolean('tunnel', o.tunnel) ?? false;
   const subsystem = optBoolean('subsystem', o.subsystem) ?? false;
   if (tunnel && subsystem) throw new TypeError("options 'tunnel' and 'subsystem' cannot be used together: a call either forwards to host:port or opens a subsystem");
-  for (const k of ['tty', 'quoteArgs', 'glob', 'remoteShell'] as const) {
+  for (const k of ['tty', 'quoteArgs', 'glob', 'remoteShell', 'argumentEncoding'] as const) {
     if ((tunnel || subsystem) && o[k] !== undefined) {
       throw new TypeError(`option '${k}' cannot be used with '${tunnel ? 'tunnel' : 'subsystem'}': no remote shell command is run`);
     }
@@ -425,6 +435,7 @@ export function normalizeCall(
     dpipe,
     engine: callEngine(o.engine),
     verbose: o.verbose === undefined ? defaults.verbose : optVerbose(o.verbose),
+    argumentEncoding: tunnel || subsystem ? undefined : (optArgumentEncoding(o.argumentEncoding) ?? defaults.argumentEncoding),
   };
 }
 

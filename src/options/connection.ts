@@ -9,6 +9,7 @@ import { getQuoter } from '../quote/registry.js';
 import { nodeEngine, type Engine } from '../run/engine.js';
 import { createMuxEngine } from '../mux/engine.js';
 import { optMasterOutput, type MasterOutput } from '../master/output.js';
+import { optArgumentEncoding, type ArgumentEncoding } from '../run/argument-encoding.js';
 import { normalizeDefaultStreams, type DefaultInput, type DefaultOutput } from '../run/default-streams.js';
 import { checkEncoding, optMaxBuffer, type CommandDefaults } from './command.js';
 import { optVerbose, type VerboseLevel } from '../verbose/format.js';
@@ -162,6 +163,11 @@ export interface OpenSSHOptions {
   defaultStdout?: DefaultOutput;
   /** Like `defaultStdout`, for stderr (Net::OpenSSH's `default_stderr_fh` / `default_stderr_file`). */
   defaultStderr?: DefaultOutput;
+  /**
+   * Default `argumentEncoding` of every command (Net::OpenSSH's `default_argument_encoding`):
+   * `'utf8'` (default), `'latin1'` or `'ascii'`. See docs/quoting.md.
+   */
+  argumentEncoding?: ArgumentEncoding;
   /** Default deadline of every command, in ms. */
   timeout?: number;
   /** Cancels every command (and the login). */
@@ -217,7 +223,7 @@ const KNOWN = new Set([
   'maxBuffer',
   'expandVars', 'vars',
   'maxSessions', 'verbose',
-  'defaultStdin', 'defaultStdout', 'defaultStderr', 'masterStdout', 'masterStderr',
+  'defaultStdin', 'defaultStdout', 'defaultStderr', 'masterStdout', 'masterStderr', 'argumentEncoding',
 ]);
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
@@ -340,6 +346,7 @@ export function normalizeConnection(targetText: string | undefined, options: Ope
       verbose: optVerbose(o.verbose),
       forwardX11,
       streams: normalizeDefaultStreams(o),
+      argumentEncoding: optArgumentEncoding(o.argumentEncoding),
     },
   };
 }

@@ -1,3 +1,4 @@
+import { encodeCommand } from './argument-encoding.js';
 import type { Readable, Writable } from 'node:stream';
 import { buildSlaveArgv, stdioForwardSpec } from '../argv/slave.js';
 import {
@@ -91,7 +92,8 @@ export function remoteCommand(cmd: Command, call: NormalizedCall): string {
     }
     return name;
   }
-  return buildRemoteCommand(cmd, { quoter: call.quoter, quoteArgs: call.quoteArgs, glob: call.glob, bestEffort: call.bestEffort, ...call.flags });
+  const text = buildRemoteCommand(cmd, { quoter: call.quoter, quoteArgs: call.quoteArgs, glob: call.glob, bestEffort: call.bestEffort, ...call.flags });
+  return encodeCommand(text, call.argumentEncoding, call.quoter);
 }
 
 /** The slave argv for a call, once the master's socket is known (pure). */
