@@ -46,6 +46,18 @@ describe('masterStdout / masterStderr against the real sshd', () => {
     expect(text).toMatch(/Connection refused/);
   });
 
+  it("masterStdout: what the master prints on its stdout (a LocalCommand's output) reaches the caller", async () => {
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (c: Buffer) => (text += c));
+    const ssh = await connect({ masterStdout: out, masterOpts: ['-o', 'PermitLocalCommand=yes', '-o', 'LocalCommand=echo from-the-master'] });
+    expect(await ssh.capture('echo ok')).toBe('ok\n');
+    for (let i = 0; i < 100 && !text.includes('\n'); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(text).toBe('from-the-master\n');
+    expect(ssh.masterLog).toContain('from-the-master');
+    await ssh.disconnect();
+  });
+
   it('masterStdout: bad values and the discard conflict are TypeErrors', () => {
     expectTypeError(() => new OpenSSH(target(), baseOptions({ masterStdout: 'log' as never, connect: false })), "option 'masterStdout' must be a Writable stream or a file descriptor, received string \"log\"");
     expectTypeError(() => new OpenSSH(target(), baseOptions({ masterStderr: -2, connect: false })), "option 'masterStderr' must be a Writable stream or a file descriptor, received number -2");
