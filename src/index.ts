@@ -12,7 +12,10 @@ export type { CommandOptions, NoRejectOptions, OutputFile, OutputOption, StdinOp
 export type { ParsedTarget, TargetDefaults } from './options/target.js';
 export type { Result } from './run/result.js';
 export type { SshProcess } from './run/execute.js';
-export type { RemoteStream, RemoteWritable, RemoteReadable, RemoteDuplex } from './run/streams.js';
+export type { RemoteStream, RemoteWritable, RemoteReadable, RemoteDuplex, RemoteDuplex3 } from './run/streams.js';
+export type { DefaultInput, DefaultOutput } from './run/default-streams.js';
+export type { MasterOutput } from './master/output.js';
+export type { ArgumentEncoding } from './run/argument-encoding.js';
 export type { Engine, SpawnRequest, RunningProcess, ProcessExit, StdioSlot } from './run/engine.js';
 export { nodeEngine } from './run/engine.js';
 export type { PtyOptions, PtySession, Pty3Session } from './pty/session.js';

@@ -11,8 +11,9 @@ import type { Result } from './run/result.js';
 import { SessionLimiter } from './run/sessions.js';
 import { openPty, type Pty3Session, type PtyOptions, type PtySession } from './pty/session.js';
 import { transfer, type Transfer, type TransferOptions, type TransferResult } from './transfer/index.js';
-import { remoteDuplex, remoteReadable, remoteWritable, type RemoteDuplex, type RemoteReadable, type RemoteWritable } from './run/streams.js';
+import { remoteDuplex, remoteDuplex3, remoteReadable, remoteWritable, type RemoteDuplex, type RemoteDuplex3, type RemoteReadable, type RemoteWritable } from './run/streams.js';
 import { remoteLines } from './run/lines.js';
+import { thenCloseFiles } from './run/default-streams.js';
 import { cancelForward, openForward, type PortForward } from './tunnel/forward.js';
 import { normalizeForward, type ForwardOptions } from './tunnel/options.js';
 import { tunnelCall, type CaptureTunnelOptions, type TunnelOptions } from './tunnel/tunnel.js';
@@ -34,7 +35,7 @@ export interface WaitForMasterOptions {
 }
 
 /** Options of the stream methods: every command option but `reject` and `buffer`'s default (false). */
-export type StreamOptions = Omit<CommandOptions, 'reject' | 'stdinoutDpipe'> & { reject?: never };
+export type StreamOptions = Omit<CommandOptions, 'reject' | 'stdinoutDpipe' | 'stdinoutSocket'> & { reject?: never };
 
 /** What `open2()` resolves with. */
 export interface Open2<T extends string | Buffer = string> {
@@ -225,17 +226,26 @@ export class OpenSSH implements AsyncDisposable {
    * MasterError (reason `disconnected`).
    */
   disconnect(): Promise<void> {
-    return traceMaster(this.host, 'disconnect', this.#master, () => this.#master.disconnect());
+    return traceMaster(this.host, 'disconnect', this.#master, () => thenCloseFiles(this.#master.disconnect(), this.#defaults.streams));
   }
 
   /** `-O stop`: the master stops accepting new sessions; the object becomes unusable. */
   stop(): Promise<void> {
-    return traceMaster(this.host, 'stop', this.#master, () => this.#master.stop());
+    return traceMaster(this.host, 'stop', this.#master, () => thenCloseFiles(this.#master.stop(), this.#defaults.streams));
   }
 
   /** Disconnect (if needed) and log in again on a fresh socket. */
   restart(options: { signal?: AbortSignal } = {}): Promise<void> {
     return traceMaster(this.host, 'restart', this.#master, () => this.#master.restart(options.signal));
+  }
+
+  /**
+   * Tell the object that its master has exited or was killed outside it (Net::OpenSSH's
+   * `master_exited`): it stops using it at once (commands fail with a MasterError, reason
+   * `exited`) and never signals that pid again. `restart()` starts a new one.
+   */
+  masterExited(): void {
+    this.#master.exited();
   }
 
   /** Stop owning the master: it outlives this object and the process. Returns its pid. */
@@ -426,12 +436,29 @@ export class OpenSSH implements AsyncDisposable {
   }
 
   /**
+   * Like {@link OpenSSH.open2socket}, with the remote stderr apart as the Duplex's `stderr`
+   * Readable (Net::OpenSSH's `open3socket`). Read both.
+   */
+  open3socket<O extends StreamOptions | undefined = undefined>(cmd: Command, options?: O): RemoteDuplex3<Out<O>> {
+    const { start, cancel } = this.#startStream(cmd, options, { method: 'open3socket()', stdin: true, stdout: true, stderr: true });
+    return remoteDuplex3(start, cancel) as RemoteDuplex3<Out<O>>;
+  }
+
+  /**
    * The local argv that would run `cmd` (program first), for running it yourself. Waits for
    * the master, since the argv names its socket.
    */
   makeRemoteCommand(cmd: Command, options?: NoRejectOptions): Promise<string[]> {
     const { call, command } = this.#prepare(cmd, options, 'command');
     return this.#track(this.#master.ready(call.signal)).then(() => slaveArgv(this.#ctx, command, call));
+  }
+
+  /**
+   * {@link OpenSSH.makeRemoteCommand} as one string for a local POSIX shell (each argv word
+   * quoted, joined with spaces): Net::OpenSSH's `make_remote_command` in scalar context.
+   */
+  makeRemoteCommandString(cmd: Command, options?: NoRejectOptions): Promise<string> {
+    return this.makeRemoteCommand(cmd, options).then((argv) => shellQuote(...argv));
   }
 
   // ---- file transfer (docs/transfer.md) ----

@@ -1,3 +1,4 @@
+import { forwardMasterOutput, masterSlot, type MasterOutput } from './output.js';
 import { closeSync, openSync, readSync, rmSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
 import { buildMasterArgv, type MasterArgvOptions } from '../argv/master.js';
@@ -39,6 +40,9 @@ export interface MasterConfig {
   masterArgv: Omit<MasterArgvOptions, keyof ConnectionSpec>;
   masterStdoutDiscard: boolean;
   masterStderrDiscard: boolean;
+  /** The master's stdout / stderr to the caller too (src/master/output.ts). */
+  masterStdout?: MasterOutput | undefined;
+  masterStderr?: MasterOutput | undefined;
   /** Aborts the login (and makes every later operation fail). */
   signal?: AbortSignal | undefined;
   /** Password, passphrase, login handler or masterPtyForce: the master runs on a pty or with askpass. */
@@ -211,8 +215,8 @@ export class Master {
           sshCmd: c.sshCmd,
           ctlPath,
           argv,
-          stdout: c.masterStdoutDiscard ? 'ignore' : logFd!,
-          stderr: c.masterStderrDiscard ? 'ignore' : logFd!,
+          stdout: masterSlot(c.masterStdout, c.masterStdoutDiscard, logFd),
+          stderr: masterSlot(c.masterStderr, c.masterStderrDiscard, logFd),
           host: c.host,
           user: c.user,
           port: c.port,
@@ -237,7 +241,7 @@ export class Master {
         this.#child = c.engine.spawn({
           file: argv[0]!,
           args: argv.slice(1),
-          stdio: ['ignore', c.masterStdoutDiscard ? 'ignore' : logFd!, c.masterStderrDiscard ? 'ignore' : logFd!],
+          stdio: ['ignore', masterSlot(c.masterStdout, c.masterStdoutDiscard, logFd), masterSlot(c.masterStderr, c.masterStderrDiscard, logFd)],
           detached: true,
         });
       }
@@ -250,6 +254,8 @@ export class Master {
     }
     const child = this.#child;
     child.unref();
+    forwardMasterOutput(child.stdout, c.masterStdout, this.#logPath);
+    forwardMasterOutput(child.stderr, c.masterStderr, this.#logPath);
     this.pid = child.pid;
     if (child.pid !== undefined) {
       const { pid } = child;
@@ -504,6 +510,20 @@ export class Master {
       debug('control stop on %s failed: %s', this.ctlPath, (err as Error).message);
       await this.#kill(false);
     }
+  }
+
+  /**
+   * `masterExited()`: the caller says the master is gone (killed or reaped elsewhere). Fail
+   * sticky (reason `exited`), never signal its pid again (it may be reused), and remove the
+   * files of a master this object started.
+   */
+  exited(): void {
+    if (this.state === 'gone') return;
+    this.#setError('exited', 'the master was reported gone by masterExited(): the object no longer uses it');
+    this.#release();
+    this.#cleanFiles();
+    this.state = 'gone';
+    this.#wake?.();
   }
 
   /** Give the master up: it is no longer killed by this object or at process exit. */

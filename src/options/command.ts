@@ -1,7 +1,9 @@
-import { Readable, Writable } from 'node:stream';
+import { Duplex, Readable, Writable } from 'node:stream';
 import { getQuoter } from '../quote/registry.js';
 import { optVerbose, type VerboseLevel } from '../verbose/format.js';
 import type { Quoter } from '../quote/types.js';
+import type { DefaultStreams, SharedFile } from '../run/default-streams.js';
+import { optArgumentEncoding, type ArgumentEncoding } from '../run/argument-encoding.js';
 import { badOption, checkKnownKeys, optBoolean, optEnv, optMs, optSignal, optString, optStringArray } from './validate.js';
 
 /** Where a slave's stdin comes from. */
@@ -63,6 +65,12 @@ export interface CommandOptions {
   quoteArgs?: boolean;
   /** Quote every word with its wildcards (`* ? [ ] { }`) live, as if each were `glob()`. */
   glob?: boolean;
+  /**
+   * Bytes the remote side gets for the command's characters (Net::OpenSSH's
+   * `argument_encoding`): `'utf8'` (default) or `'latin1'`/`'ascii'`, for hosts whose file
+   * names are in a single-byte encoding. See docs/quoting.md.
+   */
+  argumentEncoding?: ArgumentEncoding;
   /** Text encoding of stdinData strings and captured output; `'buffer'` returns Buffers. */
   encoding?: BufferEncoding | 'buffer';
   /**
@@ -93,6 +101,12 @@ export interface CommandOptions {
    * its stdout fed to the remote stdin (Net::OpenSSH's `stdinout_dpipe`).
    */
   stdinoutDpipe?: readonly string[];
+  /**
+   * One socket (a Duplex such as a `net.Socket`, or a socket's fd) as both the command's stdin
+   * and its stdout (Net::OpenSSH's `stdinout_socket`): what arrives on it feeds the remote
+   * stdin, the remote stdout is written back into it and its write side is ended after.
+   */
+  stdinoutSocket?: Duplex | number;
   /**
    * Run this call on the `'spawn'` engine (an `ssh -S` process) or the `'mux'` engine (a
    * channel over the master's socket); default: the object's `engine`. A call the mux engine
@@ -136,6 +150,12 @@ export interface CommandDefaults {
   forwardAgent?: boolean | undefined;
   forwardX11?: boolean | undefined;
   verbose?: VerboseLevel | undefined;
+  argumentEncoding?: ArgumentEncoding | undefined;
+  /**
+   * `defaultStdin`, `defaultStdout`, `defaultStderr`: where a slot goes when the call names
+   * none and the method does not hand it back (see {@link normalizeCall}).
+   */
+  streams?: DefaultStreams | undefined;
 }
 
 export type InputSpec =
@@ -143,7 +163,7 @@ export type InputSpec =
   | { kind: 'inherit' }
   | { kind: 'pipe' }
   | { kind: 'data'; data: ReadonlyArray<string | Uint8Array> }
-  | { kind: 'file'; path: string }
+  | { kind: 'file'; path: string; shared?: SharedFile }
   | { kind: 'fd'; fd: number }
   | { kind: 'stream'; stream: Readable };
 
@@ -152,9 +172,9 @@ export type OutputSpec =
   | { kind: 'ignore' }
   | { kind: 'inherit' }
   | { kind: 'pipe' }
-  | { kind: 'file'; path: string; append: boolean }
+  | { kind: 'file'; path: string; append: boolean; shared?: SharedFile }
   | { kind: 'fd'; fd: number }
-  | { kind: 'stream'; stream: Writable }
+  | { kind: 'stream'; stream: Writable; end?: boolean }
   | { kind: 'stdout' };
 
 /** The method being called, which decides stream defaults. */
@@ -195,6 +215,8 @@ export interface NormalizedCall {
   engine?: 'spawn' | 'mux' | undefined;
   /** Print the command and its outcome (src/verbose); undefined: off. */
   verbose?: VerboseLevel | undefined;
+  /** Bytes of the command's characters; undefined: utf8. */
+  argumentEncoding?: ArgumentEncoding | undefined;
 }
 
 const KNOWN = new Set([
@@ -202,7 +224,7 @@ const KNOWN = new Set([
   'stdoutFile', 'stdoutDiscard', 'stdout',
   'stderrFile', 'stderrDiscard', 'stderr', 'stderrToStdout',
   'tty', 'sshOpts', 'forwardAgent', 'forwardX11', 'remoteShell', 'quoteArgs', 'glob', 'encoding', 'maxBuffer',
-  'idleTimeout', 'timeout', 'signal', 'reject', 'buffer', 'tunnel', 'subsystem', 'stdinoutDpipe', 'engine', 'verbose', 'env',
+  'idleTimeout', 'timeout', 'signal', 'reject', 'buffer', 'tunnel', 'subsystem', 'stdinoutDpipe', 'stdinoutSocket', 'engine', 'verbose', 'env', 'argumentEncoding',
 ]);
 
 /** Encodings accepted: Node Buffer encodings plus `'buffer'` for raw bytes. */
@@ -273,6 +295,17 @@ function stdinData(value: unknown): InputSpec | undefined {
   return badOption('stdinData', 'a string, a Buffer/Uint8Array or an array of them', value);
 }
 
+/** `stdinoutSocket`: the same socket (a Duplex or an fd) as stdin and stdout. */
+function socketOption(value: unknown): { input: InputSpec; output: OutputSpec } | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0) return { input: { kind: 'fd', fd: value }, output: { kind: 'fd', fd: value } };
+  const v = value as Duplex;
+  if (value instanceof Duplex || (typeof value === 'object' && value !== null && typeof v.read === 'function' && typeof v.pipe === 'function' && typeof v.write === 'function' && typeof v.end === 'function')) {
+    return { input: { kind: 'stream', stream: v }, output: { kind: 'stream', stream: v, end: true } };
+  }
+  return badOption('stdinoutSocket', 'a Duplex stream (such as a net.Socket) or the file descriptor of a socket', value);
+}
+
 const on = (name: string, v: unknown) => optBoolean(name, v) === true;
 
 /** Validate a call's options and resolve every stream for the method `mode`. */
@@ -292,9 +325,12 @@ export function normalizeCall(
   const fixed: StreamPipes = pipes ?? (dpipe ? { method: "the option 'stdinoutDpipe'", stdin: true, stdout: true } : { method: '' });
   if (dpipe && mode === 'capture') throw new TypeError("option 'stdinoutDpipe' cannot be used here: this method captures stdout itself (use run() or system())");
   if (pipes && dpipe) throw new TypeError(`option 'stdinoutDpipe' cannot be used with ${pipes.method}, which hands you the streams itself`);
+  const socket = socketOption(o.stdinoutSocket);
+  if (socket && dpipe) throw new TypeError("options 'stdinoutSocket' and 'stdinoutDpipe' cannot be used together: both connect stdin and stdout");
   for (const slot of ['stdin', 'stdout', 'stderr'] as const) {
     if (!fixed[slot]) continue;
-    const names = slot === 'stdin' ? ['stdin', 'stdinData', 'stdinFile', 'stdinDiscard', 'stdinKeepOpen'] : [slot, `${slot}File`, `${slot}Discard`];
+    const names = slot === 'stdin' ? ['stdin', 'stdinData', 'stdinFile', 'stdinDiscard', 'stdinKeepOpen', 'stdinoutSocket'] : [slot, `${slot}File`, `${slot}Discard`];
+    if (slot === 'stdout') names.push('stdinoutSocket');
     if (slot === 'stderr') names.push('stderrToStdout');
     const given = names.find((k) => o[k] !== undefined);
     if (given) throw new TypeError(`option '${given}' cannot be used with ${fixed.method}: it connects ${slot} itself`);
@@ -315,26 +351,33 @@ export function normalizeCall(
       ['stdin', inputOption(o.stdin)],
       ['stdinFile', stdinFile === undefined ? undefined : { kind: 'file', path: stdinFile }],
       ['stdinData', stdinData(o.stdinData)],
+      ['stdinoutSocket', socket?.input],
     ],
-    mode === 'spawn' || fixed.stdin ? { kind: 'pipe' } : { kind: 'ignore' },
+    mode === 'spawn' || fixed.stdin ? { kind: 'pipe' } : ((mode !== 'command' ? defaults.streams?.stdin : undefined) ?? { kind: 'ignore' }),
   );
 
   if (stdin.kind === 'pipe' && mode !== 'spawn' && !fixed.stdin) {
     throw new TypeError("option 'stdin' can be 'pipe' only with spawn(), which hands the pipe to you; use stdinData, stdinFile or a stream");
   }
   const quiet = mode === 'test';
-  const outDefault: OutputSpec =
+  // The default streams stand in where the output would go to this process (system()) or
+  // into a stream method's Result; never for what a method hands back (run's and capture's
+  // Result, spawn's pipes) nor for test(), which discards like Net::OpenSSH's.
+  const useDefaults = mode === 'system' || mode === 'stream';
+  const builtinOut: OutputSpec =
     mode === 'system' ? { kind: 'inherit' } : mode === 'spawn' ? { kind: 'pipe' } : quiet ? { kind: 'ignore' } : { kind: 'capture' };
+  const outDefault = (useDefaults ? defaults.streams?.stdout : undefined) ?? builtinOut;
   const explicitOut: Array<[string, OutputSpec | undefined]> = [
     ['stdoutDiscard', flags.stdoutDiscard ? { kind: 'ignore' } : undefined],
     ['stdout', outputOption('stdout', o.stdout)],
     ['stdoutFile', outputFile('stdoutFile', o.stdoutFile)],
+    ['stdinoutSocket', socket?.output],
   ];
   if (mode === 'capture') {
     const given = explicitOut.find(([, v]) => v !== undefined);
     if (given) throw new TypeError(`option '${given[0]}' cannot be used here: this method captures stdout itself (use run() or system())`);
   }
-  const stdout = pick('stdout', explicitOut, fixed.stdout ? { kind: 'pipe' } : outDefault);
+  const stdout = pick<OutputSpec>('stdout', explicitOut, fixed.stdout ? { kind: 'pipe' } : outDefault);
   const stderr = pick<OutputSpec>(
     'stderr',
     [
@@ -345,7 +388,9 @@ export function normalizeCall(
     ],
     fixed.stderr || mode === 'spawn'
       ? { kind: 'pipe' }
-      : mode === 'system'
+      : useDefaults && defaults.streams?.stderr
+        ? defaults.streams.stderr
+        : mode === 'system'
         ? { kind: 'inherit' }
         : quiet
           ? { kind: 'ignore' }
@@ -364,7 +409,7 @@ export function normalizeCall(
   const tunnel = optBoolean('tunnel', o.tunnel) ?? false;
   const subsystem = optBoolean('subsystem', o.subsystem) ?? false;
   if (tunnel && subsystem) throw new TypeError("options 'tunnel' and 'subsystem' cannot be used together: a call either forwards to host:port or opens a subsystem");
-  for (const k of ['tty', 'quoteArgs', 'glob', 'remoteShell'] as const) {
+  for (const k of ['tty', 'quoteArgs', 'glob', 'remoteShell', 'argumentEncoding'] as const) {
     if ((tunnel || subsystem) && o[k] !== undefined) {
       throw new TypeError(`option '${k}' cannot be used with '${tunnel ? 'tunnel' : 'subsystem'}': no remote shell command is run`);
     }
@@ -403,6 +448,7 @@ export function normalizeCall(
     dpipe,
     engine: callEngine(o.engine),
     verbose: o.verbose === undefined ? defaults.verbose : optVerbose(o.verbose),
+    argumentEncoding: tunnel || subsystem ? undefined : (optArgumentEncoding(o.argumentEncoding) ?? defaults.argumentEncoding),
   };
 }
 

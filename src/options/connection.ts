@@ -8,6 +8,9 @@ import type { Quoter } from '../quote/types.js';
 import { getQuoter } from '../quote/registry.js';
 import { nodeEngine, type Engine } from '../run/engine.js';
 import { createMuxEngine } from '../mux/engine.js';
+import { optMasterOutput, type MasterOutput } from '../master/output.js';
+import { optArgumentEncoding, type ArgumentEncoding } from '../run/argument-encoding.js';
+import { normalizeDefaultStreams, type DefaultInput, type DefaultOutput } from '../run/default-streams.js';
 import { checkEncoding, optMaxBuffer, type CommandDefaults } from './command.js';
 import { optVerbose, type VerboseLevel } from '../verbose/format.js';
 import { parseTarget, splitTarget, type ParsedTarget } from './target.js';
@@ -115,6 +118,16 @@ export interface OpenSSHOptions {
   /** Discard the master's stderr; error messages then lose ssh's own words (default false). */
   masterStderrDiscard?: boolean;
   /**
+   * Also send the master's stdout to this Writable or fd (Net::OpenSSH's `master_stdout_fh`);
+   * it still goes to the master's log. Not with `masterStdoutDiscard`. See docs/connection.md.
+   */
+  masterStdout?: MasterOutput;
+  /**
+   * Also send the master's stderr (ssh's own messages, `-v` debug output) to this Writable or
+   * fd (Net::OpenSSH's `master_stderr_fh`); it still goes to the log, so errors keep ssh's words.
+   */
+  masterStderr?: MasterOutput;
+  /**
    * Agent forwarding (Net::OpenSSH's semantics): `true` lets the master forward (`-A`) and
    * a command ask for it with its own `forwardAgent: true`; `'always'` also makes every
    * command ask for it unless it says `forwardAgent: false`; `false` gives the master `-a`.
@@ -135,6 +148,26 @@ export interface OpenSSHOptions {
   maxBuffer?: number;
   /** Default idle timeout of every command, in ms. */
   idleTimeout?: number;
+  /**
+   * stdin of every command that names none (Net::OpenSSH's `default_stdin_fh` /
+   * `default_stdin_file`): a Readable, an fd, or `{ file }` (opened once, on first use, closed
+   * on `disconnect()`). Default: the null device. See docs/default-streams.md.
+   */
+  defaultStdin?: DefaultInput;
+  /**
+   * Where `system()` and the stream methods send stdout when the call names nowhere
+   * (Net::OpenSSH's `default_stdout_fh` / `default_stdout_file`): a Writable, an fd, or
+   * `{ file, append? }` (opened once, closed on `disconnect()`). run() and capture() still
+   * capture it. See docs/default-streams.md.
+   */
+  defaultStdout?: DefaultOutput;
+  /** Like `defaultStdout`, for stderr (Net::OpenSSH's `default_stderr_fh` / `default_stderr_file`). */
+  defaultStderr?: DefaultOutput;
+  /**
+   * Default `argumentEncoding` of every command (Net::OpenSSH's `default_argument_encoding`):
+   * `'utf8'` (default), `'latin1'` or `'ascii'`. See docs/quoting.md.
+   */
+  argumentEncoding?: ArgumentEncoding;
   /** Default deadline of every command, in ms. */
   timeout?: number;
   /** Cancels every command (and the login). */
@@ -190,6 +223,7 @@ const KNOWN = new Set([
   'maxBuffer',
   'expandVars', 'vars',
   'maxSessions', 'verbose',
+  'defaultStdin', 'defaultStdout', 'defaultStderr', 'masterStdout', 'masterStderr', 'argumentEncoding',
 ]);
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
@@ -266,6 +300,10 @@ export function normalizeConnection(targetText: string | undefined, options: Ope
       connectTimeout,
       masterStdoutDiscard: optBoolean('masterStdoutDiscard', o.masterStdoutDiscard) ?? false,
       masterStderrDiscard: optBoolean('masterStderrDiscard', o.masterStderrDiscard) ?? false,
+      ...defined({
+        masterStdout: optMasterOutput('masterStdout', o.masterStdout, o.masterStdoutDiscard === true),
+        masterStderr: optMasterOutput('masterStderr', o.masterStderr, o.masterStderrDiscard === true),
+      }),
       signal: optSignal('signal', o.signal),
       ...(login.secret || login.handler || login.ptyForce
         ? { login: { ...login, jumps: proxyJump ?? [] } }
@@ -307,6 +345,8 @@ export function normalizeConnection(targetText: string | undefined, options: Ope
       forwardAgent: forwardAgentOpt === 'always' ? true : undefined,
       verbose: optVerbose(o.verbose),
       forwardX11,
+      streams: normalizeDefaultStreams(o),
+      argumentEncoding: optArgumentEncoding(o.argumentEncoding),
     },
   };
 }

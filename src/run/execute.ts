@@ -1,3 +1,4 @@
+import { encodeCommand } from './argument-encoding.js';
 import type { Readable, Writable } from 'node:stream';
 import { buildSlaveArgv, stdioForwardSpec } from '../argv/slave.js';
 import {
@@ -91,7 +92,8 @@ export function remoteCommand(cmd: Command, call: NormalizedCall): string {
     }
     return name;
   }
-  return buildRemoteCommand(cmd, { quoter: call.quoter, quoteArgs: call.quoteArgs, glob: call.glob, bestEffort: call.bestEffort, ...call.flags });
+  const text = buildRemoteCommand(cmd, { quoter: call.quoter, quoteArgs: call.quoteArgs, glob: call.glob, bestEffort: call.bestEffort, ...call.flags });
+  return encodeCommand(text, call.argumentEncoding, call.quoter);
 }
 
 /** The slave argv for a call, once the master's socket is known (pure). */
@@ -373,7 +375,8 @@ function route(stream: Readable | null, r: OutputRoute, sink: Collector, touch: 
       return;
     case 'stream':
       stream.on('data', touch);
-      stream.pipe(r.stream as Writable, { end: false });
+      // Not ended, as the caller's stream may serve other commands; a stdinoutSocket is (EOF to its peer).
+      stream.pipe(r.stream as Writable, { end: r.end === true });
       return;
     case 'fd':
       fdSink!.attach(stream, touch);
@@ -394,6 +397,9 @@ function feedStdin(proc: RunningProcess, call: NormalizedCall, input: Buffer[] |
     return;
   }
   if (call.stdin.kind === 'stream') {
+    // A stream already read to its end (a defaultStdin an earlier command consumed) would
+    // never emit 'end' again: the remote stdin gets EOF at once instead of waiting forever.
+    if (call.stdin.stream.readableEnded) return void stdin.end();
     call.stdin.stream.on('data', touch);
     call.stdin.stream.pipe(stdin);
     return;

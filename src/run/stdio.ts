@@ -2,6 +2,7 @@ import { closeSync, openSync } from 'node:fs';
 import { ErrorCode, SlaveError, type ErrorDetails } from '../errors/index.js';
 import type { InputSpec, NormalizedCall, OutputSpec } from '../options/command.js';
 import type { StdioSlot } from './engine.js';
+import type { SharedFile } from './default-streams.js';
 
 /** Where the bytes of one output stream go once they reach Node. */
 export type OutputRoute =
@@ -11,7 +12,7 @@ export type OutputRoute =
   /** Handed to the caller as a stream (spawn), and collected too when `buffer`. */
   | { kind: 'pipe'; collect: boolean }
   /** Forwarded to a writable (a caller's stream, or this process's stdout/stderr). */
-  | { kind: 'stream'; stream: NodeJS.WritableStream }
+  | { kind: 'stream'; stream: NodeJS.WritableStream; end?: boolean }
   /** Written to an fd (a file the library opened, at `path`, or the caller's fd) from Node, so write errors are seen. */
   | { kind: 'fd'; fd: number; path: string | undefined };
 
@@ -21,11 +22,12 @@ export interface StdioPlan {
   stdout: OutputRoute;
   /** `'stdout'`: stderr bytes are merged into the stdout route. */
   stderr: OutputRoute | { kind: 'stdout' };
-  /** fds the library opened (files), closed once the process has exited. */
-  opened: number[];
+  /** fds the library opened (files), closed once the process has exited; functions release a default stream's shared file. */
+  opened: Array<number | (() => void)>;
 }
 
-function openFile(path: string, flags: string, what: string, details: ErrorDetails): number {
+/** Open a local file for a command's stream; a SlaveError (`OSSH_SLAVE_PIPE_FAILED`) naming `what` when it cannot be. */
+export function openFile(path: string, flags: string, what: string, details: ErrorDetails): number {
   try {
     return openSync(path, flags, 0o666);
   } catch (err) {
@@ -36,7 +38,14 @@ function openFile(path: string, flags: string, what: string, details: ErrorDetai
   }
 }
 
-function inputSlot(spec: InputSpec, opened: number[], details: ErrorDetails): StdioSlot {
+/** A default stream's shared file: its fd, held until the process has exited. */
+function sharedFd(shared: SharedFile, opened: StdioPlan['opened'], details: ErrorDetails): number {
+  const [fd, release] = shared.acquire(details);
+  opened.push(release);
+  return fd;
+}
+
+function inputSlot(spec: InputSpec, opened: StdioPlan['opened'], details: ErrorDetails): StdioSlot {
   switch (spec.kind) {
     case 'ignore':
       return 'ignore';
@@ -45,6 +54,7 @@ function inputSlot(spec: InputSpec, opened: number[], details: ErrorDetails): St
     case 'fd':
       return spec.fd;
     case 'file': {
+      if (spec.shared) return sharedFd(spec.shared, opened, details);
       const fd = openFile(spec.path, 'r', 'stdinFile', details);
       opened.push(fd);
       return fd;
@@ -63,7 +73,7 @@ function outputPlan(
   spec: OutputSpec,
   which: 'stdout' | 'stderr',
   observe: boolean,
-  opened: number[],
+  opened: StdioPlan['opened'],
   details: ErrorDetails,
 ): [StdioSlot, OutputRoute] {
   switch (spec.kind) {
@@ -74,12 +84,13 @@ function outputPlan(
     case 'pipe':
       return ['pipe', { kind: 'pipe', collect: false }];
     case 'stream':
-      return ['pipe', { kind: 'stream', stream: spec.stream }];
+      return ['pipe', { kind: 'stream', stream: spec.stream, ...(spec.end ? { end: true } : {}) }];
     case 'inherit':
       return observe ? ['pipe', { kind: 'stream', stream: which === 'stdout' ? process.stdout : process.stderr }] : ['inherit', { kind: 'none' }];
     case 'fd':
       return ['pipe', { kind: 'fd', fd: spec.fd, path: undefined }];
     case 'file': {
+      if (spec.shared) return ['pipe', { kind: 'fd', fd: sharedFd(spec.shared, opened, details), path: spec.path }];
       const fd = openFile(spec.path, spec.append ? 'a' : 'w', `${which}File`, details);
       opened.push(fd);
       return ['pipe', { kind: 'fd', fd, path: spec.path }];
@@ -91,7 +102,7 @@ function outputPlan(
 
 /** Build the stdio plan for a call. Opens the files it names; the caller closes `opened`. */
 export function planStdio(call: NormalizedCall, details: ErrorDetails): StdioPlan {
-  const opened: number[] = [];
+  const opened: StdioPlan['opened'] = [];
   const observe = call.idleTimeout !== undefined;
   try {
     const stdinSlot = inputSlot(call.stdin, opened, details);
@@ -114,8 +125,13 @@ export function planStdio(call: NormalizedCall, details: ErrorDetails): StdioPla
   }
 }
 
-export function closeAll(fds: number[]): void {
+/** Close the files a plan opened and release the shared ones it used. */
+export function closeAll(fds: StdioPlan['opened']): void {
   for (const fd of fds.splice(0)) {
+    if (typeof fd === 'function') {
+      fd();
+      continue;
+    }
     try {
       closeSync(fd);
     } catch {

@@ -31,6 +31,16 @@ export type RemoteReadable<T extends string | Buffer = string> = Readable & Remo
 /** `open2socket()` / `openTunnel()`: both directions as one socket-like stream. */
 export type RemoteDuplex<T extends string | Buffer = string> = Duplex & RemoteStream<T>;
 
+/**
+ * `open3socket()`: stdin and stdout as one Duplex, like {@link RemoteDuplex}, plus the remote
+ * stderr as a separate Readable (`stderr`). Read both: an unread stderr eventually stalls
+ * the remote command, as with open3().
+ */
+export type RemoteDuplex3<T extends string | Buffer = string> = RemoteDuplex<T> & {
+  /** The remote stderr; it ends once the command has exited. */
+  readonly stderr: Readable;
+};
+
 type Cb = (error?: Error | null) => void;
 
 /** The slave behind a stream, and the bookkeeping shared by its two sides. */
@@ -211,4 +221,32 @@ export function remoteDuplex(start: Promise<SshProcess>, cancel: AbortController
   link = new Link(start, d, cancel);
   src = attachSource(link, d, (p) => p.stdout);
   return defineRemote(d, link);
+}
+
+/** {@link remoteDuplex} plus the slave's stderr as its own Readable (`open3socket`). */
+export function remoteDuplex3(start: Promise<SshProcess>, cancel: AbortController): RemoteDuplex3<string | Buffer> {
+  const d = remoteDuplex(start, cancel);
+  let source: Readable | null = null;
+  let wanted = false;
+  const stderr = new Readable({
+    read: () => {
+      wanted = true;
+      source?.resume();
+    },
+  });
+  // The command's outcome reaches the Duplex (and `done`); stderr just ends once it is known.
+  const end = () => void d.done.then(() => stderr.push(null), () => stderr.push(null));
+  start.then(
+    (p) => {
+      source = p.stderr;
+      if (!source) return end();
+      source.on('data', (chunk: Buffer) => {
+        if (!stderr.push(chunk)) source!.pause();
+      });
+      source.once('end', end);
+      if (!wanted) source.pause();
+    },
+    end,
+  );
+  return Object.defineProperty(d, 'stderr', { value: stderr, enumerable: true }) as RemoteDuplex3<string | Buffer>;
 }

@@ -51,6 +51,12 @@ describe('process-exit cleanup', () => {
     expect(lstatSync(r.ctlPath, { throwIfNoEntry: false })).toBeUndefined();
   });
 
+  it('a master whose stderr is piped to the caller (masterStderr) does not keep the process alive either', async () => {
+    const r = await runChild('return', baseOptions({ masterStderr: 2, masterOpts: ['-v'] }));
+    expect(r.code).toBe(0);
+    expect(await waitGone(r.pid)).toBe(true);
+  });
+
   it('process.exit() kills the master', async () => {
     const r = await runChild('exit');
     expect(r.code).toBe(3);

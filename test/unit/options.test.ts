@@ -11,14 +11,14 @@ const call = (options: unknown, mode: CallMode = 'run', defaults = {}) =>
 const conn = (target: string | undefined, options: unknown = {}) => normalizeConnection(target, options as OpenSSHOptions);
 
 const CALL_KNOWN =
-  'buffer, encoding, engine, env, forwardAgent, forwardX11, glob, idleTimeout, maxBuffer, quoteArgs, reject, remoteShell, signal, sshOpts, ' +
+  'argumentEncoding, buffer, encoding, engine, env, forwardAgent, forwardX11, glob, idleTimeout, maxBuffer, quoteArgs, reject, remoteShell, signal, sshOpts, ' +
   'stderr, stderrDiscard, stderrFile, stderrToStdout, stdin, stdinData, stdinDiscard, stdinFile, stdinKeepOpen, ' +
-  'stdinoutDpipe, stdout, stdoutDiscard, stdoutFile, subsystem, timeout, tty, tunnel, verbose';
+  'stdinoutDpipe, stdinoutSocket, stdout, stdoutDiscard, stdoutFile, subsystem, timeout, tty, tunnel, verbose';
 
 const CONN_KNOWN =
-  'batchMode, ciphers, compression, connect, connectTimeout, ctlDir, ctlPath, defaultSshOpts, encoding, engine, expandVars, externalMaster, ' +
+  'argumentEncoding, batchMode, ciphers, compression, connect, connectTimeout, ctlDir, ctlPath, defaultSshOpts, defaultStderr, defaultStdin, defaultStdout, encoding, engine, expandVars, externalMaster, ' +
   'forwardAgent, forwardX11, hostKeyAlgorithms, hostKeyPolicy, idleTimeout, kexAlgorithms, keyPath, knownHostsFile, loginHandler, ' +
-  'macs, masterOpts, masterPtyForce, masterStderrDiscard, masterStdoutDiscard, maxBuffer, maxSessions, passphrase, password, passwordPrompt, passwordRoute, ' +
+  'macs, masterOpts, masterPtyForce, masterStderr, masterStderrDiscard, masterStdout, masterStdoutDiscard, maxBuffer, maxSessions, passphrase, password, passwordPrompt, passwordRoute, ' +
   'port, proxyCommand, proxyJump, remoteShell, serverAliveCountMax, serverAliveInterval, signal, sshCmd, sshConfig, strictMode, timeout, user, vars, verbose';
 
 describe('normalizeCall: defaults per mode', () => {
