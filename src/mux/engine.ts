@@ -252,5 +252,5 @@ function channelProcess(ch: MuxChannel, op: RemoteOperation, stdio: readonly [St
     return true;
   };
 
-  return { pid: undefined, stdin: ch.stdin, stdout: ch.stdout, stderr: ch.stderr, exited, kill, unref: () => {} };
+  return { pid: undefined, channel: ch.id, stdin: ch.stdin, stdout: ch.stdout, stderr: ch.stderr, exited, kill, unref: () => {} };
 }

@@ -70,6 +70,8 @@ export interface ProcessExit {
 export interface RunningProcess {
   /** The OS pid; undefined when spawning failed (and always for engines that start no process). */
   readonly pid: number | undefined;
+  /** The SSH channel number (this side's) of an engine that runs the command as a channel (mux). */
+  readonly channel?: number | undefined;
   readonly stdin: Writable | null;
   readonly stdout: Readable | null;
   readonly stderr: Readable | null;

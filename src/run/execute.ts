@@ -220,7 +220,10 @@ async function launchSlave(ctx: ExecContext, command: string, call: NormalizedCa
       : ctx.engine.spawnAsync
         ? await startWithin(ctx.engine.spawnAsync(request), call, session.waitedMs + performance.now() - started, details, stopLate)
         : ctx.engine.spawn(request);
-    if (trace) trace.pid = proc.pid;
+    if (trace) {
+      trace.pid = proc.pid;
+      trace.channel = proc.channel;
+    }
   } catch (e) {
     if (plan) closeAll(plan.opened);
     session.release();

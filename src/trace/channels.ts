@@ -25,6 +25,8 @@ export interface CommandTraceContext {
   shellSession?: true | undefined;
   /** pid of the local ssh slave (spawn engine). */
   pid?: number | undefined;
+  /** The channel number of the command on the master's connection (mux engine; this side's id). */
+  channel?: number | undefined;
   /** Exit code of the command (the Result's `exitCode`). */
   exitCode?: number | undefined;
   /** Signal that ended the local ssh. */

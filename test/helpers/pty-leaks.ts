@@ -2,6 +2,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, expect } from 'vitest';
+import { spawnHelper } from '../../src/run/spawn-helper/spawner.js';
 
 /**
  * For a test file of pty sessions: give it a TMPDIR of its own (so it sees only its own
@@ -19,6 +20,9 @@ export function checkPtyLeaks(): void {
     fdsBefore = openFds();
   });
   afterEach(async () => {
+    // The spawn helper (2 fds: its IPC channel and listening socket) stays up for 2 s after a
+    // command: it is the library's, not a leak of the test; stop it when idle.
+    if (spawnHelper.running === 0) spawnHelper.stop();
     // Let closed handles be released before counting.
     await new Promise((r) => setTimeout(r, 50));
     expect(openFds()).toBe(fdsBefore);

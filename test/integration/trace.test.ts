@@ -82,6 +82,19 @@ describe('openssh-mux:command', () => {
     expect(mine[12]![1]).toMatchObject({ command: '(exit 6)', exitCode: 6, errorCode: 'OSSH_SLAVE_CMD_FAILED', result: r });
   });
 
+  it("on the mux engine: the command's channel number instead of a pid", async () => {
+    const mux = await connect({ engine: 'mux' });
+    try {
+      const events = listen('openssh-mux:command');
+      const r = await mux.run('echo on-a-channel');
+      const done = events.find(([n]) => n === 'asyncEnd')![1];
+      expect(done).toMatchObject({ command: 'echo on-a-channel', engine: 'mux', pid: undefined, exitCode: 0, result: r });
+      expect(done.channel).toBeTypeOf('number');
+    } finally {
+      await mux.disconnect();
+    }
+  });
+
   it('every method goes through it: capture, test, spawn, lines, $', async () => {
     const events = listen('openssh-mux:command');
     await ssh.capture('echo a');
