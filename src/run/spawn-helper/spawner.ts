@@ -1,6 +1,7 @@
 import { spawn as spawnChild, type ChildProcess } from 'node:child_process';
 import type net from 'node:net';
-import type { ProcessExit, RunningProcess, SpawnRequest } from '../engine.js';
+// engine.ts imports this file too: only functions are used across, never at load time.
+import { failedProcess, type ProcessExit, type RunningProcess, type SpawnRequest } from '../engine.js';
 import { SessionLimiter } from '../sessions.js';
 import { HELPER_SOURCE } from './helper-source.js';
 import { SocketPairFactory, type SocketPair } from './socket-pair.js';
@@ -75,17 +76,6 @@ function asSpawnError(e: unknown, request: SpawnRequest): Error {
   return err;
 }
 
-function failed(error: Error): RunningProcess {
-  return {
-    pid: undefined,
-    stdin: null,
-    stdout: null,
-    stderr: null,
-    exited: Promise.resolve({ exitCode: null, signal: null, error }),
-    kill: () => false,
-    unref: () => {},
-  };
-}
 
 /**
  * Whether the helper can start `request`: every stdio slot is a pipe or ignored. An fd of
@@ -159,7 +149,7 @@ export class SpawnHelper {
       slot();
       closePairs();
       this.#done(id);
-      return failed(asSpawnError(e, request));
+      return failedProcess(asSpawnError(e, request));
     }
     const reply = new Promise<HelperMessage | Error>((resolve) => {
       entry.onMessage = (m) => {
@@ -199,7 +189,7 @@ export class SpawnHelper {
     if (first instanceof Error || first.ev !== 'spawn') {
       closePairs();
       this.#done(id);
-      return failed(first instanceof Error ? first : first.ev === 'error' ? spawnError(first.error, request) : new Error('the spawn helper reported an exit before the start'));
+      return failedProcess(first instanceof Error ? first : first.ev === 'error' ? spawnError(first.error, request) : new Error('the spawn helper reported an exit before the start'));
     }
     return this.#running(id, entry, first.pid, pairs);
   }
