@@ -184,6 +184,10 @@ export function bootstrapScript(): string {
     "trap 'if [ -n \"$__osmux_in\" ]; then __osmux_in=; return 130; fi' USR1",
     "trap 'exit 129' HUP",
     "trap 'exit 143' TERM",
+    // The channel gone (the master killed, the connection lost), the next end marker gets
+    // SIGPIPE: exit through the EXIT trap, which removes the directory (a SIGPIPE death left
+    // it behind). Caught, not ignored: the commands still get the default SIGPIPE.
+    "trap 'exit 141' PIPE",
     '',
   ].join('\n');
 }

@@ -89,8 +89,15 @@ describe('the connection going away', () => {
       const left = await remotePgrep(ssh, nap);
       expect(left).toHaveLength(1);
       await ssh.run(['kill', ...left.map(String)]);
-      // The shell then dies writing to the dead channel (SIGPIPE), before its EXIT trap.
-      await ssh.run(['rm', '-rf', '--', dir]);
+      // The shell then gets SIGPIPE writing to the dead channel: its PIPE trap exits through
+      // the EXIT trap, which removes its private directory (it used to be left behind).
+      let gone = false;
+      for (let i = 0; i < 100 && !gone; i++) {
+        gone = !(await ssh.test(['test', '-e', dir]));
+        if (!gone) await new Promise((r) => setTimeout(r, 50));
+      }
+      if (!gone) await ssh.run(['rm', '-rf', '--', dir]);
+      expect(gone).toBe(true);
     } finally {
       await own.disconnect();
     }
