@@ -171,15 +171,10 @@ export async function acquireSession(limiter: SessionLimiter | undefined, limits
   }
   const leave = new AbortController();
   let exit: Exit | undefined;
-  const stop = (e: Exit) => {
+  const unwatch = watchLimits(limits, 0, (e) => {
     exit ??= e;
     leave.abort();
-  };
-  const timers: NodeJS.Timeout[] = [];
-  if (timeout !== undefined) timers.push(setTimeout(() => stop({ kind: 'deadline', ms: timeout }), timeout));
-  if (idleTimeout !== undefined) timers.push(setTimeout(() => stop({ kind: 'idle', ms: idleTimeout }), idleTimeout));
-  const onAbort = () => stop({ kind: 'abort', reason: signal!.reason });
-  signal?.addEventListener('abort', onAbort, { once: true });
+  });
   let release: Release | undefined;
   try {
     release = limiter ? (limiter.tryAcquire() ?? (await limiter.acquire(leave.signal))) : noRelease;
@@ -189,17 +184,41 @@ export async function acquireSession(limiter: SessionLimiter | undefined, limits
     if (!exit) throw err;
     const queued = release === undefined;
     release?.();
-    if (exit.kind === 'abort') throw abortedWhileWaiting(exit.reason, details, what);
-    const limit = exit.kind === 'idle' ? 'idleTimeout' : 'timeout';
-    const why = queued
-      ? `${exit.kind === 'idle' ? `no free session for ${exit.ms} ms` : `still waiting for a free session after ${exit.ms} ms`} (${limit}); ` +
-        `all ${limiter!.max} sessions of this connection (maxSessions) were in use`
-      : `not started within ${exit.ms} ms (${limit}); other processes were still being started, one per event-loop turn`;
-    throw new TimeoutError(exit.kind, exit.ms, `the ${what} timed out before it started: ${why}`, details);
+    throw waitError(exit, details, what, (limit, ms) =>
+      queued
+        ? `${limit === 'idleTimeout' ? `no free session for ${ms} ms` : `still waiting for a free session after ${ms} ms`} (${limit}); ` +
+          `all ${limiter!.max} sessions of this connection (maxSessions) were in use`
+        : `not started within ${ms} ms (${limit}); other processes were still being started, one per event-loop turn`,
+    );
   } finally {
+    unwatch();
+  }
+}
+
+/**
+ * Arm `limits` for a wait that began `elapsedMs` ago: the deadline and the idle limit (nothing
+ * moves while a call waits) as timers for what is left of them, and the signal. `stop` gets the
+ * first to fire (an already aborted signal at once). Returns the disarm function.
+ */
+function watchLimits(limits: WaitLimits, elapsedMs: number, stop: (e: Exit) => void): () => void {
+  const { timeout, idleTimeout, signal } = limits;
+  const timers: NodeJS.Timeout[] = [];
+  if (timeout !== undefined) timers.push(setTimeout(() => stop({ kind: 'deadline', ms: timeout }), Math.max(0, timeout - elapsedMs)));
+  if (idleTimeout !== undefined) timers.push(setTimeout(() => stop({ kind: 'idle', ms: idleTimeout }), Math.max(0, idleTimeout - elapsedMs)));
+  const onAbort = () => stop({ kind: 'abort', reason: signal!.reason });
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
+  return () => {
     for (const t of timers) clearTimeout(t);
     signal?.removeEventListener('abort', onAbort);
-  }
+  };
+}
+
+/** The error of a call that stopped waiting: an AbortError, or a TimeoutError saying `why(limit, ms)`. */
+function waitError(exit: Exit, details: ErrorDetails, what: string, why: (limit: 'timeout' | 'idleTimeout', ms: number) => string): AbortError | TimeoutError {
+  if (exit.kind === 'abort') return abortedWhileWaiting(exit.reason, details, what);
+  const limit = exit.kind === 'idle' ? 'idleTimeout' : 'timeout';
+  return new TimeoutError(exit.kind, exit.ms, `the ${what} timed out before it started: ${why(limit, exit.ms)}`, details);
 }
 
 function abortedWhileWaiting(reason: unknown, details: ErrorDetails, what: string): AbortError {
@@ -215,20 +234,13 @@ function abortedWhileWaiting(reason: unknown, details: ErrorDetails, what: strin
  * never got its turn, and `discard` receives the process once it does start (to stop it).
  */
 export async function startWithin<T>(start: Promise<T>, limits: WaitLimits, elapsedMs: number, details: ErrorDetails, discard: (late: T) => void, what = 'command'): Promise<T> {
-  const { timeout, idleTimeout, signal } = limits;
-  if (timeout === undefined && idleTimeout === undefined && signal === undefined) return start;
+  if (limits.timeout === undefined && limits.idleTimeout === undefined && limits.signal === undefined) return start;
   let exit: Exit | undefined;
   let wake: (() => void) | undefined;
-  const stop = (e: Exit) => {
+  const unwatch = watchLimits(limits, elapsedMs, (e) => {
     exit ??= e;
     wake?.();
-  };
-  const timers: NodeJS.Timeout[] = [];
-  if (timeout !== undefined) timers.push(setTimeout(() => stop({ kind: 'deadline', ms: timeout }), Math.max(0, timeout - elapsedMs)));
-  if (idleTimeout !== undefined) timers.push(setTimeout(() => stop({ kind: 'idle', ms: idleTimeout }), Math.max(0, idleTimeout - elapsedMs)));
-  const onAbort = () => stop({ kind: 'abort', reason: signal!.reason });
-  if (signal?.aborted) onAbort();
-  else signal?.addEventListener('abort', onAbort, { once: true });
+  });
   try {
     const stopped = new Promise<void>((resolve) => {
       wake = resolve;
@@ -237,12 +249,8 @@ export async function startWithin<T>(start: Promise<T>, limits: WaitLimits, elap
     const first = await Promise.race([start.then((value) => ({ value })), stopped.then(() => undefined)]);
     if (first) return first.value;
   } finally {
-    for (const t of timers) clearTimeout(t);
-    signal?.removeEventListener('abort', onAbort);
+    unwatch();
   }
   void start.then(discard, () => {});
-  const e = exit!;
-  if (e.kind === 'abort') throw abortedWhileWaiting(e.reason, details, what);
-  const limit = e.kind === 'idle' ? 'idleTimeout' : 'timeout';
-  throw new TimeoutError(e.kind, e.ms, `the ${what} timed out before it started: not started within ${e.ms} ms (${limit}); the processes started before it were still being started`, details);
+  throw waitError(exit!, details, what, (limit, ms) => `not started within ${ms} ms (${limit}); the processes started before it were still being started`);
 }
