@@ -12,9 +12,9 @@ import { SocketPairFactory, type SocketPair } from './socket-pair.js';
  * `child_process.spawn` forks the Node process: the fork copies its page tables (a larger
  * heap costs more), every page Node writes until the child calls exec is copied again, and
  * `spawn` returns only once the child has called exec, which on a busy machine waits for a
- * CPU. Measured here, 5 to 80 ms of event-loop time per command, 9-10 ms of this process's
- * CPU with an 80 MB heap: a burst of commands stalls everything else. A worker thread does
- * not help (same address space: it cost more CPU, 15-19 ms per command).
+ * CPU. bench/burst.mjs (variant F) shows 24 ms of event-loop time per command (median, 78 ms
+ * at worst) on a 2-core machine: a burst of commands stalls everything else. A worker thread
+ * does not help (same address space: a one-off prototype measured more CPU per command).
  *
  * So a small helper process does the forking (`node -e`, started once, see
  * helper-source.ts). This side makes the child's stdio itself, connected Unix socket pairs
