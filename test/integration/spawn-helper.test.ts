@@ -127,6 +127,17 @@ describe.runIf(process.platform === 'linux')('the spawn helper (processes starte
     for (const o of r.outcomes) expect(o).toMatch(/^(EMFILE spawn echo|ok "hi\\n")$/);
   });
 
+  it('stop() with a process still running kills it and settles it with an error', async () => {
+    const h = helper();
+    const p = await h.spawn(sh('exec sleep 30'));
+    h.stop();
+    const exit = await p.exited;
+    expect(exit.error?.message).toBe('the spawn helper was stopped');
+    expect(exit.signal).toBe('SIGKILL');
+    expect(await waitGone(p.pid!)).toBe(true);
+    expect(h.pid).toBeUndefined();
+  });
+
   it('stops when idle and leaves no fd or process behind', async () => {
     const before = fds();
     const h = helper();
