@@ -196,7 +196,7 @@ export class Master {
   async #spawn(): Promise<void> {
     const c = this.#config;
     const ctlPath = this.ctlPath!;
-    const guarded = guardArgv(chooseOwnerGuard(c.engine === nodeEngine), buildMasterArgv({ ...c.masterArgv, ...this.spec, ctlPath }));
+    const guarded = guardArgv(chooseOwnerGuard(spawnsLocally(c.engine)), buildMasterArgv({ ...c.masterArgv, ...this.spec, ctlPath }));
     const argv = guarded.argv;
     this.ownerGuard = guarded.kind;
     debug('master spawn %j (owner guard: %s)', argv, guarded.kind);
@@ -575,6 +575,14 @@ async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boo
 }
 
 /** Settle with `promise`, or reject with the signal's reason once it aborts. */
+/**
+ * Whether `engine` starts the master as a child of this process (Node's engine, or the mux
+ * engine over it): only then can the master get the parent-death signal (setpriv).
+ */
+function spawnsLocally(engine: Engine): boolean {
+  return engine === nodeEngine || (engine as { base?: Engine }).base === nodeEngine;
+}
+
 function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {

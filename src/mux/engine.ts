@@ -16,6 +16,8 @@ export interface MuxEngine extends Engine {
   spawnRemote(request: SpawnRequest & { remote: RemoteOperation }): Promise<RunningProcess>;
   /** Close every proxy connection (their channels fail). */
   close(): void;
+  /** The engine that starts local processes (the master, scp, rsync) for this one. */
+  readonly base: Engine;
 }
 
 /** Time to wait for the peer's CLOSE after ours before the channel is given up. */
@@ -68,6 +70,7 @@ export function createMuxEngine(base: Engine = nodeEngine, options: MuxConnectio
   };
 
   return {
+    base,
     spawn: (request) => base.spawn(request),
     ...(base.spawnAsync ? { spawnAsync: (request: SpawnRequest) => base.spawnAsync!(request) } : {}),
     async spawnRemote(request) {

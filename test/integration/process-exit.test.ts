@@ -168,6 +168,18 @@ describe('process-exit cleanup', () => {
     },
   );
 
+  it.skipIf(process.platform !== 'linux')(
+    "engine 'mux' starts its master with the parent-death signal too (no watchdog): a disowned master cannot outlive a SIGKILLed owner",
+    async () => {
+      // With a watchdog (what 'mux' used to get) a disowned master outlives its owner.
+      const r = await runChild('disown', baseOptions({ engine: 'mux' }), 'SIGKILL');
+      expect(r.signal).toBe('SIGKILL');
+      expect(await waitGone(r.pid)).toBe(true);
+      await connect();
+      for (const f of [r.ctlPath, `${r.ctlPath}.log`, `${r.ctlPath}.owner`]) expect(existsSync(f)).toBe(false);
+    },
+  );
+
   it("a child process using the parent's master as external never kills it", async () => {
     const parent = await connect();
     for (const mode of ['return', 'exit', 'throw']) {
