@@ -1,5 +1,4 @@
-import { isIPv6 } from 'node:net';
-import { USER_FORM, hostProblem, userProblem } from './host.js';
+import { USER_FORM, hostProblem, isIPv6Literal, userProblem } from './host.js';
 import { badOption, optPort, optString, quote } from './validate.js';
 
 /** A target string split into its parts, as Net::OpenSSH's `parse_connection_opts` does. */
@@ -80,11 +79,11 @@ export function splitTarget(text: string, { password: withPassword }: { password
   let ipv6 = false;
   const bracketed = BRACKETED.exec(rest);
   if (bracketed) {
-    if (!isIPv6(bracketed[1]!)) return `${bracketed[1]} in brackets is not an IPv6 address`;
+    if (!isIPv6Literal(bracketed[1]!)) return `${bracketed[1]} in brackets is not an IPv6 address`;
     host = bracketed[1]! + (bracketed[2] ?? '');
     port = bracketed[3];
     ipv6 = true;
-  } else if (isIPv6(rest)) {
+  } else if (isIPv6Literal(rest)) {
     host = rest;
     ipv6 = true;
   } else {

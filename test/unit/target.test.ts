@@ -356,3 +356,12 @@ describe('parseTarget: hosts and users ssh could misread', () => {
     );
   });
 });
+
+describe('isIPv6Literal', () => {
+  it('agrees with net.isIPv6 on literals and non-literals alike', async () => {
+    const { isIPv6 } = await import('node:net');
+    const { isIPv6Literal } = await import('../../src/options/host.js');
+    const cases = ['::', '::1', 'fe80::1%eth0', '2001:db8::8:800:200c:417a', '::ffff:192.0.2.1', '1:2:3:4:5:6:7:8', '127.0.0.1', 'host', 'host:22', ':', 'a:b', ':::', '1:2:3:4:5:6:7:8:9', ''];
+    for (const c of cases) expect([c, isIPv6Literal(c)]).toEqual([c, isIPv6(c)]);
+  });
+});
