@@ -90,7 +90,9 @@ export function createMuxEngine(base: Engine = nodeEngine, options: MuxConnectio
         // A refusal ends the command as it ends a slave: exit code 255.
         return failedProcess({ exitCode: kind === 'connection' ? null : 255, signal: null, error: e, remoteFailure: { kind, message: e.message } });
       }
-      const refused = await sendRequests(ch, op);
+      // No stdin: EOF goes right behind the last request, in the same write (sshd has set up
+      // the command's pipes by the time it reads the EOF, which follows in the stream).
+      const refused = await sendRequests(ch, op, request.stdio[0] === 'ignore' ? () => ch.sendEof() : undefined);
       if (refused) {
         ch.close();
         await ch.closed;
@@ -106,9 +108,15 @@ export function createMuxEngine(base: Engine = nodeEngine, options: MuxConnectio
   };
 }
 
-/** env, pty-req, then exec/shell/subsystem; resolves with a message when the server refused one that matters. */
-async function sendRequests(ch: MuxChannel, op: RemoteOperation): Promise<string | undefined> {
-  if (op.kind === 'tunnel') return undefined;
+/**
+ * env, pty-req, then exec/shell/subsystem; resolves with a message when the server refused one
+ * that matters. `afterLast` runs as soon as the last request is sent, before its reply.
+ */
+async function sendRequests(ch: MuxChannel, op: RemoteOperation, afterLast?: () => void): Promise<string | undefined> {
+  if (op.kind === 'tunnel') {
+    afterLast?.();
+    return undefined;
+  }
   for (const [name, value] of Object.entries(op.env ?? {})) void ch.request({ request: 'env', name, value }, false);
   if (op.tty) {
     const cols = process.stdout.columns ?? 80;
@@ -118,11 +126,14 @@ async function sendRequests(ch: MuxChannel, op: RemoteOperation): Promise<string
       return `the server refused to allocate a pty (pty-req) for: ${op.command}`;
     }
   }
-  if (op.kind === 'subsystem') {
-    return (await ch.request({ request: 'subsystem', name: op.command }, true)) ? undefined : `subsystem ${op.command} failed: the server refused it, it probably does not offer it`;
-  }
-  if (op.command === '') return (await ch.request({ request: 'shell' }, true)) ? undefined : 'the server refused to start a shell';
-  return (await ch.request({ request: 'exec', command: op.command }, true)) ? undefined : `the server refused the exec request for: ${op.command}`;
+  const [last, refused] =
+    op.kind === 'subsystem'
+      ? [ch.request({ request: 'subsystem', name: op.command }, true), `subsystem ${op.command} failed: the server refused it, it probably does not offer it`]
+      : op.command === ''
+        ? [ch.request({ request: 'shell' }, true), 'the server refused to start a shell']
+        : [ch.request({ request: 'exec', command: op.command }, true), `the server refused the exec request for: ${op.command}`];
+  afterLast?.();
+  return (await last) ? undefined : refused;
 }
 
 /** Tries of a refused signal request: right after the exec, sshd's child may not have its process group yet. */
