@@ -2,14 +2,15 @@
 //
 //   per-op      await capture('true'): mux engine vs spawn engine vs ssh2 (one connection,
 //               setNoDelay(true)), interleaved rounds, median ms per op and Node CPU per op
-//   concurrent  100 captures at once: ops/s and event-loop delay p99, the three of them
-//               (the sshd allows that many sessions per connection: MaxSessions 1000)
+//   concurrent  100, then 1,000 captures at once: ops/s, event-loop delay p99 and Node's RSS
+//               after the burst, the three of them (the sshd allows that many sessions per
+//               connection: MaxSessions 1000, and so does the library: maxSessions 1000)
 //   throughput  pipeOut/pipeIn of BENCH_MUX_MIB (default 512) MiB: mux and spawn engines vs
 //               a raw `ssh -S` run from bash (same master, same cipher)
 //
 // Usage: npm run bench (chained), or node bench/mux.mjs after npm run build.
 //   BENCH_MUX_N=200      per-op iterations per variant (after 20 of warm-up)
-//   BENCH_MUX_CONC=100   captures in flight in the concurrency test
+//   BENCH_MUX_CONC=100,1000   captures in flight in the concurrency tests (a list)
 //   BENCH_MUX_MIB=512    MiB moved each way
 // Reports ratios measured in this run; no pass/fail thresholds (the machine may be shared).
 
@@ -23,7 +24,7 @@ import { startSshd } from '../dist/testing/index.js';
 import { BENCH_USER, envInt, median, MiB } from './common.mjs';
 
 const N = envInt('BENCH_MUX_N', 200);
-const CONC = envInt('BENCH_MUX_CONC', 100);
+const CONCS = (process.env.BENCH_MUX_CONC ?? '100,1000').split(',').map((x) => Number.parseInt(x, 10)).filter((x) => x > 0);
 const SIZE = envInt('BENCH_MUX_MIB', 512) * MiB;
 const WARMUP = 20;
 
@@ -69,7 +70,9 @@ async function main() {
   let ssh;
   let c2;
   try {
-    ssh = await OpenSSH.connect(server.target(), server.connectOptions());
+    // As many sessions as the server allows (MaxSessions 1000): the library would otherwise
+    // queue captures beyond its default of 10 while ssh2 has them all in flight.
+    ssh = await OpenSSH.connect(server.target(), { ...server.connectOptions(), maxSessions: 1000 });
     c2 = await ssh2Connect(server);
     const variants = {
       mux: () => ssh.capture('true', { engine: 'mux' }),
@@ -100,19 +103,21 @@ async function main() {
     console.log(`  ratio mux/ssh2 ${fmt(med.mux / med.ssh2)}x   mux/spawn ${fmt(med.mux / med.spawn)}x`);
 
     // concurrency
-    console.log(`\n${CONC} concurrent captures: ops/s | event-loop delay p99 ms`);
-    const conc = {};
-    for (const [name, f] of Object.entries(variants)) {
-      const h = monitorEventLoopDelay({ resolution: 10 });
-      h.enable();
-      const t0 = performance.now();
-      await Promise.all(Array.from({ length: CONC }, () => f()));
-      const s = (performance.now() - t0) / 1000;
-      h.disable();
-      conc[name] = CONC / s;
-      console.log(`  ${name.padEnd(6)} ${fmt(conc[name], 1).padStart(8)} | ${fmt(h.percentile(99) / 1e6, 1)}`);
+    for (const CONC of CONCS) {
+      console.log(`\n${CONC} concurrent captures: ops/s | event-loop delay p99 ms | RSS after, MiB`);
+      const conc = {};
+      for (const [name, f] of Object.entries(variants)) {
+        const h = monitorEventLoopDelay({ resolution: 10 });
+        h.enable();
+        const t0 = performance.now();
+        await Promise.all(Array.from({ length: CONC }, () => f()));
+        const s = (performance.now() - t0) / 1000;
+        h.disable();
+        conc[name] = CONC / s;
+        console.log(`  ${name.padEnd(6)} ${fmt(conc[name], 1).padStart(8)} | ${fmt(h.percentile(99) / 1e6, 1).padStart(6)} | ${fmt(process.memoryUsage().rss / MiB, 0)}`);
+      }
+      console.log(`  ratio mux/ssh2 ${fmt(conc.mux / conc.ssh2)}x   mux/spawn ${fmt(conc.mux / conc.spawn)}x (ops/s, higher is better)`);
     }
-    console.log(`  ratio mux/ssh2 ${fmt(conc.mux / conc.ssh2)}x   mux/spawn ${fmt(conc.mux / conc.spawn)}x (ops/s, higher is better)`);
 
     // throughput
     const mb = SIZE / MiB;
