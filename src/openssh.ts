@@ -551,9 +551,9 @@ export class OpenSSH implements AsyncDisposable {
   }
 
   /**
-   * Set up a port forwarding on the running master (`ssh -O forward` with `-L`, `-R` or `-D`)
+   * Set up a port forwarding on the running master (what `ssh -O forward` with `-L`, `-R` or `-D` does, sent in-process: MUX_C_OPEN_FWD)
    * and resolve with its handle: the port it listens on (also when 0 asked for any port),
-   * `close()` and `Symbol.asyncDispose` (`ssh -O cancel`). Rejects with a ForwardError when the
+   * `close()` and `Symbol.asyncDispose` (MUX_C_CLOSE_FWD, as `ssh -O cancel`). Rejects with a ForwardError when the
    * master refuses (port in use, forwarding denied). See docs/tunnels.md.
    *
    * ```ts
@@ -568,7 +568,7 @@ export class OpenSSH implements AsyncDisposable {
 
   /**
    * Cancel a forwarding the master has but no handle holds, e.g. one given as `-L` in
-   * `masterOpts` (`ssh -O cancel`). Takes the options it was set up with. Rejects with a
+   * `masterOpts` (MUX_C_CLOSE_FWD, as `ssh -O cancel`). Takes the options it was set up with. Rejects with a
    * ForwardError (`OSSH_FORWARD_CANCEL_FAILED`) when the master has no such forwarding.
    */
   cancelForward(options: ForwardOptions): Promise<void> {
