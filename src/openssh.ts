@@ -527,27 +527,38 @@ export class OpenSSH implements AsyncDisposable {
    * connection rejects it with the CommandError carrying ssh's `connect failed` message).
    * IPv6 hosts are bracketed for you.
    *
+   * With an absolute path and no port, a connection to that Unix socket on the remote host
+   * (a `direct-streamlocal@openssh.com` channel over the master's socket, on both engines).
+   *
    * ```ts
    * const sock = ssh.openTunnel('db.internal', 5432);
+   * const docker = ssh.openTunnel('/var/run/docker.sock');
    * ```
    */
-  openTunnel<O extends TunnelOptions | undefined = undefined>(host: string, port: number | string, options?: O): RemoteDuplex<Out<O>> {
+  openTunnel<O extends TunnelOptions | undefined = undefined>(host: string, port: number | string, options?: O): RemoteDuplex<Out<O>>;
+  openTunnel<O extends TunnelOptions | undefined = undefined>(path: string, options?: O): RemoteDuplex<Out<O>>;
+  openTunnel(host: string, port?: number | string | TunnelOptions, options?: TunnelOptions): RemoteDuplex<string | Buffer> {
     const [cmd, o] = tunnelCall('openTunnel()', host, port, options);
     const { start, cancel } = this.#startStream(cmd, o, { method: 'openTunnel()', stdin: true, stdout: true });
-    return remoteDuplex(start, cancel) as RemoteDuplex<Out<O>>;
+    return remoteDuplex(start, cancel) as RemoteDuplex<string | Buffer>;
   }
 
   /**
    * Open a tunnel to `host:port` from the remote host, send `stdinData` (then half-close)
    * and resolve with everything the other end sent back (Net::OpenSSH's `capture_tunnel`).
+   * With an absolute path and no port, to that Unix socket on the remote host (as
+   * {@link openTunnel}).
    *
    * ```ts
    * const reply = await ssh.captureTunnel('127.0.0.1', 80, { stdinData: 'GET / HTTP/1.0\r\n\r\n' });
+   * const ping = await ssh.captureTunnel('/var/run/docker.sock', { stdinData: 'GET /_ping HTTP/1.0\r\n\r\n' });
    * ```
    */
-  captureTunnel<O extends CaptureTunnelOptions | undefined = undefined>(host: string, port: number | string, options?: O): Promise<Out<O>> {
+  captureTunnel<O extends CaptureTunnelOptions | undefined = undefined>(host: string, port: number | string, options?: O): Promise<Out<O>>;
+  captureTunnel<O extends CaptureTunnelOptions | undefined = undefined>(path: string, options?: O): Promise<Out<O>>;
+  captureTunnel(host: string, port?: number | string | CaptureTunnelOptions, options?: CaptureTunnelOptions): Promise<string | Buffer> {
     const [cmd, o] = tunnelCall('captureTunnel()', host, port, options);
-    return this.#exec<Out<O>>(cmd, o, 'capture').then((r) => r.stdout);
+    return this.#exec<string | Buffer>(cmd, o, 'capture').then((r) => r.stdout);
   }
 
   /**

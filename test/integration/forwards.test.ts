@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AbortError, ForwardError, MasterError, OpenSSH, TimeoutError, type PortForward } from '../../src/index.js';
+import { nodeEngine, type Engine, type SpawnRequest } from '../../src/run/engine.js';
 import { expectTypeError } from '../helpers/expect-throw.js';
 import { connect, connectForFile, open, sshd } from '../helpers/server.js';
 
@@ -379,6 +380,25 @@ describe('forwards and the master', () => {
     expect(await waitAccepts(unix.path!, false)).toBe(true);
     for (const f of [local, remote, dynamic, unix]) await f.close();
     expect(existsSync(unix.path!)).toBe(false);
+  });
+
+  it('no process is started for forward requests: they go over the control socket (MUX_C_OPEN_FWD/CLOSE_FWD)', async () => {
+    const spawned: SpawnRequest[] = [];
+    const recording: Engine = {
+      spawn: (req) => {
+        spawned.push(req);
+        return nodeEngine.spawn(req);
+      },
+    };
+    const own = await connect({ engine: recording });
+    const before = spawned.length; // the master
+    const local = await own.forward({ type: 'local', targetHost: '127.0.0.1', targetPort: httpPort });
+    const remote = await own.forward({ type: 'remote', targetHost: '127.0.0.1', targetPort: httpPort });
+    expect(remote.port).toBeGreaterThan(0);
+    await local.close();
+    await remote.close();
+    await settle(own.cancelForward({ type: 'dynamic', port: 1 }));
+    expect(spawned.slice(before).map((r) => r.args)).toEqual([]);
   });
 
   it('a forward on a disconnected object is the MasterError', async () => {
