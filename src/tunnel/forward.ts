@@ -5,7 +5,7 @@ import { ErrorCode, ForwardError, MasterError, MuxProtocolError, TimeoutError, t
 import type { Master } from '../master/master.js';
 import { abortError, masterReady, type ExecContext } from '../run/execute.js';
 import { debug } from '../log.js';
-import { forwardRequest, logSince, requestFailed, type ControlOutcome } from './control.js';
+import { forwardRequest, logSince, muxForward, requestFailed, type ControlOutcome } from './control.js';
 import type { NormalizedForward } from './options.js';
 
 /**
@@ -44,8 +44,9 @@ export interface PortForward extends AsyncDisposable {
  */
 const open = new WeakMap<Master, Map<string, number>>();
 
+/** The forwarding's identity on a master: its request fields (a spec string is ambiguous with ':' in paths). */
 function keyOf(pid: number | undefined, f: ForwardSpec): string {
-  return `${pid} ${forwardFlag(f.type)} ${forwardSpec(f)}`;
+  return `${pid} ${JSON.stringify(muxForward(f))}`;
 }
 
 function hold(master: Master, key: string): void {
