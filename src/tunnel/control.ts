@@ -1,6 +1,7 @@
 import type { ForwardSpec } from '../argv/control.js';
 import { PORT_STREAMLOCAL, type MuxForward } from '../mux/control-messages.js';
 import { muxCloseForward, muxOpenForward, MuxRequestRefused } from '../mux/control.js';
+import type { Socket } from 'node:net';
 import { debug } from '../log.js';
 
 /**
@@ -54,7 +55,13 @@ export async function forwardRequest(ctlPath: string, command: 'forward' | 'canc
   debug('mux %s request %j', command, mf);
   // The request keeps its socket past our own limit (the late answer), bounded all the same.
   const limit = timeoutMs + LATE_REPLY_MS;
-  const work = command === 'forward' ? muxOpenForward(ctlPath, mf, limit) : muxCloseForward(ctlPath, mf, limit).then(() => undefined);
+  let socket: Socket | undefined;
+  let stoppedEarly = false;
+  const onSocket = (s: Socket) => {
+    socket = s;
+    if (stoppedEarly) s.unref();
+  };
+  const work = command === 'forward' ? muxOpenForward(ctlPath, mf, limit, onSocket) : muxCloseForward(ctlPath, mf, limit, onSocket).then(() => undefined);
   const answered = work.then(
     (port) => ({ port }),
     (err: Error) => ({ err }),
@@ -72,6 +79,9 @@ export async function forwardRequest(ctlPath: string, command: 'forward' | 'canc
   signal?.removeEventListener('abort', onAbort!);
   const none = { port: undefined, refused: undefined, stopped: undefined, error: undefined, late: undefined };
   if ('stopped' in first) {
+    // Waiting for the late answer must not keep the process alive.
+    stoppedEarly = true;
+    socket?.unref();
     debug('mux %s request stopped (%s)', command, first.stopped.kind);
     return { ...none, stopped: first.stopped, late: answered.then((a) => ('port' in a ? a : undefined)) };
   }

@@ -401,6 +401,20 @@ describe('forwards and the master', () => {
     expect(spawned.slice(before).map((r) => r.args)).toEqual([]);
   });
 
+  it('a master killed under a ready object: the request fails with the MasterError', async () => {
+    const own = await connect();
+    const pid = own.masterPid!;
+    process.kill(pid, 'SIGKILL');
+    const e = (await settle(own.forward({ type: 'dynamic' }))) as MasterError;
+    expect(e).toBeInstanceOf(MasterError);
+    expect(e.code).toBe('OSSH_MASTER_FAILED');
+    expect(e.reason).toBe('check');
+    // the alive check over the dead master's socket decided it
+    expect(e.message).toBe(
+      `the master connection is gone: unable to establish or keep the master SSH connection to 127.0.0.1: master check failed: unable to connect to the master's control socket ${own.ctlPath}: connect ECONNREFUSED ${own.ctlPath}`,
+    );
+  });
+
   it('a forward on a disconnected object is the MasterError', async () => {
     const own = await connect();
     await own.disconnect();
