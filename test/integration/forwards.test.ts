@@ -277,13 +277,13 @@ describe('Unix socket paths (sent as strings: spaces and colons are fine)', () =
     chmodSync(open777, 0o777);
   });
 
-  it('local: listens on a path with a space and a colon, to a target path with a space; bytes go through', async () => {
+  it('local: listens on a path with a space, brackets and a colon, to a target path with a space; bytes go through', async () => {
     const target = join(open777, 'http target.sock');
     const server = createHttpServer((req, res) => res.end(`unix ${req.url}\n`));
     await listen(server, { path: target });
     chmodSync(target, 0o777);
     try {
-      const path = join(dir, 'odd name:1.sock');
+      const path = join(dir, 'odd [name]:1.sock');
       const fwd = await ssh.forward({ type: 'local', path, targetPath: target });
       expect(fwd.path).toBe(path);
       expect(fwd.targetPath).toBe(target);

@@ -5,12 +5,12 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AbortError, CommandError, OpenSSH, TimeoutError } from '../../src/index.js';
+import { AbortError, CommandError, MasterError, OpenSSH, TimeoutError } from '../../src/index.js';
 import { nodeEngine, type Engine, type SpawnRequest } from '../../src/run/engine.js';
 import { startSshd, type TestServer } from '../../src/testing/index.js';
 import { expectTypeError } from '../helpers/expect-throw.js';
 import { waitGone } from '../helpers/processes.js';
-import { connectForFile, sshd, TEST_ENGINE } from '../helpers/server.js';
+import { connect, connectForFile, sshd, TEST_ENGINE } from '../helpers/server.js';
 
 let ssh: OpenSSH;
 let echo: Server;
@@ -417,6 +417,27 @@ describe.each(['spawn', 'mux'] as const)('Unix socket tunnels on the %s engine',
     expect(e).toBeInstanceOf(AbortError);
     expect(e.code).toBe('OSSH_ABORTED');
     expect(e.message).toBe('the command was aborted: enough');
+  });
+
+  it('timeout bounds a socket tunnel (deadline)', async () => {
+    const sock = own.openTunnel(echoPath, { timeout: 300 });
+    sock.on('error', () => {});
+    sock.resume();
+    const e = (await settle(sock.done)) as TimeoutError;
+    expect(e).toBeInstanceOf(TimeoutError);
+    expect(e.code).toBe('OSSH_SLAVE_TIMEOUT');
+    expect(e.kind).toBe('deadline');
+    expect(e.message).toBe('ssh slave timed out: still running after 300 ms (timeout); the slave was stopped');
+  });
+
+  it('on a disconnected object: the MasterError', async () => {
+    const gone = await connect({ engine: engine === 'mux' ? 'mux' : recording });
+    await gone.disconnect();
+    const e = (await settle(gone.captureTunnel(echoPath, { stdinData: 'x' }))) as MasterError;
+    expect(e).toBeInstanceOf(MasterError);
+    expect(e.code).toBe('OSSH_MASTER_FAILED');
+    expect(e.reason).toBe('disconnected');
+    expect(e.message).toMatch(/the connection was closed by disconnect\(\)/);
   });
 
   it('refuses bad socket forms at once with TypeErrors', () => {
