@@ -527,33 +527,44 @@ export class OpenSSH implements AsyncDisposable {
    * connection rejects it with the CommandError carrying ssh's `connect failed` message).
    * IPv6 hosts are bracketed for you.
    *
+   * With an absolute path and no port, a connection to that Unix socket on the remote host
+   * (a `direct-streamlocal@openssh.com` channel over the master's socket, on both engines).
+   *
    * ```ts
    * const sock = ssh.openTunnel('db.internal', 5432);
+   * const docker = ssh.openTunnel('/var/run/docker.sock');
    * ```
    */
-  openTunnel<O extends TunnelOptions | undefined = undefined>(host: string, port: number | string, options?: O): RemoteDuplex<Out<O>> {
+  openTunnel<O extends TunnelOptions | undefined = undefined>(host: string, port: number | string, options?: O): RemoteDuplex<Out<O>>;
+  openTunnel<O extends TunnelOptions | undefined = undefined>(path: string, options?: O): RemoteDuplex<Out<O>>;
+  openTunnel(host: string, port?: number | string | TunnelOptions, options?: TunnelOptions): RemoteDuplex<string | Buffer> {
     const [cmd, o] = tunnelCall('openTunnel()', host, port, options);
     const { start, cancel } = this.#startStream(cmd, o, { method: 'openTunnel()', stdin: true, stdout: true });
-    return remoteDuplex(start, cancel) as RemoteDuplex<Out<O>>;
+    return remoteDuplex(start, cancel) as RemoteDuplex<string | Buffer>;
   }
 
   /**
    * Open a tunnel to `host:port` from the remote host, send `stdinData` (then half-close)
    * and resolve with everything the other end sent back (Net::OpenSSH's `capture_tunnel`).
+   * With an absolute path and no port, to that Unix socket on the remote host (as
+   * {@link openTunnel}).
    *
    * ```ts
    * const reply = await ssh.captureTunnel('127.0.0.1', 80, { stdinData: 'GET / HTTP/1.0\r\n\r\n' });
+   * const ping = await ssh.captureTunnel('/var/run/docker.sock', { stdinData: 'GET /_ping HTTP/1.0\r\n\r\n' });
    * ```
    */
-  captureTunnel<O extends CaptureTunnelOptions | undefined = undefined>(host: string, port: number | string, options?: O): Promise<Out<O>> {
+  captureTunnel<O extends CaptureTunnelOptions | undefined = undefined>(host: string, port: number | string, options?: O): Promise<Out<O>>;
+  captureTunnel<O extends CaptureTunnelOptions | undefined = undefined>(path: string, options?: O): Promise<Out<O>>;
+  captureTunnel(host: string, port?: number | string | CaptureTunnelOptions, options?: CaptureTunnelOptions): Promise<string | Buffer> {
     const [cmd, o] = tunnelCall('captureTunnel()', host, port, options);
-    return this.#exec<Out<O>>(cmd, o, 'capture').then((r) => r.stdout);
+    return this.#exec<string | Buffer>(cmd, o, 'capture').then((r) => r.stdout);
   }
 
   /**
-   * Set up a port forwarding on the running master (`ssh -O forward` with `-L`, `-R` or `-D`)
+   * Set up a port forwarding on the running master (what `ssh -O forward` with `-L`, `-R` or `-D` does, sent in-process: MUX_C_OPEN_FWD)
    * and resolve with its handle: the port it listens on (also when 0 asked for any port),
-   * `close()` and `Symbol.asyncDispose` (`ssh -O cancel`). Rejects with a ForwardError when the
+   * `close()` and `Symbol.asyncDispose` (MUX_C_CLOSE_FWD, as `ssh -O cancel`). Rejects with a ForwardError when the
    * master refuses (port in use, forwarding denied). See docs/tunnels.md.
    *
    * ```ts
@@ -568,7 +579,7 @@ export class OpenSSH implements AsyncDisposable {
 
   /**
    * Cancel a forwarding the master has but no handle holds, e.g. one given as `-L` in
-   * `masterOpts` (`ssh -O cancel`). Takes the options it was set up with. Rejects with a
+   * `masterOpts` (MUX_C_CLOSE_FWD, as `ssh -O cancel`). Takes the options it was set up with. Rejects with a
    * ForwardError (`OSSH_FORWARD_CANCEL_FAILED`) when the master has no such forwarding.
    */
   cancelForward(options: ForwardOptions): Promise<void> {

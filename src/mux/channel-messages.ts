@@ -40,7 +40,9 @@ export const OpenFailureReason = {
 /** What kind of channel to open, with its type-specific fields. */
 export type ChannelOpenKind =
   | { type: 'session' }
-  | { type: 'direct-tcpip'; host: string; port: number; originatorHost: string; originatorPort: number };
+  | { type: 'direct-tcpip'; host: string; port: number; originatorHost: string; originatorPort: number }
+  /** A connection to a Unix socket on the server (OpenSSH's PROTOCOL section 2.4). */
+  | { type: 'direct-streamlocal@openssh.com'; path: string };
 
 /** A channel request (RFC 4254 sections 6.2-6.10), with its type-specific fields. */
 export type ChannelRequest =
@@ -92,6 +94,10 @@ export function encodeChannelOpen(kind: ChannelOpenKind, sender: number, window:
     checkPort(kind.port, 'direct-tcpip port');
     checkPort(kind.originatorPort, 'direct-tcpip originator port');
     w.string(kind.host).uint32(kind.port).string(kind.originatorHost).uint32(kind.originatorPort);
+  } else if (kind.type === 'direct-streamlocal@openssh.com') {
+    // socket path, then a reserved string and a reserved uint32 (sshd reads and ignores them)
+    if (kind.path === '' || kind.path.includes('\0')) throw new TypeError(`direct-streamlocal socket path must be a non-empty string without NUL, received ${JSON.stringify(kind.path)}`);
+    w.string(kind.path).string('').uint32(0);
   }
   return frame(w);
 }

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { MuxProtocolError } from '../errors/index.js';
 import { encodeForwardRequest, encodeSimpleRequest, MuxType, type MuxForward, type MuxReply } from './control-messages.js';
 import { muxHandshake, nextReply } from './connection.js';
@@ -22,8 +23,11 @@ export class MuxRequestRefused extends Error {
   }
 }
 
-async function request(ctlPath: string, packet: Buffer, what: string, timeoutMs: number): Promise<MuxReply> {
-  const { socket, split, frames } = await muxHandshake(ctlPath, timeoutMs, (s) => s.write(packet));
+async function request(ctlPath: string, packet: Buffer, what: string, timeoutMs: number, onSocket?: (s: Socket) => void): Promise<MuxReply> {
+  const { socket, split, frames } = await muxHandshake(ctlPath, timeoutMs, (s) => {
+    onSocket?.(s);
+    s.write(packet);
+  });
   try {
     const reply = await nextReply(socket, split, frames, timeoutMs, what);
     if ('requestId' in reply && reply.requestId !== 2) throw new MuxProtocolError('violation', `the master answered ${what} with request id ${reply.requestId}`);
@@ -63,15 +67,18 @@ export async function muxStopListening(ctlPath: string, timeoutMs = CONTROL_TIME
   expect(await request(ctlPath, encodeSimpleRequest(MuxType.C_STOP_LISTENING, 2), what, timeoutMs), 'ok', what);
 }
 
-/** `MUX_C_OPEN_FWD`: set up a forwarding; resolves with the allocated port of a remote forward on port 0. */
-export async function muxOpenForward(ctlPath: string, f: MuxForward, timeoutMs = CONTROL_TIMEOUT_MS): Promise<number | undefined> {
-  const reply = await request(ctlPath, encodeForwardRequest(MuxType.C_OPEN_FWD, 2, f), 'the forward request', timeoutMs);
+/**
+ * `MUX_C_OPEN_FWD`: set up a forwarding; resolves with the allocated port of a remote forward
+ * on port 0. `onSocket` gets the control connection (to unref it, say).
+ */
+export async function muxOpenForward(ctlPath: string, f: MuxForward, timeoutMs = CONTROL_TIMEOUT_MS, onSocket?: (s: Socket) => void): Promise<number | undefined> {
+  const reply = await request(ctlPath, encodeForwardRequest(MuxType.C_OPEN_FWD, 2, f), 'the forward request', timeoutMs, onSocket);
   if (reply.type === 'remote-port') return reply.port;
   expect(reply, 'ok', 'the forward request');
   return undefined;
 }
 
-/** `MUX_C_CLOSE_FWD`: cancel a forwarding. */
-export async function muxCloseForward(ctlPath: string, f: MuxForward, timeoutMs = CONTROL_TIMEOUT_MS): Promise<void> {
-  expect(await request(ctlPath, encodeForwardRequest(MuxType.C_CLOSE_FWD, 2, f), 'the forward cancel request', timeoutMs), 'ok', 'the forward cancel request');
+/** `MUX_C_CLOSE_FWD`: cancel a forwarding. `onSocket` as for {@link muxOpenForward}. */
+export async function muxCloseForward(ctlPath: string, f: MuxForward, timeoutMs = CONTROL_TIMEOUT_MS, onSocket?: (s: Socket) => void): Promise<void> {
+  expect(await request(ctlPath, encodeForwardRequest(MuxType.C_CLOSE_FWD, 2, f), 'the forward cancel request', timeoutMs, onSocket), 'ok', 'the forward cancel request');
 }

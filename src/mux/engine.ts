@@ -43,7 +43,13 @@ function failedProcess(exit: ProcessExit): RunningProcess {
   return { pid: undefined, stdin, stdout, stderr, exited: Promise.resolve(exit), kill: () => false, unref: () => {} };
 }
 
+/** A connection (tunnel or socket), not a session: no requests, no exit status, no signals. */
+function isConnection(op: RemoteOperation): boolean {
+  return op.kind === 'tunnel' || op.kind === 'socket';
+}
+
 function openKind(op: RemoteOperation): ChannelOpenKind {
+  if (op.kind === 'socket') return { type: 'direct-streamlocal@openssh.com', path: op.socketPath! };
   if (op.kind === 'tunnel') return { type: 'direct-tcpip', host: op.tunnel!.host, port: op.tunnel!.port, originatorHost: '127.0.0.1', originatorPort: 0 };
   return { type: 'session' };
 }
@@ -86,7 +92,7 @@ export function createMuxEngine(base: Engine = nodeEngine, options: MuxConnectio
         ch = await conn.openChannel(openKind(op));
       } catch (err) {
         const e = err as Error & { openFailureReason?: number };
-        const kind = e.openFailureReason === undefined ? 'connection' : op.kind === 'tunnel' ? 'tunnel-refused' : 'session-refused';
+        const kind = e.openFailureReason === undefined ? 'connection' : isConnection(op) ? 'tunnel-refused' : 'session-refused';
         // A refusal ends the command as it ends a slave: exit code 255.
         return failedProcess({ exitCode: kind === 'connection' ? null : 255, signal: null, error: e, remoteFailure: { kind, message: e.message } });
       }
@@ -113,7 +119,7 @@ export function createMuxEngine(base: Engine = nodeEngine, options: MuxConnectio
  * that matters. `afterLast` runs as soon as the last request is sent, before its reply.
  */
 async function sendRequests(ch: MuxChannel, op: RemoteOperation, afterLast?: () => void): Promise<string | undefined> {
-  if (op.kind === 'tunnel') {
+  if (isConnection(op)) {
     afterLast?.();
     return undefined;
   }
@@ -235,7 +241,7 @@ function channelProcess(ch: MuxChannel, op: RemoteOperation, stdio: readonly [St
     if (exit.exitCode !== undefined) return { ...base, exitCode: exit.exitCode, signal: null };
     if (exit.signal !== undefined) return { ...base, exitCode: null, signal: null, remoteSignal: nodeSignal(exit.signal) ?? (exit.signal as NodeJS.Signals) };
     // A tunnel has no exit status; a session without one ends as ssh does: 255.
-    return { ...base, exitCode: op.kind === 'tunnel' ? 0 : 255, signal: null };
+    return { ...base, exitCode: isConnection(op) ? 0 : 255, signal: null };
   });
 
   /** Close the channel, and stop waiting for the peer after a grace period. */

@@ -18,6 +18,7 @@ export async function remoteFailureError(exit: ProcessExit, master: Master, comm
         details,
       );
     case 'tunnel-refused':
+      if (command.startsWith('/')) return new CommandError(socketRefusal(command, f.message, exit.error), details);
       return new CommandError(`tunnel to ${command} failed: the server could not open the connection: ${f.message}`, details);
     case 'request-refused':
       return new CommandError(f.message, details);
@@ -32,6 +33,24 @@ export async function remoteFailureError(exit: ProcessExit, master: Master, comm
       return new MuxProtocolError(cause instanceof MuxProtocolError ? cause.reason : 'closed', f.message, details);
     }
   }
+}
+
+/** RFC 4254 section 5.1 reason codes, as words. */
+const OPEN_FAILURE_NAMES: Record<number, string> = { 1: 'administratively prohibited', 2: 'connect failed', 3: 'unknown channel type', 4: 'resource shortage' };
+
+/**
+ * The message of a refused tunnel to a remote Unix socket. sshd (9.2 and today's) answers
+ * every refusal of a direct-streamlocal channel with the same "open failed" and reason 2: a
+ * missing socket, a socket the user may not connect to, AllowStreamLocalForwarding no. The
+ * message says so instead of guessing.
+ */
+export function socketRefusal(path: string, reason: string, cause: unknown): string {
+  const code = (cause as { openFailureReason?: number } | undefined)?.openFailureReason;
+  const name = code === undefined ? '' : ` (${OPEN_FAILURE_NAMES[code] ?? `reason ${code}`})`;
+  return (
+    `tunnel to the Unix socket ${path} failed: the server could not connect to it: ${reason}${name}; ` +
+    "sshd gives this answer when the socket does not exist, when the remote user may not connect to it, and when its AllowStreamLocalForwarding forbids it (the server's log says which)"
+  );
 }
 
 /** What to add to a timeout/abort message when the mux engine could not signal the remote process (`Result.remoteSignal` says when it could). */

@@ -21,11 +21,21 @@ export function muxUnsupported(call: NormalizedCall): string | undefined {
 
 const shared = new WeakMap<Engine, Engine>();
 
+/**
+ * Whether a call is a tunnel to a remote Unix socket (`command` is its path). `ssh -W /path`
+ * needs OpenSSH >= 9.4 on this side, so such a tunnel always runs as a
+ * `direct-streamlocal@openssh.com` channel, whatever the engine (docs/engines.md).
+ */
+export function isSocketTunnel(call: NormalizedCall, command: string): boolean {
+  return call.tunnel && command.startsWith('/');
+}
+
 /** The engine with `spawnRemote` for a call, or undefined when the call spawns. */
-export function remoteEngineFor(engine: Engine, call: NormalizedCall & { engine?: 'spawn' | 'mux' | undefined }): Engine | undefined {
-  if (call.engine === 'spawn' || muxUnsupported(call)) return undefined;
+export function remoteEngineFor(engine: Engine, call: NormalizedCall & { engine?: 'spawn' | 'mux' | undefined }, command = ''): Engine | undefined {
+  const socket = isSocketTunnel(call, command);
+  if (!socket && (call.engine === 'spawn' || muxUnsupported(call))) return undefined;
   if (engine.spawnRemote) return engine;
-  if (call.engine !== 'mux') return undefined;
+  if (call.engine !== 'mux' && !socket) return undefined;
   // A per-call 'mux' on a spawning object: one mux engine per base engine, kept with it.
   let mux = shared.get(engine);
   if (!mux) shared.set(engine, (mux = createMuxEngine(engine ?? nodeEngine)));
@@ -40,6 +50,7 @@ function splitForward(spec: string): { host: string; port: number } {
 
 /** The remote operation of a call, for the mux engine. */
 export function remoteOperation(ctlPath: string, command: string, call: NormalizedCall): RemoteOperation {
+  if (isSocketTunnel(call, command)) return { ctlPath, kind: 'socket', command, socketPath: command };
   if (call.tunnel) return { ctlPath, kind: 'tunnel', command, tunnel: splitForward(command) };
   return { ctlPath, kind: call.subsystem ? 'subsystem' : 'exec', command, tty: call.tty === true, env: call.env };
 }

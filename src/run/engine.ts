@@ -20,12 +20,18 @@ export type StdioSlot = 'pipe' | 'ignore' | 'inherit' | number;
 export interface RemoteOperation {
   /** The master's ControlPath. */
   ctlPath: string;
-  /** `exec`: run `command` (an interactive shell when it is empty); `subsystem`: `command` names it; `tunnel`: connect to `tunnel`. */
-  kind: 'exec' | 'subsystem' | 'tunnel';
+  /**
+   * `exec`: run `command` (an interactive shell when it is empty); `subsystem`: `command` names
+   * it; `tunnel`: connect to `tunnel`; `socket`: connect to the Unix socket `socketPath` on the
+   * remote host (a `direct-streamlocal@openssh.com` channel).
+   */
+  kind: 'exec' | 'subsystem' | 'tunnel' | 'socket';
   /** The remote command string, or the subsystem name. */
   command: string;
   /** The target of a `tunnel` (`direct-tcpip` channel). */
   tunnel?: { host: string; port: number } | undefined;
+  /** The remote Unix socket of a `socket` operation (absolute path). */
+  socketPath?: string | undefined;
   /** true: ask for a remote pty (`pty-req`); false/undefined: none. */
   tty?: boolean | undefined;
   /** Variables sent as `env` requests (the server keeps those its AcceptEnv allows). */
@@ -59,8 +65,8 @@ export interface ProcessExit {
   /**
    * Why an engine without a process could not run the remote side (`error` is the cause);
    * the caller turns it into the typed error: `session-refused` (the server's MaxSessions),
-   * `request-refused` (exec/subsystem/pty refused), `tunnel-refused` (direct-tcpip open
-   * failed), `output` (writing output to a file or fd failed), `connection` (the connection to
+   * `request-refused` (exec/subsystem/pty refused), `tunnel-refused` (direct-tcpip or
+   * direct-streamlocal open failed), `output` (writing output to a file or fd failed), `connection` (the connection to
    * the master failed: a MasterError when the master is gone).
    */
   remoteFailure?: { kind: 'session-refused' | 'request-refused' | 'tunnel-refused' | 'output' | 'connection'; message: string } | undefined;

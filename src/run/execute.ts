@@ -25,7 +25,7 @@ import { closeAll, planStdio, type OutputRoute, type StdioPlan } from './stdio.j
 import { joinLocal } from './dpipe.js';
 import { Collector } from './collect.js';
 import { FdSink } from './output-file.js';
-import { remoteEngineFor, remoteOperation } from '../mux/plan.js';
+import { muxUnsupported, remoteEngineFor, remoteOperation } from '../mux/plan.js';
 import { remoteFailureError, remoteStopNote } from '../mux/failure.js';
 import { acquireSession, startWithin, type SessionLimiter } from './sessions.js';
 import { checkArgv } from './argv-limits.js';
@@ -80,8 +80,9 @@ type Termination =
 /** The remote command string for a call (pure; throws TypeError on bad words). */
 export function remoteCommand(cmd: Command, call: NormalizedCall): string {
   if (call.tunnel) {
+    if (Array.isArray(cmd) && cmd.length === 1 && typeof cmd[0] === 'string' && cmd[0].startsWith('/')) return socketTunnelPath(cmd[0], call);
     if (!Array.isArray(cmd) || cmd.length !== 2) {
-      throw new TypeError(`with 'tunnel', the command must be [host, port], received ${JSON.stringify(cmd)}`);
+      throw new TypeError(`with 'tunnel', the command must be [host, port] or [absolute Unix socket path], received ${JSON.stringify(cmd)}`);
     }
     return stdioForwardSpec(cmd[0], cmd[1]);
   }
@@ -94,6 +95,18 @@ export function remoteCommand(cmd: Command, call: NormalizedCall): string {
   }
   const text = buildRemoteCommand(cmd, { quoter: call.quoter, quoteArgs: call.quoteArgs, glob: call.glob, bestEffort: call.bestEffort, ...call.flags });
   return encodeCommand(text, call.argumentEncoding, call.quoter);
+}
+
+/**
+ * Check the path of a tunnel to a remote Unix socket. Such a tunnel is a channel over the
+ * master's socket on every engine (see src/mux/plan.ts), so a call that needs a local ssh
+ * process cannot make one: a TypeError says why.
+ */
+function socketTunnelPath(path: string, call: NormalizedCall): string {
+  if (path.includes('\0')) throw new TypeError(`tunnel socket path must be an absolute Unix socket path (no NUL), received ${JSON.stringify(path)}`);
+  const why = muxUnsupported(call);
+  if (why !== undefined) throw new TypeError(`a tunnel to the Unix socket ${path} runs as a channel over the master's socket, not as an ssh process, and ${why}`);
+  return path;
 }
 
 /** The slave argv for a call, once the master's socket is known (pure). */
@@ -212,7 +225,7 @@ async function launchSlave(ctx: ExecContext, command: string, call: NormalizedCa
     debug('slave spawn %j', argv);
     started = performance.now();
     // The mux engine (when chosen and able) runs the remote side as a channel; see src/mux/plan.ts.
-    const remote = remoteEngineFor(ctx.engine, call);
+    const remote = remoteEngineFor(ctx.engine, call, command);
     if (trace) trace.engine = remote ? 'mux' : 'spawn';
     const request = { file: argv[0]!, args: argv.slice(1), stdio: plan.slots, env: remote ? undefined : spawnEnv(call.env) };
     proc = remote

@@ -1,21 +1,21 @@
 import { lstatSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { forwardFlag, forwardSpec, type ForwardSpec, type ForwardType } from '../argv/control.js';
-import { ErrorCode, ForwardError, MasterError, SlaveError, TimeoutError, type ErrorDetails, type OpenSSHError } from '../errors/index.js';
+import { ErrorCode, ForwardError, MasterError, MuxProtocolError, TimeoutError, type ErrorDetails, type OpenSSHError } from '../errors/index.js';
 import type { Master } from '../master/master.js';
 import { abortError, masterReady, type ExecContext } from '../run/execute.js';
 import { debug } from '../log.js';
-import { forwardRequest, logSince, refusalReason, requestFailed, type ControlOutcome } from './control.js';
+import { forwardRequest, logSince, muxForward, requestFailed, type ControlOutcome } from './control.js';
 import type { NormalizedForward } from './options.js';
 
 /**
  * A port forwarding set up on the running master by `forward()`. It lives as long as the
- * master: `close()` (or `await using`, or the `signal` given to `forward()`) cancels it with
- * `ssh -O cancel`; a disconnect takes it down with the master.
+ * master: `close()` (or `await using`, or the `signal` given to `forward()`) cancels it
+ * (MUX_C_CLOSE_FWD over the master's socket); a disconnect takes it down with the master.
  */
 export interface PortForward extends AsyncDisposable {
   readonly type: ForwardType;
-  /** The `-L`/`-R`/`-D` argument that was sent, e.g. `127.0.0.1:40123:db:5432`. */
+  /** The forward as ssh's `-L`/`-R`/`-D` argument, e.g. `127.0.0.1:40123:db:5432` (for messages; the request carries the fields). */
   readonly spec: string;
   /** The address it listens on (remote: undefined means the server's default, loopback). */
   readonly bindAddress: string | undefined;
@@ -30,7 +30,7 @@ export interface PortForward extends AsyncDisposable {
   /** True once `close()` has been called (or the signal aborted). */
   readonly closed: boolean;
   /**
-   * Cancel the forward (`ssh -O cancel`) and remove its local Unix socket, if it listened on
+   * Cancel the forward (MUX_C_CLOSE_FWD, what `ssh -O cancel` sends) and remove its local Unix socket, if it listened on
    * one (ssh leaves it behind). Calling it again returns the same promise. Resolves
    * at once when the master is already gone (the forward went with it); rejects with a
    * ForwardError when the master no longer has it (cancelled behind this handle's back).
@@ -44,8 +44,9 @@ export interface PortForward extends AsyncDisposable {
  */
 const open = new WeakMap<Master, Map<string, number>>();
 
+/** The forwarding's identity on a master: its request fields (a spec string is ambiguous with ':' in paths). */
 function keyOf(pid: number | undefined, f: ForwardSpec): string {
-  return `${pid} ${forwardFlag(f.type)} ${forwardSpec(f)}`;
+  return `${pid} ${JSON.stringify(muxForward(f))}`;
 }
 
 function hold(master: Master, key: string): void {
@@ -90,22 +91,25 @@ function freePort(host: string | undefined): Promise<number> {
 
 /** Turn a failed request into the typed error (MasterError when the master is gone). */
 async function requestError(ctx: ExecContext, command: 'forward' | 'cancel', f: ForwardSpec, r: ControlOutcome, masterLog: string): Promise<OpenSSHError> {
-  const d: ErrorDetails = { host: ctx.host, argv: r.argv, exitCode: r.exitCode ?? undefined, signal: r.signal ?? undefined, stdout: r.stdout, stderr: r.stderr };
+  const d: ErrorDetails = { host: ctx.host };
   if (r.stopped?.kind === 'abort') return abortError(r.stopped.reason, d, requestName(command, f));
   if (r.stopped?.kind === 'deadline') {
-    return new TimeoutError('deadline', r.stopped.ms, `ssh -O ${command} got no answer from the master within ${r.stopped.ms} ms (timeout) for the ${describeForward(f)}; the request was stopped`, d);
+    return new TimeoutError('deadline', r.stopped.ms, `the ${command} request got no answer from the master within ${r.stopped.ms} ms (timeout) for the ${describeForward(f)}; the request was stopped`, d);
   }
-  if (r.error) return new SlaveError(ErrorCode.SLAVE_FAILED, `unable to run ${r.argv[0]}: ${r.error.message}`, { ...d, cause: r.error });
   if (!(await ctx.master.alive())) {
     const m = ctx.master.error;
-    return new MasterError(m?.reason ?? 'exited', `the master connection is gone: ${m?.message ?? 'master check failed'}`, { ...d, cause: m });
+    return new MasterError(m?.reason ?? 'exited', `the master connection is gone: ${m?.message ?? 'master check failed'}`, { ...d, cause: m ?? r.error });
   }
-  const reason = refusalReason(r.stderr);
+  if (r.error) {
+    const e = r.error;
+    return new MuxProtocolError(e instanceof MuxProtocolError ? e.reason : 'closed', `the ${requestName(command, f)} failed: ${e.message}`, { ...d, cause: e });
+  }
+  const reason = r.refused!.reason || 'no reason given';
   const master = masterLog ? ` (master: ${masterLog.split('\n').map((l) => l.trim()).join('; ')})` : '';
   if (command === 'forward') {
-    return new ForwardError(ErrorCode.FORWARD_FAILED, f.type, forwardSpec(f), `the master refused the ${describeForward(f)}: ${reason}${master}`, d);
+    return new ForwardError(ErrorCode.FORWARD_FAILED, f.type, forwardSpec(f), `the master refused the ${describeForward(f)}: ${reason}${master}`, { ...d, cause: r.refused });
   }
-  return new ForwardError(ErrorCode.FORWARD_CANCEL_FAILED, f.type, forwardSpec(f), `the master could not cancel the ${describeForward(f)}: ${reason}`, d);
+  return new ForwardError(ErrorCode.FORWARD_CANCEL_FAILED, f.type, forwardSpec(f), `the master could not cancel the ${describeForward(f)}: ${reason}`, { ...d, cause: r.refused });
 }
 
 /** What an AbortError calls a request: `forward request for the local forward -L ...`. */
@@ -130,22 +134,22 @@ export async function openForward(ctx: ExecContext, n: NormalizedForward): Promi
       }
     }
     const logBefore = ctx.master.readLog();
-    const r = await forwardRequest(ctx, 'forward', f, n.timeoutMs, n.signal);
+    const ctlPath = ctx.master.ctlPath!;
+    const r = await forwardRequest(ctlPath, 'forward', f, n.timeoutMs, n.signal);
     const pid = ctx.master.pid;
     const key = keyOf(pid, f);
     if (!requestFailed(r)) {
-      let port = f.port;
-      if (f.type === 'remote' && f.path === undefined && f.port === 0) {
-        const m = /^\s*(\d+)\s*$/m.exec(r.stdout);
-        port = m ? Number(m[1]) : undefined;
-      }
+      const port = f.type === 'remote' && f.path === undefined && f.port === 0 ? r.port : f.port;
       hold(ctx.master, key);
       debug('forward %s up on master %d, port %s', forwardSpec(f), pid, port);
       return new ForwardHandle(ctx, f, port, pid, key, n);
     }
-    if (r.stopped && !held(ctx.master, key)) {
-      // The master may have set it up before we stopped asking: take it down again.
-      void forwardRequest(ctx, 'cancel', f, n.timeoutMs).catch(() => {});
+    if (r.stopped) {
+      // The master may still set it up after we stopped asking: take it down when it does
+      // (unless a handle holds the same forwarding by then).
+      void r.late!.then((ok) => {
+        if (ok && !held(ctx.master, key)) void forwardRequest(ctlPath, 'cancel', f, n.timeoutMs);
+      });
     }
     const error = await requestError(ctx, 'forward', f, r, logSince(logBefore, ctx.master.readLog()));
     if (n.pickPort && attempt < PICK_ATTEMPTS && error instanceof ForwardError) {
@@ -159,7 +163,7 @@ export async function openForward(ctx: ExecContext, n: NormalizedForward): Promi
 /** `cancelForward()`: cancel a forwarding set up some other way (e.g. `-L` in `masterOpts`). */
 export async function cancelForward(ctx: ExecContext, n: NormalizedForward): Promise<void> {
   await masterReady(ctx.master, n.signal, { host: ctx.host }, requestName('cancel', n.spec));
-  const r = await forwardRequest(ctx, 'cancel', n.spec, n.timeoutMs, n.signal);
+  const r = await forwardRequest(ctx.master.ctlPath!, 'cancel', n.spec, n.timeoutMs, n.signal);
   if (requestFailed(r)) throw await requestError(ctx, 'cancel', n.spec, r, '');
 }
 
@@ -219,7 +223,7 @@ class ForwardHandle implements PortForward {
     if (!release(master, this.#key)) return; // another handle still uses the same forwarding
     // The forwarding lived in the master process: if that is gone, so is the forwarding.
     if (master.error || master.state !== 'running' || master.pid !== this.#masterPid) return this.#removeSocket();
-    const r = await forwardRequest(this.#ctx, 'cancel', this.#f, this.#timeoutMs);
+    const r = await forwardRequest(master.ctlPath!, 'cancel', this.#f, this.#timeoutMs);
     if (requestFailed(r)) {
       const error = await requestError(this.#ctx, 'cancel', this.#f, r, '');
       if (error instanceof MasterError) return;

@@ -53,7 +53,7 @@ export interface NormalizedForward {
   signal: AbortSignal | undefined;
 }
 
-/** How long `ssh -O forward`/`cancel` may take when no `timeout` is given. */
+/** How long the master may take to answer a forward/cancel request when no `timeout` is given. */
 export const FORWARD_REQUEST_TIMEOUT_MS = 10_000;
 
 const KNOWN = new Set(['type', 'bindAddress', 'port', 'path', 'targetHost', 'targetPort', 'targetPath', 'timeout', 'signal']);
@@ -79,11 +79,14 @@ function optForwardPort(name: string, value: unknown, min: 0 | 1): number | unde
   return value;
 }
 
-/** An absolute Unix socket path ssh's forwarding parser can carry (no ':' or spaces). */
+/**
+ * An absolute Unix socket path. The request carries it as a string (MUX_C_OPEN_FWD), not as
+ * ssh's `-L` syntax, so spaces, ':' and brackets are fine; only NUL cannot be sent.
+ */
 function optSocketPath(name: string, value: unknown): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || !value.startsWith('/') || /[\s:\0[\]]/.test(value)) {
-    badOption(name, "an absolute Unix socket path without spaces, ':' or brackets", value);
+  if (typeof value !== 'string' || !value.startsWith('/') || value.includes('\0')) {
+    badOption(name, 'an absolute Unix socket path (no NUL)', value);
   }
   return value;
 }

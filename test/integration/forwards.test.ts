@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AbortError, ForwardError, MasterError, OpenSSH, TimeoutError, type PortForward } from '../../src/index.js';
+import { nodeEngine, type Engine, type SpawnRequest } from '../../src/run/engine.js';
 import { expectTypeError } from '../helpers/expect-throw.js';
-import { connect, connectForFile, open } from '../helpers/server.js';
+import { connect, connectForFile, open, sshd } from '../helpers/server.js';
 
 let ssh: OpenSSH;
 let http: HttpServer;
@@ -154,7 +155,9 @@ describe('local forwards (-L)', () => {
       expect(e.code).toBe('OSSH_FORWARD_FAILED');
       expect(e.forwardType).toBe('local');
       expect(e.spec).toBe(`127.0.0.1:${port}:127.0.0.1:${httpPort}`);
-      expect(e.exitCode).toBe(255);
+      // In-process (MUX_C_OPEN_FWD): no ssh process, so no exit code and no argv.
+      expect(e.exitCode).toBeUndefined();
+      expect(e.argv).toBeUndefined();
       expect(e.message).toMatch(
         new RegExp(`^the master refused the local forward -L 127\\.0\\.0\\.1:${port}:127\\.0\\.0\\.1:${httpPort}: Port forwarding failed \\(master: bind \\[127\\.0\\.0\\.1\\]:${port}: Address already in use; `),
       );
@@ -266,6 +269,105 @@ describe('dynamic forwards (-D)', () => {
   });
 });
 
+describe('Unix socket paths (sent as strings: spaces and colons are fine)', () => {
+  /** A directory the remote user (a non-root account when the tests run as root) can write. */
+  let open777: string;
+  beforeAll(() => {
+    open777 = mkdtempSync(join(dir, 'sockets '));
+    chmodSync(open777, 0o777);
+  });
+
+  it('local: listens on a path with a space, brackets and a colon, to a target path with a space; bytes go through', async () => {
+    const target = join(open777, 'http target.sock');
+    const server = createHttpServer((req, res) => res.end(`unix ${req.url}\n`));
+    await listen(server, { path: target });
+    chmodSync(target, 0o777);
+    try {
+      const path = join(dir, 'odd [name]:1.sock');
+      const fwd = await ssh.forward({ type: 'local', path, targetPath: target });
+      expect(fwd.path).toBe(path);
+      expect(fwd.targetPath).toBe(target);
+      expect(await curl('--unix-socket', path, 'http://x/odd')).toBe('unix /odd\n');
+      await fwd.close();
+      expect(await waitAccepts(path, false)).toBe(true);
+      expect(existsSync(path)).toBe(false);
+    } finally {
+      await close(server);
+    }
+  });
+
+  it('remote: listens on a remote socket path (with a space) to our TCP server; cancelForward takes it down', async () => {
+    const path = join(open777, 'remote listen.sock');
+    const fwd = await ssh.forward({ type: 'remote', path, targetHost: '127.0.0.1', targetPort: httpPort });
+    expect(fwd.port).toBeUndefined();
+    expect(fwd.spec).toBe(`${path}:127.0.0.1:${httpPort}`);
+    expect(await ssh.capture(['curl', '-sS', '--max-time', '10', '--unix-socket', path, 'http://x/rsock'])).toBe('hello from /rsock\n');
+    await ssh.cancelForward({ type: 'remote', path, targetHost: '127.0.0.1', targetPort: httpPort });
+    expect(await waitAccepts(path, false)).toBe(true);
+    // the handle's own cancel now finds nothing: the typed error
+    const e = (await settle(fwd.close())) as ForwardError;
+    expect(e).toBeInstanceOf(ForwardError);
+    expect(e.code).toBe('OSSH_FORWARD_CANCEL_FAILED');
+    expect(e.message).toBe(`the master could not cancel the remote forward -R ${path}:127.0.0.1:${httpPort}: port not forwarded`);
+  });
+
+  it('remote: socket to socket (path and targetPath)', async () => {
+    const target = join(dir, 'local target.sock');
+    const server = createHttpServer((req, res) => res.end(`local unix ${req.url}\n`));
+    await listen(server, { path: target });
+    try {
+      const path = join(open777, 'r2.sock');
+      await using fwd = await ssh.forward({ type: 'remote', path, targetPath: target });
+      expect(fwd.spec).toBe(`${path}:${target}`);
+      expect(await ssh.capture(['curl', '-sS', '--max-time', '10', '--unix-socket', path, 'http://x/both'])).toBe('local unix /both\n');
+    } finally {
+      await close(server);
+    }
+  });
+
+  it('a local socket in a directory that is not writable is refused with a ForwardError naming the path and the reason', async (ctx) => {
+    // The master runs as this user. Root writes into a 0555 directory all the same: as root
+    // the directory is made immutable (chattr +i; ext4 and most Linux file systems have it).
+    const ro = mkdtempSync(join(dir, 'ro-'));
+    chmodSync(ro, 0o555);
+    const root = process.geteuid?.() === 0;
+    if (root && !(await run('chattr', ['+i', ro]))) ctx.skip('running as root and chattr +i does not work here: no directory is unwritable for root');
+    const path = join(ro, 'x.sock');
+    try {
+      const e = (await settle(ssh.forward({ type: 'local', path, targetHost: '127.0.0.1', targetPort: httpPort }))) as ForwardError;
+      expect(e).toBeInstanceOf(ForwardError);
+      expect(e.code).toBe('OSSH_FORWARD_FAILED');
+      expect(e.forwardType).toBe('local');
+      expect(e.spec).toBe(`${path}:127.0.0.1:${httpPort}`);
+      expect(e.message).toContain(`the master refused the local forward -L ${path}:127.0.0.1:${httpPort}: Port forwarding failed (master: `);
+      expect(e.message).toContain(`cannot bind to path ${path}: ${root ? 'Operation not permitted' : 'Permission denied'}`);
+    } finally {
+      if (root) await run('chattr', ['-i', ro]);
+    }
+  });
+
+  it('a remote socket in a directory the remote user cannot write is refused with a ForwardError', async (ctx) => {
+    if (!sshd().isRoot) ctx.skip('needs the tests to run as root: the remote user is then another account');
+    const ro = mkdtempSync(join(dir, 'remote-ro-'));
+    chmodSync(ro, 0o755);
+    const path = join(ro, 'x.sock');
+    const e = (await settle(ssh.forward({ type: 'remote', path, targetHost: '127.0.0.1', targetPort: httpPort }))) as ForwardError;
+    expect(e).toBeInstanceOf(ForwardError);
+    expect(e.code).toBe('OSSH_FORWARD_FAILED');
+    expect(e.forwardType).toBe('remote');
+    expect(e.message).toMatch(new RegExp(`^the master refused the remote forward -R ${escape(path)}:127\\.0\\.0\\.1:${httpPort}: remote port forwarding failed for listen path ${escape(path)}`));
+  });
+});
+
+/** Run a local program; resolves whether it exited 0. */
+function run(file: string, args: string[]): Promise<boolean> {
+  return new Promise((resolve) => execFile(file, args, { timeout: 10_000 }, (err) => resolve(!err)));
+}
+
+function escape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 describe('forwards and the master', () => {
   it('a disconnect takes every forward down; close() afterwards is harmless', async () => {
     const own = await connect();
@@ -278,6 +380,39 @@ describe('forwards and the master', () => {
     expect(await waitAccepts(unix.path!, false)).toBe(true);
     for (const f of [local, remote, dynamic, unix]) await f.close();
     expect(existsSync(unix.path!)).toBe(false);
+  });
+
+  it('no process is started for forward requests: they go over the control socket (MUX_C_OPEN_FWD/CLOSE_FWD)', async () => {
+    const spawned: SpawnRequest[] = [];
+    const recording: Engine = {
+      spawn: (req) => {
+        spawned.push(req);
+        return nodeEngine.spawn(req);
+      },
+    };
+    const own = await connect({ engine: recording });
+    const before = spawned.length; // the master
+    const local = await own.forward({ type: 'local', targetHost: '127.0.0.1', targetPort: httpPort });
+    const remote = await own.forward({ type: 'remote', targetHost: '127.0.0.1', targetPort: httpPort });
+    expect(remote.port).toBeGreaterThan(0);
+    await local.close();
+    await remote.close();
+    await settle(own.cancelForward({ type: 'dynamic', port: 1 }));
+    expect(spawned.slice(before).map((r) => r.args)).toEqual([]);
+  });
+
+  it('a master killed under a ready object: the request fails with the MasterError', async () => {
+    const own = await connect();
+    const pid = own.masterPid!;
+    process.kill(pid, 'SIGKILL');
+    const e = (await settle(own.forward({ type: 'dynamic' }))) as MasterError;
+    expect(e).toBeInstanceOf(MasterError);
+    expect(e.code).toBe('OSSH_MASTER_FAILED');
+    expect(e.reason).toBe('check');
+    // the alive check over the dead master's socket decided it
+    expect(e.message).toBe(
+      `the master connection is gone: unable to establish or keep the master SSH connection to 127.0.0.1: master check failed: unable to connect to the master's control socket ${own.ctlPath}: connect ECONNREFUSED ${own.ctlPath}`,
+    );
   });
 
   it('a forward on a disconnected object is the MasterError', async () => {
@@ -302,7 +437,7 @@ describe('forwards and the master', () => {
     expect(e.code).toBe('OSSH_SLAVE_TIMEOUT');
     expect(e.kind).toBe('deadline');
     expect(e.message).toBe(
-      `ssh -O forward got no answer from the master within 300 ms (timeout) for the local forward -L 127.0.0.1:${port}:127.0.0.1:${httpPort}; the request was stopped`,
+      `the forward request got no answer from the master within 300 ms (timeout) for the local forward -L 127.0.0.1:${port}:127.0.0.1:${httpPort}; the request was stopped`,
     );
     // Awake again, the master must not hold a forwarding nobody has a handle for.
     await new Promise((r) => setTimeout(r, 500));
@@ -379,8 +514,9 @@ describe('option checks', () => {
     expectTypeError(() => ssh.forward({ type: 'local', targetHost: 'h', targetPort: 0 }), "option 'targetPort' must be an integer port from 1 to 65535, received number 0");
     expectTypeError(() => ssh.forward({ type: 'local', bindAddress: 'a b', ...t }), "option 'bindAddress' must be a host name or IP address (or '*' for every address), received string \"a b\"");
     expectTypeError(() => ssh.forward({ type: 'local', targetHost: 'x:y/z', targetPort: 80 }), "option 'targetHost' must be a host name or IP address, received string \"x:y/z\"");
-    expectTypeError(() => ssh.forward({ type: 'local', path: 'rel.sock', ...t }), "option 'path' must be an absolute Unix socket path without spaces, ':' or brackets, received string \"rel.sock\"");
-    expectTypeError(() => ssh.forward({ type: 'local', path: '/a:b', ...t }), "option 'path' must be an absolute Unix socket path without spaces, ':' or brackets, received string \"/a:b\"");
+    expectTypeError(() => ssh.forward({ type: 'local', path: 'rel.sock', ...t }), "option 'path' must be an absolute Unix socket path (no NUL), received string \"rel.sock\"");
+    expectTypeError(() => ssh.forward({ type: 'local', path: '/a\0b', ...t }), "option 'path' must be an absolute Unix socket path (no NUL), received string \"/a\\u0000b\"");
+    expectTypeError(() => ssh.forward({ type: 'remote', port: 1, targetPath: 5 as never }), "option 'targetPath' must be an absolute Unix socket path (no NUL), received number 5");
     expectTypeError(() => ssh.forward({ type: 'local', path: '/a.sock', port: 1, ...t }), "options 'path' and 'port' cannot be used together: a forward listens on a Unix socket or on an address and port");
     expectTypeError(() => ssh.forward({ type: 'dynamic', path: '/a.sock' }), "option 'path' cannot be used with a dynamic forward: ssh's SOCKS proxy listens on a TCP port only");
     expectTypeError(() => ssh.forward({ type: 'dynamic', targetPort: 80 }), "option 'targetPort' cannot be used with a dynamic forward: the SOCKS client names the target of each connection");

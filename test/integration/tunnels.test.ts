@@ -1,14 +1,16 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AbortError, CommandError, TimeoutError, type OpenSSH } from '../../src/index.js';
+import { AbortError, CommandError, MasterError, OpenSSH, TimeoutError } from '../../src/index.js';
+import { nodeEngine, type Engine, type SpawnRequest } from '../../src/run/engine.js';
+import { startSshd, type TestServer } from '../../src/testing/index.js';
 import { expectTypeError } from '../helpers/expect-throw.js';
 import { waitGone } from '../helpers/processes.js';
-import { connectForFile, sshd, TEST_ENGINE } from '../helpers/server.js';
+import { connect, connectForFile, sshd, TEST_ENGINE } from '../helpers/server.js';
 
 let ssh: OpenSSH;
 let echo: Server;
@@ -251,8 +253,8 @@ describe('tunnel: true on the core methods', () => {
   });
 
   it('a command that is not [host, port] is a TypeError', () => {
-    expectTypeError(() => ssh.capture('127.0.0.1:80', { tunnel: true }), `with 'tunnel', the command must be [host, port], received "127.0.0.1:80"`);
-    expectTypeError(() => ssh.capture(['h'], { tunnel: true }), `with 'tunnel', the command must be [host, port], received ["h"]`);
+    expectTypeError(() => ssh.capture('127.0.0.1:80', { tunnel: true }), `with 'tunnel', the command must be [host, port] or [absolute Unix socket path], received "127.0.0.1:80"`);
+    expectTypeError(() => ssh.capture(['h'], { tunnel: true }), `with 'tunnel', the command must be [host, port] or [absolute Unix socket path], received ["h"]`);
   });
 });
 
@@ -294,5 +296,198 @@ describe('subsystem: true', () => {
   it('a subsystem name that is not one word is a TypeError', () => {
     expectTypeError(() => ssh.capture('sftp; rm -rf /', { subsystem: true }), `with 'subsystem', the command must be a subsystem name such as 'sftp', received "sftp; rm -rf /"`);
     expectTypeError(() => ssh.capture('sftp', { subsystem: true, tunnel: true }), "options 'tunnel' and 'subsystem' cannot be used together: a call either forwards to host:port or opens a subsystem");
+  });
+});
+
+/**
+ * Tunnels to a remote Unix socket: a direct-streamlocal@openssh.com channel over the master's
+ * socket on both engines (ssh 9.2's `-W` cannot reach a socket). On the spawn engine a
+ * recording engine shows that no ssh process is started for them.
+ */
+describe.each(['spawn', 'mux'] as const)('Unix socket tunnels on the %s engine', (engine) => {
+  let own: OpenSSH;
+  let sockDir: string;
+  let echoPath: string;
+  let httpPath: string;
+  const servers: Array<Server | HttpServer> = [];
+  const spawned: SpawnRequest[] = [];
+  const recording: Engine = {
+    spawn: (req) => {
+      spawned.push(req);
+      return nodeEngine.spawn(req);
+    },
+  };
+  /** Whether any process was spawned with `path` in its argv. */
+  const spawnedFor = (path: string) => spawned.some((r) => r.args.includes(path) || r.args.some((a) => a.includes(path)));
+
+  async function listenPath<S extends Server | HttpServer>(server: S, path: string, mode = 0o777): Promise<S> {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(path, () => resolve());
+    });
+    chmodSync(path, mode); // the remote user (another account when the tests run as root) connects
+    servers.push(server);
+    return server;
+  }
+
+  beforeAll(async () => {
+    own = await connectForFile({ engine: engine === 'mux' ? 'mux' : recording });
+    sockDir = mkdtempSync(join(tmpdir(), 'osmux-sock-'));
+    chmodSync(sockDir, 0o755);
+    echoPath = join(sockDir, 'echo.sock');
+    await listenPath(echoServer(), echoPath);
+    httpPath = join(sockDir, 'docker like.sock');
+    await listenPath(
+      createHttpServer((req, res) => {
+        res.setHeader('content-type', 'text/plain');
+        res.end(`socket says ${req.method} ${req.url}\n`);
+      }),
+      httpPath,
+    );
+  });
+  afterAll(async () => {
+    await own?.disconnect();
+    await Promise.all(servers.map(close));
+    rmSync(sockDir, { recursive: true, force: true });
+  });
+
+  it('openTunnel(path): a Duplex to the remote socket, no process; 1 MiB goes both ways unchanged', async () => {
+    const data = randomBytes(1024 * 1024);
+    const sock = own.openTunnel(echoPath, { encoding: 'buffer' });
+    const back = readAll(sock);
+    sock.end(data);
+    const got = await back;
+    expect(createHash('sha256').update(got).digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
+    const r = await sock.done;
+    expect(r.exitCode).toBe(0);
+    expect(sock.pid).toBeUndefined();
+    // The Result shows the equivalent ssh command (valid for OpenSSH >= 9.4); none was run.
+    expect(r.argv[r.argv.indexOf('-W') + 1]).toBe(echoPath);
+    expect(spawnedFor(echoPath)).toBe(false);
+  });
+
+  it('captureTunnel(path): an HTTP request to a socket whose path has a space (as with the Docker socket)', async () => {
+    const res = await own.captureTunnel(httpPath, { stdinData: 'GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n' });
+    expect(res).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(res).toMatch(/\r\n\r\nsocket says GET \/_ping\n$/);
+    expect(spawnedFor(httpPath)).toBe(false);
+  });
+
+  it('tunnel: true with [path] on capture()', async () => {
+    expect(await own.capture([echoPath], { tunnel: true, stdinData: 'via capture' })).toBe('via capture');
+  });
+
+  const refusal = (path: string) =>
+    `tunnel to the Unix socket ${path} failed: the server could not connect to it: open failed (connect failed); ` +
+    "sshd gives this answer when the socket does not exist, when the remote user may not connect to it, and when its AllowStreamLocalForwarding forbids it (the server's log says which)";
+
+  it('a socket that does not exist: CommandError naming the path and the server reason, on done and on the stream', async () => {
+    const path = join(sockDir, 'none.sock');
+    const sock = own.openTunnel(path);
+    const errors: unknown[] = [];
+    sock.on('error', (e) => errors.push(e));
+    sock.end('x');
+    const e = (await settle(sock.done)) as CommandError;
+    expect(e).toBeInstanceOf(CommandError);
+    expect(e.code).toBe('OSSH_SLAVE_CMD_FAILED');
+    expect(e.exitCode).toBe(255);
+    expect(e.message).toBe(refusal(path));
+    await new Promise((r) => setImmediate(r));
+    expect(errors).toEqual([e]);
+  });
+
+  it('a socket the remote user may not connect to: the same typed error', async (ctx) => {
+    if (!sshd().isRoot) ctx.skip('needs the tests to run as root: the remote user is then another account');
+    const path = join(sockDir, 'private.sock');
+    await listenPath(echoServer(), path, 0o600);
+    const e = (await settle(own.captureTunnel(path, { stdinData: 'x' }))) as CommandError;
+    expect(e).toBeInstanceOf(CommandError);
+    expect(e.code).toBe('OSSH_SLAVE_CMD_FAILED');
+    expect(e.message).toBe(refusal(path));
+  });
+
+  it('an AbortSignal stops an open socket tunnel with an AbortError', async () => {
+    const ac = new AbortController();
+    const sock = own.openTunnel(echoPath, { signal: ac.signal });
+    sock.on('error', () => {});
+    sock.write('ping');
+    expect(await new Promise<string>((r) => sock.once('data', (c) => r(String(c))))).toBe('ping');
+    ac.abort(new Error('enough'));
+    const e = (await settle(sock.done)) as AbortError;
+    expect(e).toBeInstanceOf(AbortError);
+    expect(e.code).toBe('OSSH_ABORTED');
+    expect(e.message).toBe('the command was aborted: enough');
+  });
+
+  it('timeout bounds a socket tunnel (deadline)', async () => {
+    const sock = own.openTunnel(echoPath, { timeout: 300 });
+    sock.on('error', () => {});
+    sock.resume();
+    const e = (await settle(sock.done)) as TimeoutError;
+    expect(e).toBeInstanceOf(TimeoutError);
+    expect(e.code).toBe('OSSH_SLAVE_TIMEOUT');
+    expect(e.kind).toBe('deadline');
+    expect(e.message).toBe('ssh slave timed out: still running after 300 ms (timeout); the slave was stopped');
+  });
+
+  it('on a disconnected object: the MasterError', async () => {
+    const gone = await connect({ engine: engine === 'mux' ? 'mux' : recording });
+    await gone.disconnect();
+    const e = (await settle(gone.captureTunnel(echoPath, { stdinData: 'x' }))) as MasterError;
+    expect(e).toBeInstanceOf(MasterError);
+    expect(e.code).toBe('OSSH_MASTER_FAILED');
+    expect(e.reason).toBe('disconnected');
+    expect(e.message).toMatch(/the connection was closed by disconnect\(\)/);
+  });
+
+  it('refuses bad socket forms at once with TypeErrors', () => {
+    expectTypeError(() => own.openTunnel('/run/x.sock', 80 as never), 'openTunnel() to a Unix socket path takes no port: call openTunnel(path, options), received "/run/x.sock" and port 80');
+    expectTypeError(() => own.captureTunnel('/run/x.sock', '80' as never), 'captureTunnel() to a Unix socket path takes no port: call captureTunnel(path, options), received "/run/x.sock" and port "80"');
+    expectTypeError(() => own.openTunnel('/run/x.sock', {} as never, {} as never), 'openTunnel() to a Unix socket path takes (path, options), received a third argument');
+    expectTypeError(() => own.openTunnel('/run/x\0.sock'), 'tunnel socket path must be an absolute Unix socket path (no NUL), received "/run/x\\u0000.sock"');
+    expectTypeError(() => own.openTunnel('run/x.sock'), 'tunnel host must be a host name or IP address (no spaces or slashes), received "run/x.sock"');
+    expectTypeError(() => own.openTunnel('/run/x.sock', { tunnel: true } as object), "option 'tunnel' cannot be used with openTunnel(): it always opens a tunnel");
+    expectTypeError(
+      () => own.openTunnel('/run/x.sock', { sshOpts: ['-v'] }),
+      "a tunnel to the Unix socket /run/x.sock runs as a channel over the master's socket, not as an ssh process, and sshOpts are options of a local ssh process",
+    );
+    expectTypeError(() => own.capture(['h'], { tunnel: true }), `with 'tunnel', the command must be [host, port] or [absolute Unix socket path], received ["h"]`);
+  });
+});
+
+describe.each(['spawn', 'mux'] as const)('Unix socket tunnels to a server with AllowStreamLocalForwarding no (%s engine)', (engine) => {
+  let server: TestServer;
+  let own: OpenSSH;
+  let sockDir: string;
+  let echo: Server;
+  beforeAll(async () => {
+    server = await startSshd({ config: ['AllowStreamLocalForwarding no'], users: sshd().isRoot ? [sshd().users[0]!] : undefined });
+    own = await OpenSSH.connect(server.target(), { ...server.connectOptions(), engine });
+    sockDir = mkdtempSync(join(tmpdir(), 'osmux-sock-'));
+    chmodSync(sockDir, 0o755);
+    echo = echoServer();
+    await new Promise<void>((r) => echo.listen(join(sockDir, 'echo.sock'), r));
+    chmodSync(join(sockDir, 'echo.sock'), 0o777);
+  });
+  afterAll(async () => {
+    await own?.disconnect();
+    await server?.stop();
+    if (echo) await close(echo);
+    rmSync(sockDir, { recursive: true, force: true });
+  });
+
+  it('a socket that exists is refused: the typed error naming the path and the server reason', async () => {
+    const path = join(sockDir, 'echo.sock');
+    const e = (await settle(own.captureTunnel(path, { stdinData: 'x' }))) as CommandError;
+    expect(e).toBeInstanceOf(CommandError);
+    expect(e.code).toBe('OSSH_SLAVE_CMD_FAILED');
+    expect(e.message).toBe(
+      `tunnel to the Unix socket ${path} failed: the server could not connect to it: open failed (connect failed); ` +
+        "sshd gives this answer when the socket does not exist, when the remote user may not connect to it, and when its AllowStreamLocalForwarding forbids it (the server's log says which)",
+    );
+    // and the server did log why (the originator is the reserved, empty, string)
+    expect(readFileSync(join(server.dir, 'sshd.log'), 'utf8')).toContain(`refused streamlocal port forward: originator  port 0, target ${path}`);
+    // TCP tunnels are another setting (AllowTcpForwarding): they still work
+    expect(await own.captureTunnel('127.0.0.1', echoPort, { stdinData: 'tcp ok' })).toBe('tcp ok');
   });
 });

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { buildForwardArgv, forwardFlag, forwardSpec } from '../../src/argv/control.js';
 import { ErrorCode, ForwardError, OpenSSHError } from '../../src/errors/index.js';
 import * as publicApi from '../../src/index.js';
-import { logSince, refusalReason, requestFailed, type ControlOutcome } from '../../src/tunnel/control.js';
+import { PORT_STREAMLOCAL } from '../../src/mux/control-messages.js';
+import { logSince, muxForward, requestFailed, type ControlOutcome } from '../../src/tunnel/control.js';
 import { FORWARD_REQUEST_TIMEOUT_MS, normalizeForward } from '../../src/tunnel/options.js';
 import { expectTypeError } from '../helpers/expect-throw.js';
 
@@ -99,26 +100,36 @@ describe('normalizeForward', () => {
   });
 
   it('keeps refusing malformed socket paths', () => {
-    expectTypeError(() => norm({ type: 'local', targetPath: '/a b', }), `option 'targetPath' must be an absolute Unix socket path without spaces, ':' or brackets, received string "/a b"`);
+    expectTypeError(() => norm({ type: 'local', targetPath: 'a b' }), `option 'targetPath' must be an absolute Unix socket path (no NUL), received string "a b"`);
+    expect(norm({ type: 'local', targetPath: '/a b:[c]' }).spec.targetPath).toBe('/a b:[c]');
     expectTypeError(() => norm({ type: 'remote', targetHost: 'h', targetPort: 70000 }), 'option \'targetPort\' must be an integer port from 1 to 65535, received number 70000');
     expectTypeError(() => norm({ type: 'remote', bindAddress: '1.2.3.4', path: '/x', targetHost: 'h', targetPort: 1 }), "options 'path' and 'bindAddress' cannot be used together: a forward listens on a Unix socket or on an address and port");
   });
 });
 
 describe('forward request helpers', () => {
-  const outcome = (o: Partial<ControlOutcome>): ControlOutcome => ({ argv: [], exitCode: 0, signal: null, stdout: '', stderr: '', stopped: undefined, error: undefined, ...o });
+  const outcome = (o: Partial<ControlOutcome>): ControlOutcome => ({ port: undefined, refused: undefined, stopped: undefined, error: undefined, late: undefined, ...o });
 
-  it("takes ssh's reason from its mux error lines", () => {
-    expect(refusalReason('mux_client_forward: forwarding request failed: Port forwarding failed\r\nmuxclient: master forward request failed\r\n')).toBe('Port forwarding failed');
-    expect(refusalReason("Bad local forwarding specification 'x'\n")).toBe("Bad local forwarding specification 'x'");
-    expect(refusalReason('')).toBe('no reason given');
+  it('sends each forward as ssh -O forward would (MUX_C_OPEN_FWD fields)', () => {
+    expect(muxForward({ type: 'local', bindAddress: '127.0.0.1', port: 8080, targetHost: 'db', targetPort: 5432 })).toEqual({
+      type: 'local', listenHost: '127.0.0.1', listenPort: 8080, connectHost: 'db', connectPort: 5432,
+    });
+    // no bind address: '' (the server's default); IPv6 literals bare, as ssh's parser leaves them
+    expect(muxForward({ type: 'remote', port: 0, targetHost: '::1', targetPort: 80 })).toEqual({ type: 'remote', listenHost: '', listenPort: 0, connectHost: '::1', connectPort: 80 });
+    // dynamic: ssh's parser connects to "socks", port 0 (the master refuses an empty host)
+    expect(muxForward({ type: 'dynamic', bindAddress: '*', port: 1080 })).toEqual({ type: 'dynamic', listenHost: '*', listenPort: 1080, connectHost: 'socks', connectPort: 0 });
+    // Unix sockets: the path in the host field, port -2; spaces and colons travel as they are
+    expect(muxForward({ type: 'local', path: '/tmp/a b:c.sock', targetPath: '/run/d.sock' })).toEqual({
+      type: 'local', listenHost: '/tmp/a b:c.sock', listenPort: PORT_STREAMLOCAL, connectHost: '/run/d.sock', connectPort: PORT_STREAMLOCAL,
+    });
+    expect(muxForward({ type: 'remote', bindAddress: '0.0.0.0', port: 9000, targetPath: '/s' })).toMatchObject({ listenHost: '0.0.0.0', listenPort: 9000, connectHost: '/s', connectPort: PORT_STREAMLOCAL });
   });
 
-  it('counts a cancel that exits 0 but says it failed as a failure', () => {
+  it('counts a stop, a refusal or an unreachable master as a failure', () => {
     expect(requestFailed(outcome({}))).toBe(false);
-    expect(requestFailed(outcome({ stderr: 'mux_client_forward: forwarding request failed: port not forwarded\r\nmuxclient: master cancel forward request failed\r\n' }))).toBe(true);
-    expect(requestFailed(outcome({ exitCode: 255 }))).toBe(true);
+    expect(requestFailed(outcome({ port: 4000 }))).toBe(false);
     expect(requestFailed(outcome({ stopped: { kind: 'deadline', ms: 1 } }))).toBe(true);
+    expect(requestFailed(outcome({ error: new Error('x') }))).toBe(true);
   });
 
   it('finds what the master logged since a read of its log tail', () => {

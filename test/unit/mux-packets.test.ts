@@ -113,6 +113,13 @@ describe('connection-protocol messages', () => {
       '00' + '5a' + '0000000c' + hex(Buffer.from('direct-tcpip')) + '00000002' + '00000001' + '00000002' + '00000001' + '68' + '00000016' + '00000009' + hex(Buffer.from('127.0.0.1')) + '00000000',
     );
     expectTypeError(() => encodeChannelOpen({ type: 'direct-tcpip', host: 'h', port: 65536, originatorHost: '', originatorPort: 0 }, 1, 1, 1), 'direct-tcpip port must be an integer from 0 to 65535, received 65536');
+    // direct-streamlocal@openssh.com (PROTOCOL 2.4): socket path, reserved string, reserved uint32
+    expect(hex(encodeChannelOpen({ type: 'direct-streamlocal@openssh.com', path: '/d.s' }, 3, 0x10, 0x8000))).toBe(
+      '00000040' + '00' + '5a' + '0000001e' + '6469726563742d73747265616d6c6f63616c406f70656e7373682e636f6d' + '00000003' + '00000010' + '00008000' +
+        '00000004' + '2f642e73' + '00000000' + '00000000',
+    );
+    expectTypeError(() => encodeChannelOpen({ type: 'direct-streamlocal@openssh.com', path: '' }, 1, 1, 1), 'direct-streamlocal socket path must be a non-empty string without NUL, received ""');
+    expectTypeError(() => encodeChannelOpen({ type: 'direct-streamlocal@openssh.com', path: '/a\0' }, 1, 1, 1), 'direct-streamlocal socket path must be a non-empty string without NUL, received "/a\\u0000"');
   });
 
   it('open confirmation and failure, window adjust, data, extended data, eof, close, success, failure', () => {

@@ -73,12 +73,21 @@ describe('tunnel and subsystem', () => {
   it('turn [host, port] into a -W spec and a subsystem name into the bare name', () => {
     expect(remoteCommand(['localhost', 80], call({ tunnel: true }, 'run'))).toBe('localhost:80');
     expect(remoteCommand(['::1', '8080'], call({ tunnel: true }, 'run'))).toBe('[::1]:8080');
+    // a Unix socket on the server: the path as is (spaces and ':' too)
+    expect(remoteCommand(['/var/run/docker.sock'], call({ tunnel: true }, 'run'))).toBe('/var/run/docker.sock');
+    expect(remoteCommand(['/tmp/a b:c'], call({ tunnel: true }, 'run'))).toBe('/tmp/a b:c');
     expect(remoteCommand('sftp', call({ subsystem: true }, 'run'))).toBe('sftp');
     expect(remoteCommand(['netconf'], call({ subsystem: true }, 'run'))).toBe('netconf');
   });
 
   it('refuse a command of the wrong shape', () => {
-    expectTypeError(() => remoteCommand('localhost:80', call({ tunnel: true }, 'run')), `with 'tunnel', the command must be [host, port], received "localhost:80"`);
+    expectTypeError(() => remoteCommand('localhost:80', call({ tunnel: true }, 'run')), `with 'tunnel', the command must be [host, port] or [absolute Unix socket path], received "localhost:80"`);
+    expectTypeError(() => remoteCommand('/var/run/docker.sock', call({ tunnel: true }, 'run')), `with 'tunnel', the command must be [host, port] or [absolute Unix socket path], received "/var/run/docker.sock"`);
+    expectTypeError(() => remoteCommand(['/a\0'], call({ tunnel: true }, 'run')), 'tunnel socket path must be an absolute Unix socket path (no NUL), received "/a\\u0000"');
+    expectTypeError(
+      () => remoteCommand(['/s'], call({ tunnel: true, forwardAgent: true }, 'run')),
+      "a tunnel to the Unix socket /s runs as a channel over the master's socket, not as an ssh process, and agent forwarding is not available to proxy-mode clients",
+    );
     expectTypeError(
       () => remoteCommand('sftp; rm -rf ~', call({ subsystem: true }, 'run')),
       `with 'subsystem', the command must be a subsystem name such as 'sftp', received "sftp; rm -rf ~"`,
