@@ -50,6 +50,7 @@ describe('ErrorCode', () => {
       FLEET_FAILED: 'OSSH_FLEET_FAILED',
       MUX_PROTOCOL: 'OSSH_MUX_PROTOCOL',
       ARGV_TOO_LONG: 'OSSH_ARGV_TOO_LONG',
+      CACHE_CLOSED: 'OSSH_CACHE_CLOSED',
     });
   });
 
