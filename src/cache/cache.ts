@@ -74,8 +74,10 @@ export class ConnectionCache implements AsyncDisposable {
   readonly idleTimeout: number | undefined;
   /** Insertion-ordered: the first entry is the least recently used. */
   readonly #entries = new Map<string, Entry>();
-  /** Disconnects in progress, awaited by clear(). */
+  /** Disconnects in progress, awaited by clear() and by a login. */
   readonly #closing = new Set<Promise<void>>();
+  /** Discarded while other leases held them: out of the map, still live (counted against maxSize). */
+  readonly #orphans = new Set<Entry>();
   #closed = false;
 
   constructor(options: ConnectionCacheOptions = {}) {
@@ -113,10 +115,14 @@ export class ConnectionCache implements AsyncDisposable {
     return this.#obtain(target, options, how, true).then((e) => this.#lease(e));
   }
 
-  /** Disconnect every cached connection (leased ones too); the cache stays usable. */
+  /**
+   * Disconnect every cached connection (leased ones, and discarded ones still leased, too) and
+   * wait until they are gone; the cache stays usable.
+   */
   async clear(): Promise<void> {
-    const all = [...this.#entries.values()];
+    const all = [...this.#entries.values(), ...this.#orphans];
     this.#entries.clear();
+    this.#orphans.clear();
     for (const e of all) void this.#dispose(e);
     await Promise.all([...this.#closing]);
   }
@@ -203,8 +209,10 @@ export class ConnectionCache implements AsyncDisposable {
   }
 
   async #login(e: Entry, victims: Entry[]): Promise<OpenSSH> {
-    // Close what this entry displaces first, so that live masters stay within maxSize.
+    // Close what this entry displaces first (and whatever else is closing), so that live
+    // masters stay within maxSize.
     await Promise.all(victims.map((v) => this.#dispose(v)));
+    await Promise.all([...this.#closing]);
     if (!(await e.ssh.waitForMaster())) {
       // Not cached: the next call logs in again.
       this.#remove(e);
@@ -238,7 +246,8 @@ export class ConnectionCache implements AsyncDisposable {
    */
   #victims(): Entry[] {
     const out: Entry[] = [];
-    if (this.#entries.size <= this.maxSize) return out;
+    const over = () => this.#entries.size + this.#orphans.size > this.maxSize;
+    if (!over()) return out;
     for (const e of [...this.#entries.values()]) {
       if (e.connected && e.ssh.state !== 'running') {
         this.#remove(e);
@@ -246,7 +255,7 @@ export class ConnectionCache implements AsyncDisposable {
       }
     }
     for (const e of [...this.#entries.values()]) {
-      if (this.#entries.size <= this.maxSize) break;
+      if (!over()) break;
       if (!this.#inUse(e)) {
         this.#remove(e);
         out.push(e);
@@ -318,7 +327,10 @@ export class ConnectionCache implements AsyncDisposable {
     const release = (): void => {
       if (!let_go()) return;
       if (e.orphan) {
-        if (e.leases === 0) void this.#dispose(e);
+        if (e.leases === 0) {
+          this.#orphans.delete(e);
+          void this.#dispose(e);
+        }
         return;
       }
       if (this.#entries.get(e.key) !== e) return;
@@ -329,9 +341,11 @@ export class ConnectionCache implements AsyncDisposable {
       let_go();
       this.#remove(e);
       if (e.leases > 0) {
+        if (!e.orphan) this.#orphans.add(e);
         e.orphan = true;
         return;
       }
+      this.#orphans.delete(e);
       await this.#dispose(e);
     };
     return { ssh: e.ssh, release, discard, [Symbol.dispose]: release };
