@@ -116,7 +116,10 @@ export class Fleet {
     };
     this.#hosts = normalizeHosts(hosts);
     // Every host's options are checked now, so a typo fails here and not half-way through a run.
-    for (const h of this.#hosts) this.#optionsFor(h);
+    for (const h of this.#hosts) {
+      const o = this.#optionsFor(h);
+      if (this.#shared.cache && o.connect === false) throw new TypeError(`host ${h.label}: option 'connect' cannot be false with the fleet's 'cache': the cache hands out connected objects`);
+    }
   }
 
   /** The hosts' labels, in order. */

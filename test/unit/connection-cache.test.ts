@@ -146,5 +146,6 @@ describe("Fleet's cache option", () => {
   it('anything else is a TypeError', () => {
     expectTypeError(() => new Fleet(['a'], { cache: 'yes' as never }), 'option \'cache\' must be true, false or a ConnectionCache, received string "yes"');
     expectTypeError(() => new Fleet(['a'], { cache: {} as never }), "option 'cache' must be true, false or a ConnectionCache, received an object (Object)");
+    expectTypeError(() => new Fleet(['a', { label: 'b', target: 'b', connect: false }], { cache: true }), "host b: option 'connect' cannot be false with the fleet's 'cache': the cache hands out connected objects");
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   AbortError,
   CommandError,
+  ConnectionCacheError,
   EncodingError,
   ErrorCode,
   MasterError,
@@ -65,6 +66,7 @@ describe('ErrorCode', () => {
     expect(publicApi.EncodingError).toBe(EncodingError);
     expect(publicApi.MaxBufferError).toBe(MaxBufferError);
     expect(publicApi.OutputFileError).toBe(OutputFileError);
+    expect(publicApi.ConnectionCacheError).toBe(ConnectionCacheError);
   });
 });
 
