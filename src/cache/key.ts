@@ -18,14 +18,15 @@ import { badOption } from '../options/validate.js';
  * - Anything else (streams, functions such as a `loginHandler`, AbortSignals, a quoter or
  *   engine object, class instances) compares by identity: the same object, not an equal one.
  *
- * The key is a SHA-256 digest, so a password in the target or the options is never kept
+ * `connect` is left out (a cache only hands out connected objects). The key is a SHA-256 digest, so a password in the target or the options is never kept
  * in clear by the cache.
  */
 export function cacheKey(target: unknown, options: OpenSSHOptions): string {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) badOption('options', 'an object', options);
   const o = options as Record<string, unknown>;
   const t = parseTarget(target as string, { user: o.user as string | undefined, port: o.port as number | undefined, password: o.password as string | undefined });
-  const { user: _u, port: _p, password: _w, ...rest } = o;
+  // user/port/password are in the target; connect can only be true (or absent) in a cache.
+  const { user: _u, port: _p, password: _w, connect: _c, ...rest } = o;
   const text = canonical({ target: [t.user, t.host.toLowerCase(), t.port, t.password], options: rest }, new Set());
   return createHash('sha256').update(text).digest('hex');
 }

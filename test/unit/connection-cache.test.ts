@@ -37,6 +37,7 @@ describe('cacheKey(): what "equal target and options" means', () => {
     differ(['h', { masterOpts: ['a', 'b'] }], ['h', { masterOpts: ['b', 'a'] }]);
     differ(['h', { vars: { X: 1 } }], ['h', { vars: { X: '1' } }]);
     differ(['h', { batchMode: true }], ['h', {}]);
+    same(['h', { connect: true }], ['h', {}]);
     differ(['h', { connectTimeout: 0 }], ['h', { connectTimeout: '0' }]);
   });
 
