@@ -320,7 +320,8 @@ describe('Fleet with a cache', () => {
     expect(fleet.cache!.size).toBe(2);
     await fleet.close();
     expect(sshProcs().masters).toBe(0);
-  });
+    // Ten logins in all: a generous bound for a loaded machine (an upper bound, not a timing).
+  }, 90_000);
 
   it('a shared ConnectionCache: the same host reused across two runs (one login per host)', async () => {
     const shared = cache({ maxSize: 10 });
