@@ -120,3 +120,5 @@ export { renderTemplate, type Dollar, type DollarOptions, type TemplateResult, t
 export type { FleetDollar, FleetDollarOptions } from './fleet/fleet.js';
 export type { CommandTraceContext, MasterTraceContext, TransferTraceContext } from './trace/channels.js';
 export type { VerboseLevel } from './verbose/format.js';
+export { ConnectionCache, defaultConnectionCache, type CacheLease, type ConnectionCacheOptions, type CacheGetOptions } from './cache/index.js';
+export { ConnectionCacheError } from './errors/index.js';

@@ -25,6 +25,7 @@ import { openShell, openShellPool, type ShellPool, type ShellSession } from './s
 import type { ShellOptions, ShellPoolOptions } from './shell/options.js';
 import { sshTemplate, type Dollar } from './template/index.js';
 import { traceMaster } from './trace/master.js';
+import { defaultConnectionCache } from './cache/cache.js';
 
 /** Options of `waitForMaster()`. */
 export interface WaitForMasterOptions {
@@ -119,6 +120,15 @@ export class OpenSSH implements AsyncDisposable {
     return ssh;
   }
 
+  /**
+   * The live connection for an equal target and options from the process-wide
+   * {@link ConnectionCache} (Net::OpenSSH::ConnectionCache): logs in only when there is none,
+   * replaces one whose master died. See docs/connection-cache.md.
+   */
+  static cached(target: string, options: OpenSSHOptions = {}): Promise<OpenSSH> {
+    return defaultConnectionCache().get(target, options);
+  }
+
   /** Quote words for a POSIX shell (or `{ remoteShell }` last) and join them with spaces. */
   static shellQuote = shellQuote;
 
@@ -173,6 +183,14 @@ export class OpenSSH implements AsyncDisposable {
   /** pid of the master ssh (also of an external one, once checked). */
   get masterPid(): number | undefined {
     return this.#master.pid;
+  }
+
+  /**
+   * Commands holding or waiting for one of this connection's sessions now (commands,
+   * transfers, shell and sftp sessions; not `-W` tunnels nor port forwards).
+   */
+  get activeSessions(): number {
+    return this.#ctx.sessions.active + this.#ctx.sessions.waiting;
   }
 
   /** The ControlPath socket, once chosen. */

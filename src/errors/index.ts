@@ -56,6 +56,8 @@ export const ErrorCode = {
   MUX_PROTOCOL: 'OSSH_MUX_PROTOCOL',
   /** A command line longer than the system lets a process be started with (E2BIG), refused before spawning. */
   ARGV_TOO_LONG: 'OSSH_ARGV_TOO_LONG',
+  /** A {@link ConnectionCache} was closed: it hands out no more connections. */
+  CACHE_CLOSED: 'OSSH_CACHE_CLOSED',
 } as const;
 
 /** One of the {@link ErrorCode} values. */
@@ -443,3 +445,14 @@ export class MuxProtocolError extends OpenSSHError {
   }
 }
 Object.defineProperty(MuxProtocolError.prototype, 'name', { value: 'MuxProtocolError', writable: true });
+
+/**
+ * A `ConnectionCache` cannot hand out a connection: it was closed (`close()` or
+ * `Symbol.asyncDispose`), before or while the call waited. Code `OSSH_CACHE_CLOSED`.
+ */
+export class ConnectionCacheError extends OpenSSHError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(ErrorCode.CACHE_CLOSED, message, details);
+  }
+}
+Object.defineProperty(ConnectionCacheError.prototype, 'name', { value: 'ConnectionCacheError', writable: true });

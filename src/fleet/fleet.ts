@@ -8,7 +8,10 @@ import type { TransferOptions, TransferResult } from '../transfer/index.js';
 import { protectVars } from '../expand/expand.js';
 import { Variables, type VarValue } from '../expand/vars.js';
 import { normalizeHosts, selectHosts, type HostEntry, type HostSpec, type Selector } from './hosts.js';
-import { FleetJob, type FleetTask } from './job.js';
+import { FleetJob, type FleetTask, type HostConnection } from './job.js';
+import { ConnectionCache } from '../cache/cache.js';
+import { describe as describeValue } from '../options/validate.js';
+import type { FleetHost } from './hosts.js';
 import { normalizeLimits, Semaphore } from './limits.js';
 import { normalizeRun, type FleetRunOptions } from './options.js';
 import { getQuoter } from '../quote/registry.js';
@@ -45,9 +48,17 @@ export interface FleetOptions {
   expandVars?: boolean;
   /** Variables for every host (`%NAME%`); a host's own `vars` win. */
   vars?: Readonly<Record<string, VarValue>>;
+  /**
+   * Keep masters between runs (docs/fleet.md#reusing-masters-across-runs): `true` for a cache
+   * of the fleet's own (maxSize `connections`, so live masters never exceed `connections`,
+   * idle ones included; `fleet.close()` closes it), or a {@link ConnectionCache} to share
+   * (its `maxSize` bounds the idle masters). Default: none, each host's master is closed as
+   * soon as it is done.
+   */
+  cache?: boolean | ConnectionCache;
 }
 
-const KNOWN = new Set(['defaults', 'connections', 'concurrency', 'expandVars', 'vars']);
+const KNOWN = new Set(['defaults', 'connections', 'concurrency', 'expandVars', 'vars', 'cache']);
 
 /** The fleet's state shared by its selections: limits, and the hosts `abort-host` took out. */
 interface Shared {
@@ -57,6 +68,10 @@ interface Shared {
   connections: Semaphore;
   concurrency: Semaphore;
   abortedHosts: Set<string>;
+  /** Where masters come from and go back to, if anywhere. */
+  cache: ConnectionCache | undefined;
+  /** Whether `cache` is the fleet's own (closed by `fleet.close()`). */
+  ownCache: boolean;
 }
 
 /**
@@ -85,6 +100,10 @@ export class Fleet {
     for (const k of Object.keys(options)) if (!KNOWN.has(k)) throw new TypeError(`unknown Fleet option '${k}' (known: ${[...KNOWN].join(', ')}; OpenSSH options go in 'defaults')`);
     const limits = normalizeLimits(options);
     if (options.expandVars !== undefined && typeof options.expandVars !== 'boolean') throw new TypeError(`option 'expandVars' must be a boolean, received ${JSON.stringify(options.expandVars)}`);
+    const cacheOpt: unknown = options.cache;
+    if (cacheOpt !== undefined && typeof cacheOpt !== 'boolean' && !(cacheOpt instanceof ConnectionCache)) {
+      throw new TypeError(`option 'cache' must be true, false or a ConnectionCache, received ${describeValue(cacheOpt)}`);
+    }
     this.#shared = {
       defaults: options.defaults ?? {},
       vars: options.vars ?? {},
@@ -92,10 +111,15 @@ export class Fleet {
       connections: new Semaphore(limits.connections),
       concurrency: new Semaphore(limits.concurrency),
       abortedHosts: new Set(),
+      cache: cacheOpt === true ? new ConnectionCache({ maxSize: limits.connections }) : cacheOpt instanceof ConnectionCache ? cacheOpt : undefined,
+      ownCache: cacheOpt === true,
     };
     this.#hosts = normalizeHosts(hosts);
     // Every host's options are checked now, so a typo fails here and not half-way through a run.
-    for (const h of this.#hosts) this.#optionsFor(h);
+    for (const h of this.#hosts) {
+      const o = this.#optionsFor(h);
+      if (this.#shared.cache && o.connect === false) throw new TypeError(`host ${h.label}: option 'connect' cannot be false with the fleet's 'cache': the cache hands out connected objects`);
+    }
   }
 
   /** The hosts' labels, in order. */
@@ -111,6 +135,24 @@ export class Fleet {
   /** Labels taken out by the `abort-host` policy: later runs skip them. */
   get abortedHosts(): string[] {
     return [...this.#shared.abortedHosts];
+  }
+
+  /** The cache the fleet takes masters from and returns them to, if any (the `cache` option). */
+  get cache(): ConnectionCache | undefined {
+    return this.#shared.cache;
+  }
+
+  /**
+   * Close the fleet's own cache (`cache: true`; shared with its selections), disconnecting
+   * the masters it keeps. A cache passed in is left alone. Without a cache, nothing to do.
+   */
+  async close(): Promise<void> {
+    if (this.#shared.ownCache) await this.#shared.cache!.close();
+  }
+
+  /** `await using fleet = new Fleet(...)` closes it at the end of the block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   /** Bring back the hosts `abort-host` took out. */
@@ -142,9 +184,39 @@ export class Fleet {
     return Variables.forConnection(h.target, { ...o, expandVars: true });
   }
 
-  #connect(h: HostEntry, signal: AbortSignal): OpenSSH {
+  #connect(h: HostEntry, signal: AbortSignal): HostConnection {
     const o = this.#optionsFor(h);
-    return new OpenSSH(h.target, { ...o, signal: o.signal ? AbortSignal.any([o.signal, signal]) : signal });
+    const cache = this.#shared.cache;
+    if (cache) {
+      // The run's signal only cancels the wait: as an option it would make every run's key differ.
+      const lease = cache.acquire(h.target, o, { signal });
+      lease.catch(() => {});
+      return {
+        ready: lease.then((l) => l.ssh),
+        close: async (clean) => {
+          const l = await lease.catch(() => undefined);
+          if (l && clean) l.release();
+          else await l?.discard();
+        },
+      };
+    }
+    const ssh = new OpenSSH(h.target, { ...o, signal: o.signal ? AbortSignal.any([o.signal, signal]) : signal });
+    return {
+      ready: ssh.waitForMaster({ signal }).then(
+        (up) => (up ? ssh : Promise.reject(ssh.error)),
+        () => Promise.reject(ssh.error),
+      ),
+      close: () => ssh.disconnect(),
+    };
+  }
+
+  /**
+   * A shortcut's options with the host's signal: a cached master has no run signal of its
+   * own, so its commands get it per call (without a cache the constructor's covers them).
+   */
+  #callSignal<O extends { signal?: AbortSignal } | undefined>(o: O, host: FleetHost): O {
+    if (!this.#shared.cache) return o;
+    return { ...o, signal: o?.signal ? AbortSignal.any([o.signal, host.signal]) : host.signal } as O;
   }
 
   /**
@@ -235,7 +307,7 @@ export class Fleet {
     return this.#start(
       (ssh, host) => {
         const { cmd, o } = per.get(host.label)!;
-        return ssh.expandVars ? call(ssh, protectCommand(cmd), protectOptions(o)) : call(ssh, cmd, o);
+        return ssh.expandVars ? call(ssh, protectCommand(cmd), this.#callSignal(protectOptions(o), host)) : call(ssh, cmd, this.#callSignal(o, host));
       },
       options,
       hosts,
@@ -254,7 +326,7 @@ export class Fleet {
     return this.#start(
       (ssh, host) => {
         const { cmd, o } = per.get(host.label)!;
-        const run = ssh.expandVars ? ssh.run(protectVars(cmd), protectOptions(o)) : ssh.run(cmd, o);
+        const run = ssh.expandVars ? ssh.run(protectVars(cmd), this.#callSignal(protectOptions(o), host)) : ssh.run(cmd, this.#callSignal(o, host));
         return (run as Promise<Result<string | Buffer>>).then(withHelpers);
       },
       runOptions,
@@ -271,7 +343,7 @@ export class Fleet {
           src = typeof src === 'string' ? protectVars(src) : src.map(protectVars);
           dst = dst === undefined ? dst : protectVars(dst);
         }
-        return ssh[method](src, dst, transferOptions) as Promise<TransferResult>;
+        return ssh[method](src, dst, this.#callSignal(transferOptions, host)) as Promise<TransferResult>;
       },
       options,
       hosts,

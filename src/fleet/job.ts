@@ -14,12 +14,28 @@ export type FleetTask<T> = (ssh: OpenSSH, host: FleetHost) => Promise<T> | T;
 export interface JobContext {
   /** The run's hosts, in order. */
   hosts: readonly HostEntry[];
-  /** A new (connecting) OpenSSH for a host, cancelled by `signal`. */
-  connect(entry: HostEntry, signal: AbortSignal): OpenSSH;
+  /** Start connecting a host (cancelled by `signal`): a new master, or one from the fleet's cache. */
+  connect(entry: HostEntry, signal: AbortSignal): HostConnection;
   connections: Semaphore;
   concurrency: Semaphore;
   /** Labels taken out of the fleet by the `abort-host` policy. */
   abortedHosts: Set<string>;
+}
+
+/** A host's connection during one attempt, however the fleet obtains it. */
+export interface HostConnection {
+  /**
+   * Resolves with the connected OpenSSH; rejects with its MasterError, or with undefined when
+   * the wait was cancelled before the login failed or succeeded.
+   */
+  readonly ready: Promise<OpenSSH>;
+  /**
+   * Let go of it once the host is done: disconnect it, or give it back to the cache. With
+   * `clean: false` (the task was cancelled, timed out or its connection failed) a cached
+   * connection is discarded instead of returned. Resolves once no master of it is left that
+   * the fleet's `connections` limit must count.
+   */
+  close(clean: boolean): Promise<void>;
 }
 
 const SKIP_TEXT: Record<SkipReason, string> = {
@@ -32,7 +48,9 @@ const SKIP_TEXT: Record<SkipReason, string> = {
 /** One host's attempts so far: the count, the current connection and task. */
 interface AttemptState {
   attempts: number;
-  ssh: OpenSSH | undefined;
+  conn: HostConnection | undefined;
+  /** Whether the last attempt's task ended on its own (its connection may be reused). */
+  clean: boolean;
   task: Promise<unknown> | undefined;
 }
 
@@ -180,7 +198,7 @@ export class FleetJob<T> implements PromiseLike<FleetReport<T>>, AsyncIterable<H
     const host: FleetHost = { label: entry.label, target: entry.target, index, signal };
     const startedAt = new Date();
     const t0 = performance.now();
-    const state: AttemptState = { attempts: 0, ssh: undefined, task: undefined };
+    const state: AttemptState = { attempts: 0, conn: undefined, clean: false, task: undefined };
     let result: HostResult<T>;
     const inner = this.#attempts(entry, host, state);
     try {
@@ -194,8 +212,9 @@ export class FleetJob<T> implements PromiseLike<FleetReport<T>>, AsyncIterable<H
       result = { label: entry.label, target: entry.target, index, ok: false, status, error, attempts: state.attempts, startedAt, durationMs: 0 };
     } finally {
       clearTimeout(timer);
-      // Close the master before giving its slot back, so the limit holds for live processes.
-      await state.ssh?.disconnect().catch(() => {});
+      // Close the master (or give it back to the cache) before giving its slot back, so the
+      // limit holds for live processes.
+      await state.conn?.close(state.clean && !signal.aborted).catch(() => {});
       releaseConnection();
     }
     result = { ...result, durationMs: performance.now() - t0 };
@@ -235,13 +254,18 @@ export class FleetJob<T> implements PromiseLike<FleetReport<T>>, AsyncIterable<H
     for (;;) {
       state.attempts++;
       this.#progress.move(host, 'connecting', state.attempts);
-      const ssh = (state.ssh = this.#ctx.connect(entry, host.signal));
-      const up = await ssh.waitForMaster({ signal: host.signal }).catch(() => false);
-      if (!up) {
+      const conn = (state.conn = this.#ctx.connect(entry, host.signal));
+      state.clean = false;
+      let failure: unknown;
+      const ssh = await conn.ready.catch((e: unknown) => {
+        failure = e;
+        return undefined;
+      });
+      if (!ssh) {
         // A cancelled wait leaves the login to fail on its own: report it as the MasterError it is.
-        const err = ssh.error ?? new MasterError('aborted', `the login to ${entry.label} was cancelled before it finished`, { host: entry.target });
+        const err = failure ?? new MasterError('aborted', `the login to ${entry.label} was cancelled before it finished`, { host: entry.target });
         if (state.attempts <= retries && isRetryable(err) && !host.signal.aborted) {
-          await ssh.disconnect().catch(() => {});
+          await conn.close(false).catch(() => {});
           await sleep(backoffDelay(state.attempts, retryDelay), host.signal);
           continue;
         }
@@ -251,7 +275,17 @@ export class FleetJob<T> implements PromiseLike<FleetReport<T>>, AsyncIterable<H
       this.#progress.move(host, 'running', state.attempts);
       try {
         // Raced with the signal: a task that ignores it still frees its slot on a timeout or abort.
-        const task = Promise.resolve().then(() => this.#task(ssh, host));
+        // A task that settles on its own (not cut short by the signal) leaves a reusable
+        // connection, unless its master failed.
+        const task = Promise.resolve()
+          .then(() => this.#task(ssh, host))
+          .then(
+            (value) => ((state.clean = true), value),
+            (err: unknown) => {
+              state.clean = !(err instanceof MasterError);
+              throw err;
+            },
+          );
         state.task = task;
         return await raceAbort(task, host.signal);
       } catch (err) {
@@ -259,7 +293,7 @@ export class FleetJob<T> implements PromiseLike<FleetReport<T>>, AsyncIterable<H
       } finally {
         release();
       }
-      await ssh.disconnect().catch(() => {});
+      await conn.close(false).catch(() => {});
       await sleep(backoffDelay(state.attempts, retryDelay), host.signal);
     }
   }

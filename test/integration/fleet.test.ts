@@ -230,7 +230,7 @@ describe('Fleet on the test sshd', () => {
     expect(() => new Fleet(['a', 'a'])).toThrow(new TypeError('host 1: label "a" is used twice (labels must be unique; give { label } to tell hosts apart)'));
     expect(() => new Fleet([{ target: 'h', label: 'a,b' }])).toThrow(/label "a,b" must be non-empty, without white space, ','/);
     expect(() => new Fleet(['h'], { defaults: { port: 'x' as unknown as number } })).toThrow(TypeError);
-    expect(() => new Fleet(['h'], { user: 'x' } as never)).toThrow(new TypeError("unknown Fleet option 'user' (known: defaults, connections, concurrency, expandVars, vars; OpenSSH options go in 'defaults')"));
+    expect(() => new Fleet(['h'], { user: 'x' } as never)).toThrow(new TypeError("unknown Fleet option 'user' (known: defaults, connections, concurrency, expandVars, vars, cache; OpenSSH options go in 'defaults')"));
     const fleet = new Fleet(['h'], { defaults: { connect: false } });
     expect(() => fleet.run(async () => 1, { batch: '0%' as '1%' })).toThrow(/option 'batch' must be a whole number >= 1 or a percentage/);
     expect(() => fleet.run(async () => 1, { onError: 'ignore' as 'continue' })).toThrow(

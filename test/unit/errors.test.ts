@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   AbortError,
   CommandError,
+  ConnectionCacheError,
   EncodingError,
   ErrorCode,
   MasterError,
@@ -50,6 +51,7 @@ describe('ErrorCode', () => {
       FLEET_FAILED: 'OSSH_FLEET_FAILED',
       MUX_PROTOCOL: 'OSSH_MUX_PROTOCOL',
       ARGV_TOO_LONG: 'OSSH_ARGV_TOO_LONG',
+      CACHE_CLOSED: 'OSSH_CACHE_CLOSED',
     });
   });
 
@@ -64,6 +66,7 @@ describe('ErrorCode', () => {
     expect(publicApi.EncodingError).toBe(EncodingError);
     expect(publicApi.MaxBufferError).toBe(MaxBufferError);
     expect(publicApi.OutputFileError).toBe(OutputFileError);
+    expect(publicApi.ConnectionCacheError).toBe(ConnectionCacheError);
   });
 });
 
