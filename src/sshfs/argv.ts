@@ -138,8 +138,8 @@ export const EXPORT_WRAPPER = [
   `[ "$e" = 1 ] || [ -z "$(ls -A -- "$m")" ] || { echo "${WRAPPER_PREFIX}mountpoint-not-empty" >&2; exit 1; }`,
   'b=$(ls -di -- "$m") || exit 1',
   'exec 3<&0 4>&1',
-  '"$@" <&3 >&4 3<&- 4>&- &',
-  'p=$!',
+  // `&` ends the command itself: no `;` may follow it.
+  '"$@" <&3 >&4 3<&- 4>&- & p=$!',
   'exec 3<&- 4>&-',
   `while kill -0 $p 2>/dev/null; do n=$(ls -di -- "$m" 2>/dev/null) && [ "$n" != "$b" ] && { echo "${MOUNTED_MARK}" >&2; break; }; sleep 0.05 2>/dev/null || sleep 1; done`,
   'wait $p',

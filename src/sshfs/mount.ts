@@ -30,10 +30,12 @@ export interface SshfsMount extends AsyncDisposable {
    */
   readonly done: Promise<void>;
   /**
-   * Unmount (`fusermount3 -u`, locally or remotely) and wait for sshfs to exit. Rejects with
-   * an SshfsError `busy` when the file system is in use (the handle stays open: close again,
-   * or pass `lazy: true`). Calling it again while it runs returns the same promise; once it
-   * has succeeded, it resolves at once.
+   * Unmount (`fusermount3 -u`, locally or remotely) and wait for sshfs to exit (stopping it
+   * if it has not after 5 s). Rejects with an SshfsError `busy` when the file system is in use
+   * (the handle stays open: close again, or pass `lazy: true`). With `lazy: true` a file
+   * system still in use is detached at once and its sshfs ends when the last open file is
+   * closed (`done` settles then). Calling it again while it runs returns the same promise;
+   * once it has succeeded, it resolves at once.
    */
   close(options?: SshfsCloseOptions): Promise<void>;
 }
@@ -58,6 +60,8 @@ export interface MountImpl {
 
 /** How long close() waits for sshfs to exit after a successful unmount before stopping it. */
 const EXIT_WAIT_MS = 5000;
+/** After a lazy unmount: an idle file system's sshfs exits at once, a busy one's not before its files are closed. */
+const LAZY_EXIT_WAIT_MS = 1000;
 
 /** The mounts of one OpenSSH object: closed (lazily) before its disconnect. */
 export class SshfsMounts {
@@ -78,7 +82,7 @@ export class SshfsMounts {
 
   /** Close every mount, lazily (a busy one is detached); never rejects. */
   async closeAll(): Promise<void> {
-    await Promise.all([...this.#open].map((m) => m.close({ lazy: true }).catch(() => m.forceStop())));
+    await Promise.all([...this.#open].map((m) => m.closeForDisconnect()));
   }
 }
 
@@ -126,14 +130,23 @@ export class MountHandle implements SshfsMount {
     if (options === null || typeof options !== 'object') throw new TypeError(`close() options must be an object, received ${options === null ? 'null' : typeof options}`);
     const lazy = options.lazy ?? false;
     if (typeof lazy !== 'boolean') throw new TypeError(`option 'lazy' of close() must be a boolean, received ${typeof lazy}`);
-    this.#closing ??= this.#close(lazy).catch((err: unknown) => {
+    return this.#closeWith(lazy, false);
+  }
+
+  #closeWith(lazy: boolean, force: boolean): Promise<void> {
+    this.#closing ??= this.#close(lazy, force).catch((err: unknown) => {
       this.#closing = undefined;
       throw err;
     });
     return this.#closing;
   }
 
-  async #close(lazy: boolean): Promise<void> {
+  /**
+   * Unmount, then wait (bounded) for the process to exit. After a lazy unmount a file system
+   * still in use keeps serving its open files, so its process is left to end with the last
+   * of them, unless `force` (the connection is going away): then it is stopped.
+   */
+  async #close(lazy: boolean, force: boolean): Promise<void> {
     if (this.#exited) {
       this.#closeAsked = true;
       return;
@@ -146,21 +159,25 @@ export class MountHandle implements SshfsMount {
       throw failed;
     }
     let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, EXIT_WAIT_MS)));
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, lazy && !force ? LAZY_EXIT_WAIT_MS : EXIT_WAIT_MS)));
     await Promise.race([this.#impl.exited, late]);
     clearTimeout(timer);
-    if (!this.#exited) {
+    if (this.#exited) return this.done;
+    if (lazy && !force) return;
+    this.#impl.kill();
+    await this.#impl.exited;
+    return this.done;
+  }
+
+  /** Close for a disconnect: lazily, and stop the process if it does not end by itself. */
+  async closeForDisconnect(): Promise<void> {
+    try {
+      await this.#closeWith(true, true);
+    } catch {
+      this.#closeAsked = true;
       this.#impl.kill();
       await this.#impl.exited;
     }
-    await this.done;
-  }
-
-  /** Stop the process whatever its state (after a failed lazy close at disconnect). */
-  async forceStop(): Promise<void> {
-    this.#closeAsked = true;
-    this.#impl.kill();
-    await this.#impl.exited;
   }
 
   [Symbol.asyncDispose](): Promise<void> {

@@ -105,3 +105,290 @@ describe.skipIf(SKIP)('sshfsImport', () => {
     await m.close(); // again: nothing to do
   });
 });
+
+describe.skipIf(SKIP)('sshfsExport', () => {
+  it('mounts a local directory remotely: list, read, write; close() unmounts remotely and everything exits', async () => {
+    const src = localDir();
+    writeFileSync(join(src, 'here.txt'), 'from here');
+    writeFileSync(join(src, "it's.txt"), 'quoted');
+    chmodSync(src, 0o777); // the remote user writes through the mount as this process's user, root
+    const mnt = await remoteDir();
+    const m = track(await ssh.sshfsExport(src, mnt));
+    expect(m.kind).toBe('export');
+    expect(m.mountpoint).toBe(mnt);
+    expect(m.source).toBe(src);
+    // The remote user's mount, visible here too (same machine).
+    expect(mountsAt(mnt).map((e) => e.fstype)).toEqual(['fuse.sshfs']);
+    expect((await ssh.capture(['ls', '-1', mnt])).split('\n').filter(Boolean).sort()).toEqual(['here.txt', "it's.txt"]);
+    expect(await ssh.capture(['cat', `${mnt}/here.txt`])).toBe('from here');
+    await ssh.run(['sh', '-c', 'printf %s "written there" > "$1"', 'sh', `${mnt}/there.txt`]);
+    expect(readFileSync(join(src, 'there.txt'), 'utf8')).toBe('written there');
+    const pid = m.pid!;
+    await m.close();
+    expect(mountsAt(mnt)).toEqual([]);
+    await expect(m.done).resolves.toBeUndefined();
+    expect(await waitGone(pid)).toBe(true);
+    expect(await ssh.capture(['ls', '-A', mnt])).toBe('');
+  });
+});
+
+/** Expect an SshfsError with this reason, side and exact message. */
+async function expectSshfsError(p: Promise<unknown>, reason: string, side: 'local' | 'remote', message: string | RegExp): Promise<SshfsError> {
+  const e = await rejection<SshfsError>(p);
+  expect(e).toBeInstanceOf(SshfsError);
+  expect(e.name).toBe('SshfsError');
+  expect(e.code).toBe('OSSH_SSHFS_FAILED');
+  expect(e.reason).toBe(reason);
+  expect(e.side).toBe(side);
+  if (typeof message === 'string') expect(e.message).toBe(message);
+  else expect(e.message).toMatch(message);
+  return e;
+}
+
+/** A local executable script in the scratch directory. */
+function script(name: string, body: string): string {
+  const path = join(local, name);
+  writeFileSync(path, `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+  return path;
+}
+
+function canUnshare(args: string[]): boolean {
+  try {
+    execFileSync('unshare', [...args, 'true'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe.skipIf(SKIP)('sshfsImport: names, options, errors', () => {
+  it('carries odd remote directory names (spaces, quotes, $, comma, backslash, non-ASCII, a leading -)', async () => {
+    const base = await remoteDir();
+    for (const name of ["a b 'c' \"d\" $HOME", 'x,y\\z', 'é ü 日本', '-dash']) {
+      const dir = `${base}/${name}`;
+      await ssh.run(['mkdir', '--', dir]);
+      await ssh.run(['sh', '-c', 'printf %s "$2" > "$1"', 'sh', `${dir}/f`, name]);
+      const mnt = localDir();
+      const m = track(await ssh.sshfsImport(dir, mnt));
+      expect(readFileSync(join(mnt, 'f'), 'utf8')).toBe(name);
+      expect(mountsAt(mnt).map((e) => e.source)).toEqual([`127.0.0.1:${dir}`]);
+      await m.close();
+      expect(mountsAt(mnt)).toEqual([]);
+    }
+  });
+
+  it("'' mounts the remote home; a relative directory is relative to it", async () => {
+    const home = (await ssh.capture('printf %s "$HOME"')).trim();
+    await ssh.run(['sh', '-c', 'mkdir -p "$HOME/osmux-sshfs-rel" && echo rel > "$HOME/osmux-sshfs-rel/f"']);
+    try {
+      const mnt = localDir();
+      const m = track(await ssh.sshfsImport('', mnt));
+      expect(mountsAt(mnt).map((e) => e.source)).toEqual(['127.0.0.1:']);
+      expect(readdirSync(mnt)).toContain('osmux-sshfs-rel');
+      await m.close();
+      const mnt2 = localDir();
+      const m2 = track(await ssh.sshfsImport('osmux-sshfs-rel', mnt2));
+      expect(readFileSync(join(mnt2, 'f'), 'utf8')).toBe('rel\n');
+      await m2.close();
+    } finally {
+      await ssh.run(['rm', '-rf', '--', `${home}/osmux-sshfs-rel`]);
+    }
+  });
+
+  it('sshfsOptions reach sshfs: ro makes the mount read-only', async () => {
+    const dir = await remoteDir({ 'f.txt': 'x' });
+    const mnt = localDir();
+    const m = track(await ssh.sshfsImport(dir, mnt, { sshfsOptions: ['ro', 'idmap=user'] }));
+    expect(readFileSync(join(mnt, 'f.txt'), 'utf8')).toBe('x');
+    expect(() => writeFileSync(join(mnt, 'g.txt'), 'y')).toThrow(/EROFS/);
+    await m.close();
+  });
+
+  it('bad arguments and options are TypeErrors, thrown at once', () => {
+    expectTypeError(() => ssh.sshfsImport(3 as never, '/tmp/x'), 'sshfsImport(): remoteDir must be a string (empty: the remote home), received number');
+    expectTypeError(() => ssh.sshfsImport('/srv', ''), 'sshfsImport(): localMountpoint must be a non-empty path, received ""');
+    expectTypeError(() => ssh.sshfsImport('/srv\0x', '/tmp/x'), 'sshfsImport(): remoteDir must not contain a NUL byte, received "/srv\\u0000x"');
+    expectTypeError(
+      () => ssh.sshfsImport('/srv', '/tmp/x', { sshfsOptions: ['ssh_command=sh -c evil'] }),
+      `option 'sshfsOptions' must be an array of sshfs options, one 'name' or 'name=value' per element, received string "ssh_command=sh -c evil": ssh_command is set by the library or would bypass the master`,
+    );
+    expectTypeError(
+      () => ssh.sshfsImport('/srv', '/tmp/x', { sshfsOptions: ['-o', 'ro'] }),
+      `option 'sshfsOptions' must be an array of sshfs options, one 'name' or 'name=value' per element, received string "-o": "-o" is not an option name (pass one option per element, without '-o')`,
+    );
+    expectTypeError(() => ssh.sshfsImport('/srv', '/tmp/x', { sshfsOptions: 'ro' as never }), /^option 'sshfsOptions' must be an array of strings/);
+    expectTypeError(
+      () => ssh.sshfsImport('/srv', '/tmp/x', { sshOpts: ['-o', 'ProxyCommand=sh -c x'] }),
+      `option 'sshOpts' must be an array of ssh argv words that sshfs's ssh_command can carry, received string "ProxyCommand=sh -c x": it contains a space, and sshfs splits ssh_command on spaces`,
+    );
+    expectTypeError(() => ssh.sshfsImport('/srv', '/tmp/x', { sftpServerCmd: 'x' } as never), /^unknown option 'sftpServerCmd' for sshfsImport\(\); known options are: /);
+    expectTypeError(() => ssh.sshfsImport('/srv', '/tmp/x', { sshfsCmd: '-x' }), `option 'sshfsCmd' must be a program name or path (not starting with "-"), received string "-x"`);
+    expectTypeError(() => ssh.sshfsImport('/srv', '/tmp/x', { timeout: -1 }), /^option 'timeout' must be a number of milliseconds/);
+  });
+
+  it('sshfs not installed: SshfsError not-installed', async () => {
+    const mnt = localDir();
+    const e = await expectSshfsError(
+      ssh.sshfsImport(remote, mnt, { sshfsCmd: '/nonexistent/sshfs' }),
+      'not-installed',
+      'local',
+      `sshfsImport of 127.0.0.1:${remote}: sshfs is not installed: /nonexistent/sshfs: spawn /nonexistent/sshfs ENOENT`,
+    );
+    expect(e.mountpoint).toBe(mnt);
+    expect(e.argv?.[0]).toBe('/nonexistent/sshfs');
+  });
+
+  it('sshfs not in PATH: SshfsError not-installed', async () => {
+    const saved = process.env.PATH;
+    process.env.PATH = '/nonexistent';
+    try {
+      await expectSshfsError(
+        ssh.sshfsImport(remote, localDir()),
+        'not-installed',
+        'local',
+        `sshfsImport of 127.0.0.1:${remote}: sshfs is not installed: sshfs: spawn sshfs ENOENT`,
+      );
+    } finally {
+      process.env.PATH = saved;
+    }
+  });
+
+  it.skipIf(!canUnshare(['-m']))('FUSE unavailable (no /dev/fuse, in a private mount namespace): SshfsError fuse-unavailable', async () => {
+    const wrapper = script('sshfs-nofuse', 'exec unshare -m sh -c \'mount -t tmpfs none /dev && exec sshfs "$@"\' sh "$@"');
+    const mnt = localDir();
+    const e = await expectSshfsError(
+      ssh.sshfsImport(remote, mnt, { sshfsCmd: wrapper }),
+      'fuse-unavailable',
+      'local',
+      `sshfsImport of 127.0.0.1:${remote}: FUSE is not available (no /dev/fuse, or no permission to use it or to mount): fuse: device not found, try 'modprobe fuse' first (exit code 1)`,
+    );
+    expect(e.exitCode).toBe(1);
+    expect(e.stderr).toContain('device not found');
+  });
+
+  it('the mount point does not exist, is a file, is not empty, is mounted already', async () => {
+    const missing = join(local, 'missing');
+    await expectSshfsError(ssh.sshfsImport(remote, missing), 'mountpoint-missing', 'local', `sshfsImport of 127.0.0.1:${remote}: the mount point does not exist or is not a directory: ${missing} (ENOENT)`);
+    const file = join(local, 'a-file');
+    writeFileSync(file, '');
+    await expectSshfsError(ssh.sshfsImport(remote, file), 'mountpoint-missing', 'local', `sshfsImport of 127.0.0.1:${remote}: the mount point does not exist or is not a directory: ${file} (ENOTDIR)`);
+    const full = localDir();
+    writeFileSync(join(full, 'x'), '');
+    await expectSshfsError(ssh.sshfsImport(remote, full), 'mountpoint-not-empty', 'local', `sshfsImport of 127.0.0.1:${remote}: the mount point is not empty (nonEmpty: true mounts over it): ${full}`);
+    const dir = await remoteDir({ 'r.txt': 'r' });
+    const over = track(await ssh.sshfsImport(dir, full, { nonEmpty: true }));
+    expect(readdirSync(full)).toEqual(['r.txt']);
+    await expectSshfsError(ssh.sshfsImport(dir, full, { nonEmpty: true }), 'mountpoint-mounted', 'local', `sshfsImport of 127.0.0.1:${dir}: something is already mounted on the mount point: ${full}`);
+    await over.close();
+    expect(readdirSync(full)).toEqual(['x']);
+  });
+
+  it('the remote directory does not exist: SshfsError source-missing, nothing left mounted', async () => {
+    const mnt = localDir();
+    const e = await expectSshfsError(
+      ssh.sshfsImport(`${remote}/nope`, mnt),
+      'source-missing',
+      'local',
+      `sshfsImport of 127.0.0.1:${remote}/nope: the directory to mount does not exist or is not a directory: 127.0.0.1:${remote}/nope: No such file or directory (exit code 1)`,
+    );
+    expect(e.exitCode).toBe(1);
+    expect(mountsAt(mnt)).toEqual([]);
+  });
+
+  it('a ControlPath with a space cannot go into ssh_command: SshfsError ssh-command', async () => {
+    const ctlDir = join(local, 'ctl dir');
+    mkdirSync(ctlDir, { mode: 0o700 });
+    const spaced = await connect({ ctlDir });
+    const mnt = localDir();
+    await expectSshfsError(
+      spaced.sshfsImport(remote, mnt),
+      'ssh-command',
+      'local',
+      `sshfsImport of 127.0.0.1:${remote}: the slave ssh cannot be written into sshfs's ssh_command: the word ${JSON.stringify(spaced.ctlPath)} of the ssh command cannot be passed in sshfs's ssh_command: it contains a space, and sshfs splits ssh_command on spaces`,
+    );
+    await spaced.disconnect();
+  });
+
+  it('timeout: an sshfs that never mounts is stopped, TimeoutError', async () => {
+    const hang = script('sshfs-hang', 'echo $$ > "$0.pid"; exec sleep 60');
+    const e = await rejection(ssh.sshfsImport(remote, localDir(), { sshfsCmd: hang, timeout: 300 }));
+    expect(e).toBeInstanceOf(TimeoutError);
+    expect((e as TimeoutError).code).toBe('OSSH_SLAVE_TIMEOUT');
+    expect(e.message).toBe('the sshfs mount was not ready within 300 ms');
+    expect(await waitGone(Number(readFileSync(`${hang}.pid`, 'utf8')))).toBe(true);
+  });
+
+  it('signal: aborting stops sshfs, AbortError', async () => {
+    const hang = script('sshfs-hang2', 'echo $$ > "$0.pid"; exec sleep 60');
+    const ac = new AbortController();
+    const p = ssh.sshfsImport(remote, localDir(), { sshfsCmd: hang, signal: ac.signal });
+    setTimeout(() => ac.abort(new Error('stop it')), 200);
+    const e = await rejection(p);
+    expect(e).toBeInstanceOf(AbortError);
+    expect((e as AbortError).code).toBe('OSSH_ABORTED');
+    expect(e.message).toBe('the sshfs mount was aborted: stop it');
+    expect(await waitGone(Number(readFileSync(`${hang}.pid`, 'utf8')))).toBe(true);
+  });
+
+  it('close() of a busy file system rejects with busy and keeps it; close({ lazy: true }) detaches it', async () => {
+    const dir = await remoteDir({ 'f.txt': 'x' });
+    const mnt = localDir();
+    const m = track(await ssh.sshfsImport(dir, mnt));
+    const { openSync, closeSync } = await import('node:fs');
+    const fd = openSync(join(mnt, 'f.txt'), 'r');
+    try {
+      const e = await expectSshfsError(m.close(), 'busy', 'local', `closing sshfsImport of 127.0.0.1:${dir}: the file system is busy (close({ lazy: true }) detaches it anyway): fusermount3: failed to unmount ${mnt}: Device or resource busy`);
+      expect(e.exitCode).toBe(1);
+      expect(m.closed).toBe(false);
+      expect(mountsAt(mnt)).toHaveLength(1);
+      await m.close({ lazy: true });
+      expect(mountsAt(mnt)).toEqual([]);
+      // Detached, still serving the open file.
+      expect(readFileSync(fd, 'utf8')).toBe('x');
+      expect(alive(m.pid!)).toBe(true);
+    } finally {
+      closeSync(fd);
+    }
+    // sshfs ends with the last open file.
+    await m.done;
+    expect(await waitGone(m.pid!)).toBe(true);
+  });
+
+  it('done rejects when sshfs ends without close() (unmounted behind its back)', async () => {
+    const dir = await remoteDir();
+    const mnt = localDir();
+    const m = track(await ssh.sshfsImport(dir, mnt));
+    execFileSync('fusermount3', ['-u', '--', mnt]);
+    await expectSshfsError(m.done, 'exited', 'local', `sshfsImport of 127.0.0.1:${dir}: sshfs exited: it ended without close()`);
+    await m.close(); // nothing left to do
+  });
+
+  it('await using closes the mount', async () => {
+    const dir = await remoteDir();
+    const mnt = localDir();
+    {
+      await using m = await ssh.sshfsImport(dir, mnt);
+      expect(mountsAt(mnt)).toHaveLength(1);
+      void m;
+    }
+    expect(mountsAt(mnt)).toEqual([]);
+  });
+});
+
+describe.skipIf(SKIP)('disconnect()', () => {
+  it('unmounts the imports and exports of the connection and stops their processes', async () => {
+    const own = await connect();
+    const dir = await remoteDir({ 'f': 'x' });
+    const src = localDir();
+    const imp = await own.sshfsImport(dir, localDir());
+    const exp = await own.sshfsExport(src, await remoteDir());
+    const pids = [imp.pid!, exp.pid!];
+    await own.disconnect();
+    expect(mountsAt(imp.mountpoint)).toEqual([]);
+    expect(mountsAt(exp.mountpoint)).toEqual([]);
+    expect(imp.closed && exp.closed).toBe(true);
+    await imp.done;
+    await exp.done;
+    for (const pid of pids) expect(await waitGone(pid)).toBe(true);
+  });
+});
