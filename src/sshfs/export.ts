@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import type { ErrorDetails } from '../errors/index.js';
+import type { ErrorDetails, SshfsFailureReason } from '../errors/index.js';
+import { quote } from '../options/validate.js';
 import { killQuietly } from '../master/cleanup.js';
 import { findProgram } from '../master/owner-guard.js';
 import type { CommandOptions } from '../options/command.js';
@@ -29,6 +30,13 @@ const METHOD = 'sshfsExport()';
  * fusermount (`sh -c SCRIPT sh <fusermount args>`).
  */
 const REMOTE_FUSERMOUNT = `if command -v ${FUSERMOUNTS[0]} >/dev/null 2>&1; then exec ${FUSERMOUNTS[0]} "$@"; else exec ${FUSERMOUNTS[1]} "$@"; fi`;
+
+/** The detail of the export wrapper's own verdicts (it prints only a keyword). */
+function wrapperDetail(reason: SshfsFailureReason, sshfsCmd: string, mountpoint: string): string {
+  if (reason === 'not-installed') return `${quote(sshfsCmd)} was not found on the remote host`;
+  if (reason === 'mountpoint-missing' || reason === 'mountpoint-not-empty') return quote(mountpoint);
+  return '';
+}
 
 /** The name shown as the source's host in the remote mount table: this host's name when it is a plain one. */
 function localName(): string {
@@ -81,9 +89,10 @@ async function mountExport(ctx: SshfsExportContext, localDir: string, remoteMoun
     const failed = exited.then((r) => {
       const stderr = tail.text;
       const exitCode = (r as Result).exitCode ?? undefined;
-      const line = lastLine(stderr);
+      const reason = mountFailureReason(stderr);
       const how = exitCode !== undefined ? `exit code ${exitCode}` : 'the slave ended';
-      throw sshfsError(mountFailureReason(stderr), what, 'remote', remoteMountpoint, line === '' ? how : `${line} (${how})`, { ...details, exitCode, stderr });
+      const line = lastLine(stderr) || wrapperDetail(reason, o.sshfsCmd, remoteMountpoint);
+      throw sshfsError(reason, what, 'remote', remoteMountpoint, line === '' ? how : `${line} (${how})`, { ...details, exitCode, stderr });
     });
     failed.catch(() => {});
     try {

@@ -1,13 +1,14 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AbortError, OpenSSH, SshfsError, TimeoutError, type SshfsMount } from '../../src/index.js';
 import { parseMountinfo } from '../../src/sshfs/mountinfo.js';
 import { expectTypeError, rejection } from '../helpers/expect-throw.js';
 import { alive, waitGone } from '../helpers/processes.js';
-import { connect, connectForFile } from '../helpers/server.js';
+import { baseOptions, connect, connectForFile, target } from '../helpers/server.js';
 
 /**
  * sshfs against the real sshd (the remote host is this machine, so both sides of a mount can
@@ -20,6 +21,8 @@ let ssh: OpenSSH;
 let remote: string;
 /** Local scratch directory (root's). */
 let local: string;
+/** Why the remote user cannot use FUSE (export tests), or undefined. */
+let remoteFuse: string | undefined;
 
 /** The FUSE mounts of this process, by mount point. */
 function mountsAt(path: string) {
@@ -51,7 +54,18 @@ beforeAll(async () => {
   ssh = await connectForFile();
   remote = (await ssh.capture('mktemp -d /tmp/osmux-sshfs-remote-XXXXXX')).trim();
   local = mkdtempSync(join(tmpdir(), 'osmux-sshfs-local-'));
+  // The export mounts as the (non-root) remote user: fusermount3 is setuid, but libfuse opens
+  // /dev/fuse itself first, and without udev's rule /dev/fuse is root's only (mode 0600).
+  if (!(await ssh.test(['test', '-r', '/dev/fuse', '-a', '-w', '/dev/fuse']))) {
+    remoteFuse = `the remote test user cannot open /dev/fuse (mode ${(statSync('/dev/fuse').mode & 0o777).toString(8)}; udev makes it 0666, .ci/run does the same)`;
+    console.warn(`sshfsExport tests skipped: ${remoteFuse}`);
+  }
 });
+
+/** Skip an export test when the remote user cannot use FUSE (said once, in beforeAll). */
+function needRemoteFuse(ctx: { skip: (note?: string) => void }): void {
+  if (remoteFuse) ctx.skip(remoteFuse);
+}
 afterEach(async () => {
   await Promise.all(mounts.splice(0).map((m) => m.close({ lazy: true }).catch(() => {})));
 });
@@ -107,7 +121,8 @@ describe.skipIf(SKIP)('sshfsImport', () => {
 });
 
 describe.skipIf(SKIP)('sshfsExport', () => {
-  it('mounts a local directory remotely: list, read, write; close() unmounts remotely and everything exits', async () => {
+  it('mounts a local directory remotely: list, read, write; close() unmounts remotely and everything exits', async (ctx) => {
+    needRemoteFuse(ctx);
     const src = localDir();
     writeFileSync(join(src, 'here.txt'), 'from here');
     writeFileSync(join(src, "it's.txt"), 'quoted');
@@ -376,7 +391,8 @@ describe.skipIf(SKIP)('sshfsImport: names, options, errors', () => {
 });
 
 describe.skipIf(SKIP)('disconnect()', () => {
-  it('unmounts the imports and exports of the connection and stops their processes', async () => {
+  it('unmounts the imports and exports of the connection and stops their processes', async (ctx) => {
+    needRemoteFuse(ctx);
     const own = await connect();
     const dir = await remoteDir({ 'f': 'x' });
     const src = localDir();
@@ -391,4 +407,161 @@ describe.skipIf(SKIP)('disconnect()', () => {
     await exp.done;
     for (const pid of pids) expect(await waitGone(pid)).toBe(true);
   });
+});
+
+describe.skipIf(SKIP)('sshfsExport: errors and options', () => {
+  const what = (src: string, mnt: string) => `sshfsExport of ${src} to 127.0.0.1:${mnt}`;
+
+  it('bad arguments and options are TypeErrors, thrown at once', () => {
+    expectTypeError(() => ssh.sshfsExport('', '/mnt'), 'sshfsExport(): localDir must be a non-empty path, received ""');
+    expectTypeError(() => ssh.sshfsExport('/srv', null as never), 'sshfsExport(): remoteMountpoint must be a non-empty path, received null');
+    expectTypeError(() => ssh.sshfsExport('/srv', '/mnt', { sshfsOptions: ['passive'] }), /passive is set by the library or would bypass the master$/);
+    expectTypeError(() => ssh.sshfsExport('/srv', '/mnt', { sftpServerCmd: '' }), `option 'sftpServerCmd' must be a non-empty string, received string ""`);
+    expectTypeError(() => ssh.sshfsExport('/srv', '/mnt', { nonEmpty: 'yes' as never }), `option 'nonEmpty' must be a boolean, received string "yes"`);
+  });
+
+  it('remote sshfs not installed: SshfsError not-installed on the remote side', async (ctx) => {
+    needRemoteFuse(ctx);
+    const src = localDir();
+    const mnt = await remoteDir();
+    const e = await expectSshfsError(
+      ssh.sshfsExport(src, mnt, { sshfsCmd: '/nonexistent/sshfs' }),
+      'not-installed',
+      'remote',
+      `${what(src, mnt)}: sshfs is not installed: "/nonexistent/sshfs" was not found on the remote host (exit code 127)`,
+    );
+    expect(e.exitCode).toBe(127);
+    expect(e.mountpoint).toBe(mnt);
+  });
+
+  it('local sftp-server missing: SshfsError not-installed on the local side', async (ctx) => {
+    needRemoteFuse(ctx);
+    const src = localDir();
+    const mnt = await remoteDir();
+    await expectSshfsError(
+      ssh.sshfsExport(src, mnt, { sftpServerCmd: '/nonexistent/sftp-server' }),
+      'not-installed',
+      'local',
+      `${what(src, mnt)}: sshfs is not installed: the SFTP server /nonexistent/sftp-server was not found (option sftpServerCmd)`,
+    );
+  });
+
+  it('the local directory does not exist: SshfsError source-missing', async (ctx) => {
+    needRemoteFuse(ctx);
+    const src = join(local, 'missing-src');
+    const mnt = await remoteDir();
+    await expectSshfsError(ssh.sshfsExport(src, mnt), 'source-missing', 'local', `${what(src, mnt)}: the directory to mount does not exist or is not a directory: ${src} (ENOENT)`);
+  });
+
+  it('the remote mount point does not exist, or is not empty (nonEmpty: true mounts over it)', async (ctx) => {
+    needRemoteFuse(ctx);
+    const src = localDir();
+    writeFileSync(join(src, 'l.txt'), 'l');
+    const missing = `${remote}/missing`;
+    await expectSshfsError(ssh.sshfsExport(src, missing), 'mountpoint-missing', 'remote', `${what(src, missing)}: the mount point does not exist or is not a directory: ${JSON.stringify(missing)} (exit code 1)`);
+    const full = await remoteDir({ 'x': 'x' });
+    await expectSshfsError(ssh.sshfsExport(src, full), 'mountpoint-not-empty', 'remote', `${what(src, full)}: the mount point is not empty (nonEmpty: true mounts over it): ${JSON.stringify(full)} (exit code 1)`);
+    const m = track(await ssh.sshfsExport(src, full, { nonEmpty: true }));
+    expect((await ssh.capture(['ls', full])).trim()).toBe('l.txt');
+    await m.close();
+    expect((await ssh.capture(['ls', full])).trim()).toBe('x');
+  });
+
+  it('FUSE unavailable on the remote host (no /dev/fuse in a private namespace): SshfsError fuse-unavailable', async (ctx) => {
+    needRemoteFuse(ctx);
+    if (!(await ssh.test(['unshare', '-Urm', 'true']))) ctx.skip('the remote user cannot make a user and mount namespace (unshare -Urm) to hide /dev/fuse in');
+    // In the remote user's directory (this process's scratch directory is root's only).
+    const wrapper = join(remote, 'sshfs-nofuse');
+    writeFileSync(wrapper, '#!/bin/sh\nexec unshare -Urm sh -c \'mount -t tmpfs none /dev && exec sshfs "$@"\' sh "$@"\n', { mode: 0o755 });
+    const src = localDir();
+    const mnt = await remoteDir();
+    const e = await expectSshfsError(
+      ssh.sshfsExport(src, mnt, { sshfsCmd: wrapper }),
+      'fuse-unavailable',
+      'remote',
+      `${what(src, mnt)}: FUSE is not available (no /dev/fuse, or no permission to use it or to mount): fuse: device not found, try 'modprobe fuse' first (exit code 1)`,
+    );
+    expect(e.stderr).toContain('device not found');
+  });
+
+  it('sshfsOptions reach the remote sshfs: ro', async (ctx) => {
+    needRemoteFuse(ctx);
+    const src = localDir();
+    writeFileSync(join(src, 'f'), 'x');
+    const mnt = await remoteDir();
+    const m = track(await ssh.sshfsExport(src, mnt, { sshfsOptions: ['ro'] }));
+    const r = await ssh.run(['sh', '-c', 'echo y > "$1"', 'sh', `${mnt}/g`], { reject: false });
+    expect(r.failed).toBe(true);
+    expect(String(r.stderr)).toMatch(/Read-only file system/);
+    await m.close();
+  });
+
+  it('an odd local directory name and a remote mount point with spaces and quotes', async (ctx) => {
+    needRemoteFuse(ctx);
+    const src = localDir("l 'q' $x,y");
+    writeFileSync(join(src, 'f'), 'odd');
+    chmodSync(src, 0o755);
+    const base = await remoteDir();
+    const mnt = `${base}/m 'n' $z`;
+    await ssh.run(['mkdir', '--', mnt]);
+    const m = track(await ssh.sshfsExport(src, mnt));
+    expect(await ssh.capture(['cat', `${mnt}/f`])).toBe('odd');
+    await m.close();
+    expect(mountsAt(mnt)).toEqual([]);
+  });
+
+  it('done rejects when the remote sshfs ends without close()', async (ctx) => {
+    needRemoteFuse(ctx);
+    const src = localDir();
+    const mnt = await remoteDir();
+    const m = track(await ssh.sshfsExport(src, mnt));
+    await ssh.run(['fusermount3', '-u', '--', mnt]);
+    await expectSshfsError(m.done, 'exited', 'remote', `${what(src, mnt)}: sshfs exited: it ended without close()`);
+  });
+});
+
+const exitChild = fileURLToPath(new URL('../fixtures/sshfs-exit-child.mjs', import.meta.url));
+const dist = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
+
+/** Run the exit fixture; resolve with its first line and how it ended. */
+function runExitChild(mode: 'exit' | 'signal', args: object): Promise<{ importPid: number; exportPid: number; code: number | null; signal: string | null }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [exitChild, JSON.stringify({ mode, target: target(), options: baseOptions(), ...args })], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (mode === 'signal' && out.includes('\n')) p.kill('SIGTERM');
+    });
+    p.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    const timer = setTimeout(() => p.kill('SIGKILL'), 30_000);
+    p.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const first = out.split('\n')[0];
+      if (!first) return reject(new Error(`child printed nothing (code ${code}, signal ${signal}): ${err}`));
+      resolve({ ...JSON.parse(first), code, signal });
+    });
+  });
+}
+
+/** Poll (bounded) until nothing is mounted at `path`: the remote sshfs unmounts asynchronously. */
+async function waitUnmounted(path: string): Promise<boolean> {
+  for (let i = 0; i < 250 && mountsAt(path).length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+  return mountsAt(path).length === 0;
+}
+
+describe.skipIf(SKIP || !existsSync(dist))('process exit', () => {
+  for (const mode of ['exit', 'signal'] as const) {
+    it(`${mode === 'exit' ? 'process.exit()' : 'SIGTERM'} without close() unmounts the import (at once) and the export`, async (ctx) => {
+      needRemoteFuse(ctx);
+      const importAt = localDir();
+      const exportAt = await remoteDir();
+      const r = await runExitChild(mode, { remoteDir: await remoteDir({ f: 'x' }), importAt, exportFrom: localDir(), exportAt });
+      expect(mode === 'exit' ? r.code : r.signal).toBe(mode === 'exit' ? 0 : 'SIGTERM');
+      expect(mountsAt(importAt)).toEqual([]);
+      expect(await waitUnmounted(exportAt)).toBe(true);
+      expect(await waitGone(r.importPid)).toBe(true);
+      expect(await waitGone(r.exportPid)).toBe(true);
+    });
+  }
 });
