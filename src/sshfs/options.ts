@@ -71,8 +71,8 @@ function optSshfsOptions(value: unknown): string[] {
   for (const o of list) {
     const name = o.split('=', 1)[0]!;
     const form = "an array of sshfs options, one 'name' or 'name=value' per element";
-    if (!OPTION_NAME.test(name)) badOption('sshfsOptions', form, o, `${quote(name)} is not an option name (pass one option per element, without '-o')`);
     if (/[\n\r]/.test(o)) badOption('sshfsOptions', form, o, 'it contains a line break');
+    if (!OPTION_NAME.test(name)) badOption('sshfsOptions', form, o, `${quote(name)} is not an option name (pass one option per element, without '-o')`);
     if (RESERVED_SSHFS_OPTIONS.includes(name)) badOption('sshfsOptions', form, o, `${name} is set by the library or would bypass the master`);
   }
   return list;
