@@ -29,6 +29,28 @@ function mountsAt(path: string) {
   return parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8')).filter((m) => m.mountpoint === path);
 }
 
+/** pids of this process's children running `name` (the export's local sftp-server). */
+function childrenNamed(name: string): number[] {
+  const out: number[] = [];
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (comm === name && Number(fields[1]) === process.pid && fields[0] !== 'Z') out.push(Number(pid));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** Poll (bounded) until this process has no `sftp-server` child left. */
+async function noSftpServer(): Promise<boolean> {
+  for (let i = 0; i < 100 && childrenNamed('sftp-server').length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+  return childrenNamed('sftp-server').length === 0;
+}
+
 /** Why FUSE cannot be used here, or undefined when it can (detected, not assumed). */
 function fuseProblem(): string | undefined {
   if (process.platform !== 'linux') return 'the sshfs tests read /proc/self/mountinfo (Linux only)';
@@ -129,6 +151,7 @@ describe.skipIf(SKIP)('sshfsExport', () => {
     chmodSync(src, 0o777); // the remote user writes through the mount as this process's user, root
     const mnt = await remoteDir();
     const m = track(await ssh.sshfsExport(src, mnt));
+    expect(childrenNamed('sftp-server')).toHaveLength(1);
     expect(m.kind).toBe('export');
     expect(m.mountpoint).toBe(mnt);
     expect(m.source).toBe(src);
@@ -143,6 +166,7 @@ describe.skipIf(SKIP)('sshfsExport', () => {
     expect(mountsAt(mnt)).toEqual([]);
     await expect(m.done).resolves.toBeUndefined();
     expect(await waitGone(pid)).toBe(true);
+    expect(await noSftpServer()).toBe(true);
     expect(await ssh.capture(['ls', '-A', mnt])).toBe('');
   });
 });
@@ -406,6 +430,7 @@ describe.skipIf(SKIP)('disconnect()', () => {
     await imp.done;
     await exp.done;
     for (const pid of pids) expect(await waitGone(pid)).toBe(true);
+    expect(await noSftpServer()).toBe(true);
   });
 });
 
