@@ -8,7 +8,7 @@ import { AbortError, OpenSSH, SshfsError, TimeoutError, type SshfsMount } from '
 import { parseMountinfo } from '../../src/sshfs/mountinfo.js';
 import { expectTypeError, rejection } from '../helpers/expect-throw.js';
 import { alive, waitGone } from '../helpers/processes.js';
-import { baseOptions, connect, connectForFile, target } from '../helpers/server.js';
+import { baseOptions, connect, connectForFile, sshd, target } from '../helpers/server.js';
 
 /**
  * sshfs against the real sshd (the remote host is this machine, so both sides of a mount can
@@ -534,6 +534,27 @@ describe.skipIf(SKIP)('sshfsExport: errors and options', () => {
     await m.close();
     expect(mountsAt(mnt)).toEqual([]);
   });
+
+  for (const [user, remoteShell] of [['osmux-fish', 'fish'], ['osmux-csh', 'csh']] as const) {
+    it(`the remote wrapper is quoted for a ${remoteShell} login`, async (ctx) => {
+      needRemoteFuse(ctx);
+      if (!sshd().users.some((u) => u.name === user)) ctx.skip(`no ${user} test user (${remoteShell} is not installed, or not root)`);
+      const other = await connect({ remoteShell }, user);
+      const src = localDir("it's $dir");
+      writeFileSync(join(src, 'f'), remoteShell);
+      chmodSync(src, 0o755);
+      const mnt = (await other.capture(['mktemp', '-d', '/tmp/osmux-sshfs-remote-XXXXXX'])).trim();
+      try {
+        const m = await other.sshfsExport(src, mnt);
+        expect(await other.capture(['cat', `${mnt}/f`])).toBe(remoteShell);
+        await m.close();
+        expect(mountsAt(mnt)).toEqual([]);
+      } finally {
+        await other.disconnect();
+        rmSync(mnt, { recursive: true, force: true });
+      }
+    });
+  }
 
   it('done rejects when the remote sshfs ends without close()', async (ctx) => {
     needRemoteFuse(ctx);
