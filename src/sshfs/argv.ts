@@ -50,8 +50,9 @@ export interface SshCommandSpec extends Omit<ConnectionSpec, 'host'> {
 /**
  * The words of the slave ssh that sshfs runs: `ssh <sshOpts> -o ControlMaster=no -o
  * ProxyCommand=false -S ctl [-l user] [-p port]`. sshfs appends `-x -a
- * -oClearAllForwardings=yes`, its own `-o` ssh options, `-2`, the host (after `--` in sshfs
- * newer than 3.7.3) and `-s sftp`. The host is not here: sshfs takes it from the source.
+ * -oClearAllForwardings=yes`, its own `-o` ssh options, `-2`, `-s`, the host (after `--`
+ * where sshfs has the fix for option-like hosts, as Debian's 3.7.3 does) and `sftp`. The
+ * host is not here: sshfs takes it from the source.
  */
 export function sshCommandWords(spec: SshCommandSpec): string[] {
   const words = [spec.sshCmd, ...(spec.sshOpts ?? []), ...SLAVE_SAFETY_OPTS, '-S', spec.ctlPath];

@@ -216,6 +216,43 @@ describe.skipIf(SKIP)('sshfsImport: names, options, errors', () => {
     }
   });
 
+  it('an IPv6 host goes in brackets, which sshfs removes before running ssh', async () => {
+    // The master's socket does not care which host name the slave is given: an external
+    // master object named [::1] reaches the 127.0.0.1 sshd through it.
+    const v6 = new OpenSSH(`osmux-sh@[::1]:${sshd().port}`, { externalMaster: true, ctlPath: ssh.ctlPath! });
+    try {
+      expect(await v6.waitForMaster()).toBe(true);
+      const dir = await remoteDir({ 'v6.txt': 'six' });
+      const mnt = localDir();
+      const m = track(await v6.sshfsImport(dir, mnt));
+      expect(m.source).toBe(`[::1]:${dir}`);
+      expect(m.pid).toBeDefined();
+      const args = readFileSync(`/proc/${m.pid}/cmdline`, 'utf8').split('\0');
+      expect(args.slice(1, 3)).toEqual([`[::1]:${dir}`, mnt]);
+      expect(readFileSync(join(mnt, 'v6.txt'), 'utf8')).toBe('six');
+      expect(mountsAt(mnt).map((e) => e.source)).toEqual([`[::1]:${dir}`]);
+      // sshfs double-forks its ssh: find it by its command line.
+      const sshChild = readdirSync('/proc')
+        .filter((d) => /^\d+$/.test(d))
+        .find((d) => {
+          try {
+            const c = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+            return c[0] === 'ssh' && c.includes(ssh.ctlPath!) && c.includes('sftp');
+          } catch {
+            return false;
+          }
+        });
+      const sshArgs = readFileSync(`/proc/${sshChild}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      expect(sshArgs.slice(0, 7)).toEqual(['ssh', '-o', 'ControlMaster=no', '-o', 'ProxyCommand=false', '-S', ssh.ctlPath]);
+      // The bare address, then the subsystem (Debian's sshfs 3.7.3 puts `-s` earlier and `--` before the host).
+      expect(sshArgs.slice(-2)).toEqual(['::1', 'sftp']);
+      expect(sshArgs).toContain('-s');
+      await m.close();
+    } finally {
+      await v6.disconnect();
+    }
+  });
+
   it("'' mounts the remote home; a relative directory is relative to it", async () => {
     const home = (await ssh.capture('printf %s "$HOME"')).trim();
     await ssh.run(['sh', '-c', 'mkdir -p "$HOME/osmux-sshfs-rel" && echo rel > "$HOME/osmux-sshfs-rel/f"']);
