@@ -66,7 +66,8 @@ async function mountExport(ctx: SshfsExportContext, localDir: string, remoteMoun
     }
     const cmd = buildExportCommand({ sshfsCmd: o.sshfsCmd, source: `${localName()}:${dir}`, mountpoint: remoteMountpoint, nonEmpty: o.nonEmpty, sshfsOptions: o.sshfsOptions });
     // No signal for the slave: it is the mount's life, and `signal` only bounds the wait.
-    const starting = ctx.spawn(cmd, { stdinoutDpipe: [o.sftpServerCmd], sshOpts: o.sshOpts, reject: false });
+    // `buffer: false`: a mount may live for days; its stderr is read into a bounded tail here.
+    const starting = ctx.spawn(cmd, { stdinoutDpipe: [o.sftpServerCmd], sshOpts: o.sshOpts, reject: false, buffer: false });
     let p: SshProcess;
     try {
       p = await Promise.race([starting, limit.expired]);
