@@ -45,12 +45,20 @@ export async function checkLocalDir(path: string, role: 'mountpoint' | 'source',
   return real;
 }
 
-/** Run `argv` through the engine; resolves with its exit and (bounded) stderr. */
+/** How long a local fusermount may take before it is killed (an unmount never hangs a close()). */
+const UNMOUNT_LIMIT_MS = 30_000;
+
+/** Run `argv` through the engine; resolves with its exit and (bounded) stderr. Killed after 30 s. */
 export async function runLocal(engine: Engine, argv: readonly string[]): Promise<{ exitCode: number | null; error: Error | undefined; stderr: string }> {
   const p = engine.spawn({ file: argv[0]!, args: argv.slice(1), stdio: ['ignore', 'ignore', 'pipe'] });
   const tail = new TextTail();
   p.stderr?.on('data', tail.push);
+  const timer = setTimeout(() => {
+    tail.push(`${argv[0]} did not finish within ${UNMOUNT_LIMIT_MS / 1000} s and was killed\n`);
+    p.kill('SIGKILL');
+  }, UNMOUNT_LIMIT_MS);
   const exit = await p.exited;
+  clearTimeout(timer);
   return { exitCode: exit.exitCode, error: exit.error, stderr: tail.text };
 }
 
