@@ -62,6 +62,8 @@ export { buildMasterArgv, buildConfigQueryArgv, type MasterArgvOptions, type Met
 export { buildSlaveArgv, stdioForwardSpec, type SlaveArgvOptions } from './argv/slave.js';
 export { buildControlArgv, buildForwardArgv, forwardSpec, forwardFlag, type ControlCommand, type ForwardSpec, type ForwardType } from './argv/control.js';
 export { ForwardError } from './errors/index.js';
+export { SshfsError, type SshfsFailureReason, type SshfsErrorDetails } from './errors/index.js';
+export type { SshfsMount, SshfsCloseOptions, SshfsImportOptions, SshfsExportOptions, SshfsCommonOptions } from './sshfs/index.js';
 export { MuxProtocolError, type MuxProtocolReason } from './errors/index.js';
 export type { ForwardOptions } from './tunnel/options.js';
 export type { PortForward } from './tunnel/forward.js';

@@ -26,6 +26,7 @@ import type { ShellOptions, ShellPoolOptions } from './shell/options.js';
 import { sshTemplate, type Dollar } from './template/index.js';
 import { traceMaster } from './trace/master.js';
 import { defaultConnectionCache } from './cache/cache.js';
+import { sshfsExport, sshfsImport, SshfsMounts, type SshfsExportOptions, type SshfsImportOptions, type SshfsMount } from './sshfs/index.js';
 
 /** Options of `waitForMaster()`. */
 export interface WaitForMasterOptions {
@@ -95,6 +96,7 @@ export class OpenSSH implements AsyncDisposable {
   #error: OpenSSHError | undefined;
   readonly #vars: Variables;
   #dollar: Dollar | undefined;
+  readonly #mounts = new SshfsMounts();
 
   /**
    * Start connecting to `target` (`[user@]host[:port]`). Bad options throw a TypeError at
@@ -239,12 +241,13 @@ export class OpenSSH implements AsyncDisposable {
   }
 
   /**
-   * Close the connection: `-O exit`, then SIGTERM, then SIGKILL, each bounded (about 5 s in
-   * all at worst). An external or disowned master is left running. Later commands fail with a
+   * Close the connection: its sshfs mounts are unmounted (lazily), then the master is asked
+   * to exit (`MUX_C_TERMINATE`, as `-O exit`), then SIGTERM, then SIGKILL, each bounded (about
+   * 5 s in all at worst). An external or disowned master is left running. Later commands fail with a
    * MasterError (reason `disconnected`).
    */
   disconnect(): Promise<void> {
-    return traceMaster(this.host, 'disconnect', this.#master, () => thenCloseFiles(this.#master.disconnect(), this.#defaults.streams));
+    return traceMaster(this.host, 'disconnect', this.#master, () => thenCloseFiles(this.#mounts.closeAll().then(() => this.#master.disconnect()), this.#defaults.streams));
   }
 
   /** `-O stop`: the master stops accepting new sessions; the object becomes unusable. */
@@ -692,5 +695,34 @@ export class OpenSSH implements AsyncDisposable {
   /** Up to `size` shell sessions opened lazily, for running session commands in parallel. */
   shellPool(options: ShellPoolOptions): Promise<ShellPool> {
     return openShellPool(this, options, { ...this.#defaults, maxSessions: this.#ctx.sessions.max });
+  }
+
+  // --- sshfs (src/sshfs/, docs/sshfs.md) ---
+
+  /**
+   * Mount the remote directory `remoteDir` (relative to the remote home; '' for the home) on
+   * the local empty directory `localMountpoint` with the local sshfs, its ssh going through
+   * the master. Resolves with the {@link SshfsMount} once the file system answers; `close()`
+   * unmounts it, and so do `disconnect()` and the end of this process. Rejects with an
+   * SshfsError (sshfs or FUSE missing, bad mount point, no such remote directory), a
+   * TimeoutError (`timeout`, default 30 s) or an AbortError (`signal`). See docs/sshfs.md.
+   *
+   * ```ts
+   * await using mnt = await ssh.sshfsImport('/var/www', './www');
+   * console.log(await readdir('./www'));
+   * ```
+   */
+  sshfsImport(remoteDir: string, localMountpoint: string, options?: SshfsImportOptions): Promise<SshfsMount> {
+    return this.#track(sshfsImport({ exec: this.#ctx, hostSquared: this.#target.hostSquared, mounts: this.#mounts }, remoteDir, localMountpoint, options));
+  }
+
+  /**
+   * Mount the local directory `localDir` on the remote empty directory `remoteMountpoint`:
+   * the remote `sshfs -o slave` talks SFTP over a slave to a local sftp-server. Needs sshfs
+   * and FUSE on the remote host. Resolves with the {@link SshfsMount}; like
+   * {@link OpenSSH.sshfsImport} otherwise.
+   */
+  sshfsExport(localDir: string, remoteMountpoint: string, options?: SshfsExportOptions): Promise<SshfsMount> {
+    return this.#track(sshfsExport({ host: this.host, spawn: (c, o) => this.spawn(c, o), run: (c, o) => this.run(c, o), mounts: this.#mounts }, localDir, remoteMountpoint, options));
   }
 }

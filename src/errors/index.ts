@@ -58,6 +58,8 @@ export const ErrorCode = {
   ARGV_TOO_LONG: 'OSSH_ARGV_TOO_LONG',
   /** A {@link ConnectionCache} was closed: it hands out no more connections. */
   CACHE_CLOSED: 'OSSH_CACHE_CLOSED',
+  /** sshfsImport/sshfsExport could not mount or unmount (see `SshfsError.reason`: sshfs or FUSE missing, bad mount point, missing directory, busy...). */
+  SSHFS_FAILED: 'OSSH_SSHFS_FAILED',
 } as const;
 
 /** One of the {@link ErrorCode} values. */
@@ -456,3 +458,56 @@ export class ConnectionCacheError extends OpenSSHError {
   }
 }
 Object.defineProperty(ConnectionCacheError.prototype, 'name', { value: 'ConnectionCacheError', writable: true });
+
+/**
+ * Why a {@link SshfsError} happened. `not-installed`: the sshfs program (or fusermount) is not
+ * there; `fuse-unavailable`: FUSE cannot be used (no /dev/fuse, no permission to open it or
+ * to mount); `mountpoint-missing`: the mount point does not exist or is not a directory;
+ * `mountpoint-not-empty`: it has entries (pass `nonEmpty: true` to mount over them);
+ * `mountpoint-mounted`: something is mounted there already; `source-missing`: the directory
+ * to mount does not exist or is not a directory (the remote one of an import, the local one
+ * of an export); `ssh-command`: the slave ssh cannot be written into sshfs's `ssh_command`
+ * (a space in the ControlPath or the ssh program, for instance); `busy`: the file system is
+ * in use and was not unmounted (close it with `lazy: true` to detach it anyway); `unmount`:
+ * unmounting failed otherwise; `exited`: sshfs exited for another reason (its stderr says).
+ */
+export type SshfsFailureReason =
+  | 'not-installed'
+  | 'fuse-unavailable'
+  | 'mountpoint-missing'
+  | 'mountpoint-not-empty'
+  | 'mountpoint-mounted'
+  | 'source-missing'
+  | 'ssh-command'
+  | 'busy'
+  | 'unmount'
+  | 'exited';
+
+/** Fields of a {@link SshfsError} beyond {@link ErrorDetails}. */
+export interface SshfsErrorDetails extends ErrorDetails {
+  /** Where it failed: `local` (an import's sshfs, an export's sftp-server) or `remote`. */
+  side: 'local' | 'remote';
+  /** The mount point concerned. */
+  mountpoint: string;
+}
+
+/**
+ * sshfsImport()/sshfsExport() could not mount, or close() could not unmount. Code
+ * `OSSH_SSHFS_FAILED`; `reason` says why, `side` where, `stderr` holds what sshfs (or the
+ * remote shell, or fusermount) printed. Timeouts and aborts raise TimeoutError and AbortError.
+ */
+export class SshfsError extends OpenSSHError {
+  /** A machine-readable reason. */
+  readonly reason: SshfsFailureReason;
+  /** `local` or `remote`. */
+  readonly side: 'local' | 'remote';
+  /** The mount point concerned. */
+  readonly mountpoint: string;
+  constructor(reason: SshfsFailureReason, message: string, details: SshfsErrorDetails) {
+    super(ErrorCode.SSHFS_FAILED, message, details);
+    this.reason = reason;
+    this.side = details.side;
+    this.mountpoint = details.mountpoint;
+  }
+}
+Object.defineProperty(SshfsError.prototype, 'name', { value: 'SshfsError', writable: true });

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { TestProject } from 'vitest/node';
 import { startSshd, type TestServer } from '../../src/testing/index.js';
 import type { ServerInfo } from './server.js';
@@ -27,6 +27,15 @@ export const TEST_USERS = [
 ].filter((u, i) => i === 0 || existsSync(u.shell));
 
 let server: TestServer | undefined;
+
+/** FUSE mounts left by the sshfs tests (their scratch directories are named osmux-sshfs-*). */
+function sshfsMountsLeft(): string[] {
+  if (!existsSync('/proc/self/mountinfo')) return [];
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter((l) => l.includes(' - fuse.sshfs ') && l.includes('osmux-sshfs-'))
+    .map((l) => l.split(' ')[4]!);
+}
 
 /** Processes whose command line mentions `needle` (our ssh slaves/masters, our sshd). */
 export function processesMentioning(needle: string): string[] {
@@ -59,11 +68,14 @@ export async function teardown(): Promise<void> {
   const { dir, ctlDir } = server;
   // Leak checks: every master and slave the tests started must be gone by now.
   const leftFiles = existsSync(ctlDir) ? readdirSync(ctlDir) : [];
+  // sshfs processes name the ControlPath (in ssh_command), so they are among these.
   const leftProcs = processesMentioning(dir).filter((l) => !l.includes('sshd'));
+  const leftMounts = sshfsMountsLeft();
   await server.stop();
   const problems: string[] = [];
   if (leftFiles.length > 0) problems.push(`files left in the ControlPath directory: ${leftFiles.join(', ')}`);
   if (leftProcs.length > 0) problems.push(`ssh processes left running:\n${leftProcs.join('\n')}`);
+  if (leftMounts.length > 0) problems.push(`sshfs file systems left mounted: ${leftMounts.join(', ')}`);
   if (processesMentioning(dir).length > 0) problems.push(`sshd still running: ${processesMentioning(dir).join('\n')}`);
   if (existsSync(dir)) problems.push(`temp dir ${dir} still exists`);
   if (problems.length > 0) throw new Error(`the test suite leaked:\n${problems.join('\n')}`);

@@ -10,6 +10,7 @@ import {
   OpenSSHError,
   OutputFileError,
   SlaveError,
+  SshfsError,
   TimeoutError,
 } from '../../src/errors/index.js';
 import * as publicApi from '../../src/index.js';
@@ -52,6 +53,7 @@ describe('ErrorCode', () => {
       MUX_PROTOCOL: 'OSSH_MUX_PROTOCOL',
       ARGV_TOO_LONG: 'OSSH_ARGV_TOO_LONG',
       CACHE_CLOSED: 'OSSH_CACHE_CLOSED',
+      SSHFS_FAILED: 'OSSH_SSHFS_FAILED',
     });
   });
 
@@ -227,5 +229,14 @@ describe('subclasses', () => {
     e.name = 'Custom';
     expect(e.name).toBe('Custom');
     expect(new CommandError('m').name).toBe('CommandError');
+  });
+
+  it('SshfsError carries its reason, side and mount point', () => {
+    const cause = new Error('ENOENT');
+    const e = new SshfsError('not-installed', 'sshfsImport of h:/d: sshfs is not installed', { side: 'local', mountpoint: '/mnt/x', host: 'h', stderr: 'x', cause });
+    expect([e.name, e.code, e.reason, e.side, e.mountpoint, e.host, e.stderr, e.cause]).toEqual(['SshfsError', 'OSSH_SSHFS_FAILED', 'not-installed', 'local', '/mnt/x', 'h', 'x', cause]);
+    expect(e).toBeInstanceOf(OpenSSHError);
+    expect(e).not.toBeInstanceOf(CommandError);
+    expect(publicApi.SshfsError).toBe(SshfsError);
   });
 });
