@@ -20,6 +20,13 @@ import { withHelpers, type TemplateResult } from '../template/result.js';
 import { checkTemplateOptions, templateTag } from '../template/tag.js';
 import type { DollarOptions } from '../template/ssh.js';
 
+
+/**
+ * The engine of a fleet's connections when neither its `defaults` nor a host choose one:
+ * `'mux'`, so that a command costs no local process (at concurrency 20, no 20 ssh slaves
+ * beside the masters, each a fork of this process).
+ */
+const FLEET_ENGINE = 'mux';
 /** The options of `fleet.$(options)`: `ssh.$`'s, plus `fleet` for the fleet's own run options. */
 export type FleetDollarOptions = DollarOptions & { fleet?: FleetRunOptions };
 
@@ -172,7 +179,9 @@ export class Fleet {
     const s = this.#shared;
     const d = s.defaults;
     const vars = { ...s.vars, ...d.vars, ...h.options.vars, LABEL: h.label };
-    const o: OpenSSHOptions = { ...d, ...h.options, vars };
+    // The mux engine unless the defaults or the host say otherwise: a fleet's commands are
+    // channels of its masters, with no local process each (see docs/fleet.md, "Engine").
+    const o: OpenSSHOptions = { engine: FLEET_ENGINE, ...d, ...h.options, vars };
     normalizeConnection(h.target, o);
     Variables.forConnection(h.target, o);
     return o;

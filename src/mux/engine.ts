@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, open, read, write, writev } from 'node:fs';
 import { finished, Readable, Writable } from 'node:stream';
 import { constants as osConstants } from 'node:os';
 import { nodeEngine, type Engine, type ProcessExit, type RemoteOperation, type RunningProcess, type SpawnRequest, type StdioSlot } from '../run/engine.js';
@@ -156,6 +156,12 @@ async function signalRemote(ch: MuxChannel, name: string): Promise<boolean> {
   return ch.state !== 'open' || ch.settled;
 }
 
+/**
+ * The fs methods of the streams over a caller's fd: `close` does nothing, since the fd is the
+ * caller's (`autoClose: false` alone does not stop `destroy()` from closing it).
+ */
+const CALLERS_FD = { open, read, write, writev, close: (_fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => cb(null) };
+
 /** Wire the channel's streams to the stdio slots and report its end as a ProcessExit. */
 function channelProcess(ch: MuxChannel, op: RemoteOperation, stdio: readonly [StdioSlot, StdioSlot, StdioSlot]): RunningProcess {
   const waits: Array<Promise<unknown>> = [];
@@ -172,7 +178,7 @@ function channelProcess(ch: MuxChannel, op: RemoteOperation, stdio: readonly [St
       process.stdin.pause();
     });
   } else if (typeof inSlot === 'number') {
-    const src = createReadStream('', { fd: inSlot, autoClose: false });
+    const src = createReadStream('', { fd: inSlot, autoClose: false, fs: CALLERS_FD });
     src.on('error', () => ch.sendEof());
     src.pipe(ch.stdin);
     cleanups.push(() => src.destroy());
@@ -190,7 +196,7 @@ function channelProcess(ch: MuxChannel, op: RemoteOperation, stdio: readonly [St
       return;
     }
     const sink: Writable =
-      slot === 'inherit' ? (which === 'stdout' ? process.stdout : process.stderr) : createWriteStream('', { fd: slot, autoClose: false });
+      slot === 'inherit' ? (which === 'stdout' ? process.stdout : process.stderr) : createWriteStream('', { fd: slot, autoClose: false, fs: CALLERS_FD });
     waits.push(
       new Promise((resolve) => {
         s.on('data', (chunk: Buffer) => {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AbortError, CommandError, Fleet, FleetError, MasterError, TimeoutError, type HostSpec, type OpenSSHOptions } from '../../src/index.js';
-import { baseOptions, defaultUser, sshd, target } from '../helpers/server.js';
+import { baseOptions, defaultUser, sshd, target, TEST_ENGINE } from '../helpers/server.js';
 
 let ctlDir: string;
 let silent: Server;
@@ -215,9 +215,30 @@ describe('Fleet on the test sshd', () => {
     expect(peakMasters).toBeGreaterThan(0);
     expect(peakMasters).toBeLessThanOrEqual(3);
     expect(peakRunning).toBe(2);
-    // Slaves: the two running commands (plus, at most, a short-lived process per master).
-    expect(peakSlaves).toBeGreaterThan(0);
-    expect(peakSlaves).toBeLessThanOrEqual(2 + 3);
+    if ((TEST_ENGINE ?? 'mux') === 'mux') {
+      // The fleet's default engine: commands are channels, no local process.
+      expect(peakSlaves).toBe(0);
+    } else {
+      // Slaves: the two running commands (plus, at most, a short-lived process per master).
+      expect(peakSlaves).toBeGreaterThan(0);
+      expect(peakSlaves).toBeLessThanOrEqual(2 + 3);
+    }
+  });
+
+  it("the fleet's connections use the mux engine unless the defaults or a host choose one", async () => {
+    /** Peak local slaves seen while `fleet` runs a 0.5 s command on each host. */
+    const slavesDuring = async (fleet: Fleet) => {
+      let peak = 0;
+      const sampler = setInterval(() => (peak = Math.max(peak, sshProcs().slaves)), 25);
+      const { summary } = await fleet.run('sleep 0.5');
+      clearInterval(sampler);
+      expect(summary.ok).toBe(fleet.labels.length);
+      return peak;
+    };
+    const plain = { ...defaults(), engine: undefined };
+    expect(await slavesDuring(new Fleet(webs(2), { defaults: plain }))).toBe(0);
+    expect(await slavesDuring(new Fleet([{ label: 'b', target: target(), engine: 'spawn' }], { defaults: plain }))).toBe(1);
+    expect(await slavesDuring(new Fleet(webs(2), { defaults: { ...defaults(), engine: 'spawn' } }))).toBe(2);
   });
 
   it('connections >= concurrency is checked with a TypeError; bad options name themselves', () => {

@@ -78,7 +78,7 @@ describe("engine: 'mux'", () => {
   });
 
   it('a per-call engine overrides the object default', async () => {
-    const plain = await connect();
+    const plain = await connect({ engine: 'spawn' });
     const r = await plain.run('kill -TERM $$', { reject: false, engine: 'mux' });
     expect(r.remoteSignal).toBe('SIGTERM');
     const s = await plain.run('kill -TERM $$', { reject: false });

@@ -27,7 +27,8 @@ describe('constructor options', () => {
     const log = join(work, 'wrapper.log');
     const wrapper = join(work, 'my-ssh');
     writeFileSync(wrapper, `#!/bin/sh\necho "$*" >> ${log}\nexec ssh "$@"\n`, { mode: 0o755 });
-    const ssh = await connect({ sshCmd: wrapper });
+    // The spawn engine: the slave is what this checks.
+    const ssh = await connect({ sshCmd: wrapper, engine: 'spawn' });
     expect(await ssh.capture('echo wrapped')).toBe('wrapped\n');
     await ssh.disconnect();
     const calls = readFileSync(log, 'utf8').trim().split('\n');
@@ -217,7 +218,7 @@ describe('debug output', () => {
   it('NODE_DEBUG=openssh-mux prints every argv and how each process ended', async () => {
     const script = `
       import { OpenSSH } from ${JSON.stringify(new URL('../../dist/index.js', import.meta.url).href)};
-      const ssh = await OpenSSH.connect(${JSON.stringify(target())}, ${JSON.stringify(baseOptions())});
+      const ssh = await OpenSSH.connect(${JSON.stringify(target())}, ${JSON.stringify({ ...baseOptions(), engine: 'spawn' })});
       await ssh.capture('echo debugged');
       await ssh.disconnect();`;
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {

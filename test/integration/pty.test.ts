@@ -15,6 +15,9 @@ import { connectForFile } from '../helpers/server.js';
 let ssh: OpenSSH;
 beforeAll(async () => {
   ssh = await connectForFile();
+  // On the mux engine the first command opens the connection's persistent proxy socket (one
+  // fd kept until disconnect): open it now, before the per-test fd counts.
+  await ssh.capture('true');
 });
 afterAll(async () => {
   await ssh.disconnect();

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MasterError, OpenSSH, SftpError } from '../../src/index.js';
-import { connect, connectForFile } from '../helpers/server.js';
+import { connect, connectForFile, TEST_ENGINE } from '../helpers/server.js';
 import { waitGone } from '../helpers/processes.js';
 import { NO_EXTENSIONS, SERVERS } from './sftp-helpers.js';
 import { rejection } from '../helpers/expect-throw.js';
@@ -114,7 +114,7 @@ describe('a server without the extensions (sftp-server -P)', () => {
 });
 
 describe('channel death', () => {
-  it('killing the ssh process mid-transfer fails the transfer and every pending request; nothing hangs', async () => {
+  it.skipIf(TEST_ENGINE === 'mux')('killing the ssh process mid-transfer fails the transfer and every pending request; nothing hangs', async () => {
     const src = join(local, 'death-src');
     writeFileSync(src, randomBytes(64 * 1024 * 1024));
     const sftp = await ssh.sftp();
@@ -159,7 +159,7 @@ describe('channel death', () => {
 });
 
 describe('processes', () => {
-  it('one ssh process per session, gone after close(); several sessions at once', async () => {
+  it.skipIf(TEST_ENGINE === 'mux')('one ssh process per session, gone after close(); several sessions at once', async () => {
     const sessions = await Promise.all([ssh.sftp(), ssh.sftp(), ssh.sftp({ serverCommand: ['/usr/lib/openssh/sftp-server'] })]);
     expect(sftpSlaves(ssh).length).toBe(3);
     const d = join(remote, 'multi');
