@@ -118,7 +118,7 @@ export const MAX_BATCH_BYTES = 8 * 1024 * 1024;
  * Writes consecutive chunks at increasing positions, one write at a time, each taking every
  * chunk that came while the one before was written (local writes go through libuv's thread
  * pool: a busy machine makes each trip slow, so make few of them). `add()` waits while
- * `maxBytes` are already waiting, so a slow disk holds at most twice that (plus a chunk).
+ * `maxBytes` are already waiting, so a slow disk holds less than twice (`maxBytes` + a chunk).
  * Each chunk is handed to `done` once it is written.
  */
 export class BatchWriter {
