@@ -9,7 +9,7 @@ import { SftpError } from '../errors/index.js';
 
 /** Options of `fastGet()` / `fastPut()`. */
 export interface FastTransferOptions extends RequestOptions {
-  /** Requests kept in flight (default: the session's, 4 MiB worth of chunks). */
+  /** Requests kept in flight (default: the session's, 2 MiB worth of chunks). */
   concurrency?: number;
   /** Bytes per request (default: what the server allows, up to 255 KiB; 32 KiB without limits@openssh.com). */
   chunkSize?: number;
@@ -113,6 +113,8 @@ export async function fastGet(sftp: Sftp, remote: Buffer, local: string | Buffer
 
 /** What a {@link BatchWriter} holds at most, besides the batch being written: it waits beyond. */
 export const MAX_BATCH_BYTES = 8 * 1024 * 1024;
+/** The least a {@link BatchWriter} writes at once (but at the end): each write is a trip through the thread pool, and each trip wakes threads. */
+export const MIN_BATCH_BYTES = 1024 * 1024;
 
 /**
  * Writes consecutive chunks at increasing positions, one write at a time, each taking every
@@ -133,6 +135,7 @@ export class BatchWriter {
     private readonly done: (chunk: Buffer) => void,
     start: number,
     private readonly maxBytes = MAX_BATCH_BYTES,
+    private readonly minBytes = Math.min(MIN_BATCH_BYTES, maxBytes),
   ) {
     this.#at = start;
   }
@@ -152,8 +155,9 @@ export class BatchWriter {
     this.#check();
     this.#batch.push(chunk);
     this.#batchBytes += chunk.length;
-    if (!this.#writing) this.#flush();
-    else if (this.#batchBytes >= this.maxBytes) {
+    if (!this.#writing) {
+      if (this.#batchBytes >= this.minBytes) this.#flush();
+    } else if (this.#batchBytes >= this.maxBytes) {
       await this.#writing;
       this.#check();
     }
@@ -175,8 +179,8 @@ export class BatchWriter {
     ).finally(() => {
       this.#writing = undefined;
       this.#writingBytes = 0;
-      // What came meanwhile goes at once; a failure stops the writing.
-      if (this.#batch.length > 0 && !this.#failed) this.#flush();
+      // Enough that came meanwhile goes at once; a failure stops the writing.
+      if (this.#batchBytes >= this.minBytes && !this.#failed) this.#flush();
     });
   }
 

@@ -59,9 +59,18 @@ describe('BatchWriter (fastGet\'s local writes)', () => {
     expect(at).toBe(500 + 10 * 100 + 45);
   });
 
+  it('writes at least minBytes at once, but at the end', async () => {
+    const sizes: number[] = [];
+    const w = new BatchWriter(async (chunks) => void sizes.push(chunks.reduce((n, c) => n + c.length, 0)), () => {}, 0, 10_000, 1000);
+    for (let i = 0; i < 25; i++) await w.add(Buffer.alloc(100));
+    expect(sizes).toEqual([1000, 1000]);
+    await w.end();
+    expect(sizes).toEqual([1000, 1000, 500]);
+  });
+
   it('a failed write is thrown by the next add() or by end(); nothing after it is written', async () => {
     const disk = slowDisk();
-    const w = new BatchWriter(disk.write, () => {}, 0, 100);
+    const w = new BatchWriter(disk.write, () => {}, 0, 100, 1);
     await w.add(Buffer.alloc(10));
     const waiting = w.add(Buffer.alloc(200)); // over maxBytes: waits for the write under way
     disk.writes.shift()!.finish(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }));
