@@ -19,6 +19,7 @@ import { normalizeForward, type ForwardOptions } from './tunnel/options.js';
 import { tunnelCall, type CaptureTunnelOptions, type TunnelOptions } from './tunnel/tunnel.js';
 import type { SshConfiguration } from './auth/ssh-config.js';
 import { openSftp, type SftpOptions } from './sftp/open.js';
+import { nodeEngine } from './run/engine.js';
 import type { Sftp } from './sftp/client.js';
 import { Variables, type VarValue } from './expand/vars.js';
 import { openShell, openShellPool, type ShellPool, type ShellSession } from './shell/index.js';
@@ -672,7 +673,9 @@ export class OpenSSH implements AsyncDisposable {
    * ```
    */
   sftp(options?: SftpOptions): Promise<Sftp> {
-    return this.#track(openSftp((cmd, o) => this.open2(cmd, o), options));
+    // The spawn engine gets the channel's own socket; any other engine the streams of open2().
+    const socket = this.#ctx.engine !== nodeEngine ? undefined : (cmd: Command, o: StreamOptions, fd: number) => this.#startStream(cmd, o, { method: 'sftp()', stdin: true, stdout: true, socket: fd }).start;
+    return this.#track(openSftp({ open2: (cmd, o) => this.open2(cmd, o), socket }, options));
   }
 
   // --- Shell sessions (src/shell/, docs/shell.md) ---

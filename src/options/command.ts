@@ -136,6 +136,11 @@ export interface StreamPipes {
   stdin?: boolean;
   stdout?: boolean;
   stderr?: boolean;
+  /**
+   * With `stdin` and `stdout`: instead of two pipes, this socket (a file descriptor) as the
+   * process's stdin and stdout, handed to it as it is; the caller has the other end (sftp()).
+   */
+  socket?: number;
 }
 
 /** Defaults a caller may set on the constructor for every command. */
@@ -175,7 +180,9 @@ export type OutputSpec =
   | { kind: 'file'; path: string; append: boolean; shared?: SharedFile }
   | { kind: 'fd'; fd: number }
   | { kind: 'stream'; stream: Writable; end?: boolean }
-  | { kind: 'stdout' };
+  | { kind: 'stdout' }
+  /** A socket handed to the process as it is (`StreamPipes.socket`; never from a user's option). */
+  | { kind: 'socket'; fd: number };
 
 /** The method being called, which decides stream defaults. */
 export type CallMode = 'run' | 'capture' | 'system' | 'test' | 'spawn' | 'command' | 'stream';
@@ -353,7 +360,7 @@ export function normalizeCall(
       ['stdinData', stdinData(o.stdinData)],
       ['stdinoutSocket', socket?.input],
     ],
-    mode === 'spawn' || fixed.stdin ? { kind: 'pipe' } : ((mode !== 'command' ? defaults.streams?.stdin : undefined) ?? { kind: 'ignore' }),
+    fixed.socket !== undefined ? { kind: 'fd', fd: fixed.socket } : mode === 'spawn' || fixed.stdin ? { kind: 'pipe' } : ((mode !== 'command' ? defaults.streams?.stdin : undefined) ?? { kind: 'ignore' }),
   );
 
   if (stdin.kind === 'pipe' && mode !== 'spawn' && !fixed.stdin) {
@@ -377,7 +384,7 @@ export function normalizeCall(
     const given = explicitOut.find(([, v]) => v !== undefined);
     if (given) throw new TypeError(`option '${given[0]}' cannot be used here: this method captures stdout itself (use run() or system())`);
   }
-  const stdout = pick<OutputSpec>('stdout', explicitOut, fixed.stdout ? { kind: 'pipe' } : outDefault);
+  const stdout = pick<OutputSpec>('stdout', explicitOut, fixed.socket !== undefined ? { kind: 'socket', fd: fixed.socket } : fixed.stdout ? { kind: 'pipe' } : outDefault);
   const stderr = pick<OutputSpec>(
     'stderr',
     [

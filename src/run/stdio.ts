@@ -89,6 +89,8 @@ function outputPlan(
       return observe ? ['pipe', { kind: 'stream', stream: which === 'stdout' ? process.stdout : process.stderr }] : ['inherit', { kind: 'none' }];
     case 'fd':
       return ['pipe', { kind: 'fd', fd: spec.fd, path: undefined }];
+    case 'socket':
+      return [spec.fd, { kind: 'none' }];
     case 'file': {
       if (spec.shared) return ['pipe', { kind: 'fd', fd: sharedFd(spec.shared, opened, details), path: spec.path }];
       const fd = openFile(spec.path, spec.append ? 'a' : 'w', `${which}File`, details);

@@ -3,13 +3,13 @@ import { lstat, mkdir, open as openLocal, readdir, readlink, stat as statLocal, 
 import type { TransferProgress } from '../transfer/progress.js';
 import type { Sftp } from './client.js';
 import type { RequestOptions } from './file-handle.js';
-import { byteLength, ChunkReader, ChunkWriter, type Pipelining } from './io.js';
+import { BufferPool, ChunkReader, ChunkWriter, type Pipelining } from './io.js';
 import { displayPath, isUtf8, joinBytes } from './paths.js';
 import { SftpError } from '../errors/index.js';
 
 /** Options of `fastGet()` / `fastPut()`. */
 export interface FastTransferOptions extends RequestOptions {
-  /** Requests kept in flight (default 64). */
+  /** Requests kept in flight (default: the session's, 2 MiB worth of chunks). */
   concurrency?: number;
   /** Bytes per request (default: what the server allows, up to 255 KiB; 32 KiB without limits@openssh.com). */
   chunkSize?: number;
@@ -90,34 +90,112 @@ export async function fastGet(sftp: Sftp, remote: Buffer, local: string | Buffer
   try {
     if (start > 0) await out.truncate(start);
     const prog = progress(String(displayPath(remote)), st.size, start, o?.onProgress);
-    const reader = new ChunkReader(sftp.session, fh.handle, { operation: 'fastGet', path: remote, signal: o?.signal, timeout: o?.timeout }, p, start);
-    // Local writes go through libuv's thread pool: one at a time, each taking every chunk
-    // that arrived meanwhile (a busy machine makes each trip slow, so make few of them).
-    let at = start;
-    let batch: Buffer[] = [];
-    let batchAt = start;
-    let writing: Promise<unknown> | undefined;
-    const flush = (): Promise<unknown> => {
-      const chunks = batch;
-      const pos = batchAt;
-      batch = [];
-      batchAt = at;
-      return out.writev(chunks, pos);
-    };
-    for (let c = await reader.read(); c !== null; c = await reader.read()) {
-      const n = byteLength(c);
-      batch.push(...c);
-      at += n;
-      prog.add(n);
-      if (!writing) {
-        writing = flush().finally(() => (writing = undefined));
-      } else if (at - batchAt > 32 * 1024 * 1024) await writing;
+    // Each READ's data is copied into a buffer of the pool as it arrives, written to the file
+    // from there, and the buffer used again: the memory is touched once, not per request.
+    const pool = new BufferPool(p.chunkSize);
+    const reader = new ChunkReader(sftp.session, fh.handle, { operation: 'fastGet', path: remote, signal: o?.signal, timeout: o?.timeout }, p, start, undefined, pool.take);
+    const writes = new BatchWriter((chunks, pos) => out.writev(chunks, pos), (c) => pool.release(c), start);
+    try {
+      for (let c = await reader.read(); c !== null; c = await reader.read()) {
+        prog.add(c.length);
+        await writes.add(c);
+      }
+      await writes.end();
+    } finally {
+      reader.stop();
+      await writes.settled();
     }
-    await writing;
-    if (batch.length > 0) await flush();
     prog.done();
   } finally {
     await out.close();
+  }
+}
+
+/** What a {@link BatchWriter} holds at most, besides the batch being written: it waits beyond. */
+export const MAX_BATCH_BYTES = 8 * 1024 * 1024;
+/** The least a {@link BatchWriter} writes at once (but at the end): each write is a trip through the thread pool, and each trip wakes threads. */
+export const MIN_BATCH_BYTES = 1024 * 1024;
+
+/**
+ * Writes consecutive chunks at increasing positions, one write at a time, each taking every
+ * chunk that came while the one before was written (local writes go through libuv's thread
+ * pool: a busy machine makes each trip slow, so make few of them). `add()` waits while
+ * `maxBytes` are already waiting, so a slow disk holds less than twice (`maxBytes` + a chunk).
+ * Each chunk is handed to `done` once it is written.
+ */
+export class BatchWriter {
+  #batch: Buffer[] = [];
+  #batchBytes = 0;
+  #at: number;
+  #writing: Promise<void> | undefined;
+  #failed: { e: unknown } | undefined;
+
+  constructor(
+    private readonly write: (chunks: Buffer[], position: number) => Promise<unknown>,
+    private readonly done: (chunk: Buffer) => void,
+    start: number,
+    private readonly maxBytes = MAX_BATCH_BYTES,
+    private readonly minBytes = Math.min(MIN_BATCH_BYTES, maxBytes),
+  ) {
+    this.#at = start;
+  }
+
+  /** Bytes handed to `add()` and not yet written (waiting, or being written). */
+  get held(): number {
+    return this.#batchBytes + this.#writingBytes;
+  }
+  #writingBytes = 0;
+
+  #check(): void {
+    if (this.#failed) throw this.#failed.e;
+  }
+
+  /** Queue `chunk`, written after everything added before; resolves once there is room for more. */
+  async add(chunk: Buffer): Promise<void> {
+    this.#check();
+    this.#batch.push(chunk);
+    this.#batchBytes += chunk.length;
+    if (!this.#writing) {
+      if (this.#batchBytes >= this.minBytes) this.#flush();
+    } else if (this.#batchBytes >= this.maxBytes) {
+      await this.#writing;
+      this.#check();
+    }
+  }
+
+  #flush(): void {
+    const chunks = this.#batch;
+    const pos = this.#at;
+    const n = this.#batchBytes;
+    this.#batch = [];
+    this.#batchBytes = 0;
+    this.#writingBytes = n;
+    this.#at += n;
+    this.#writing = this.write(chunks, pos).then(
+      () => {
+        for (const c of chunks) this.done(c);
+      },
+      (e: unknown) => void (this.#failed ??= { e }),
+    ).finally(() => {
+      this.#writing = undefined;
+      this.#writingBytes = 0;
+      // Enough that came meanwhile goes at once; a failure stops the writing.
+      if (this.#batchBytes >= this.minBytes && !this.#failed) this.#flush();
+    });
+  }
+
+  /** Write what is left; throws the first failure. */
+  async end(): Promise<void> {
+    while (this.#writing || (this.#batch.length > 0 && !this.#failed)) {
+      if (!this.#writing) this.#flush();
+      await this.#writing;
+    }
+    if (this.#failed) throw this.#failed.e;
+  }
+
+  /** Wait for the write under way, if any (never throws). */
+  async settled(): Promise<void> {
+    while (this.#writing) await this.#writing;
   }
 }
 

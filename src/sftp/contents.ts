@@ -35,7 +35,7 @@ export async function readFile(sftp: Sftp, path: Buffer, o?: ReadFileOptions): P
   await using fh = await sftp.open(path, 'r', undefined, o);
   const reader = new ChunkReader(sftp.session, fh.handle, { operation: 'readFile', path, signal: o?.signal, timeout: o?.timeout }, sftp.settings);
   const chunks: Buffer[] = [];
-  for (let c = await reader.read(); c !== null; c = await reader.read()) chunks.push(...c);
+  for (let c = await reader.read(); c !== null; c = await reader.read()) chunks.push(c);
   const all = Buffer.concat(chunks);
   return o?.encoding ? all.toString(o.encoding) : all;
 }

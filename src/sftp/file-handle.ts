@@ -77,12 +77,8 @@ export class SftpFileHandle implements AsyncDisposable {
     const ctx = this.#ctx('read', o);
     if (len === 0) return { bytesRead: 0, buffer: buf };
     const data = await this.session.data((id) => encodeRead(id, this.handle, pos, len), ctx);
-    let n = 0;
-    for (const part of data ?? []) {
-      const k = Math.min(part.length, len - n);
-      buf.set(part.subarray(0, k), offset + n);
-      n += k;
-    }
+    const n = data === null ? 0 : Math.min(data.length, len);
+    if (data !== null) buf.set(data.subarray(0, n), offset);
     if (position === undefined || position === null) this.#position = pos + n;
     return { bytesRead: n, buffer: buf };
   }

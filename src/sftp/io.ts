@@ -11,13 +11,20 @@ export interface Pipelining {
 interface Slot {
   offset: number;
   length: number;
-  reply: Promise<Buffer[] | null>;
+  reply: Promise<Buffer | null>;
+  /** Where the reply's data goes, if the reader was given buffers. */
+  dest: Buffer | undefined;
 }
 
 /**
  * Reads a file handle in order with `concurrency` READ requests in flight. A short reply is
  * completed by a new request for the rest, put first in line; end of file stops the reading
  * (replies still in flight past it are dropped).
+ *
+ * With `take`, each request of `chunkSize` bytes brings a buffer of that size from it, and
+ * the data is copied there as it arrives (see {@link SftpSession.data}): the views `read()`
+ * returns are of those buffers, and a buffer is the caller's to reuse once the view that
+ * ends it has been read and used (see {@link BufferPool}).
  */
 export class ChunkReader {
   #queue: Slot[] = [];
@@ -32,6 +39,8 @@ export class ChunkReader {
     start = 0,
     /** Exclusive end, or undefined: to end of file. */
     private readonly end: number | undefined = undefined,
+    /** A buffer of at least `chunkSize` bytes for the next request (see above). */
+    private readonly take: (() => Buffer) | undefined = undefined,
   ) {
     this.#next = start;
   }
@@ -41,33 +50,33 @@ export class ChunkReader {
     return this.#queue[0]?.offset ?? this.#next;
   }
 
-  #request(offset: number, length: number): Slot {
-    const reply = this.session.data((id) => encodeRead(id, this.handle, offset, length), this.ctx);
+  #request(offset: number, length: number, dest: Buffer | undefined): Slot {
+    const reply = this.session.data((id) => encodeRead(id, this.handle, offset, length), this.ctx, dest);
     reply.catch(() => {});
-    return { offset, length, reply };
+    return { offset, length, reply, dest };
   }
 
   #fill(): void {
     while (!this.#eof && this.#queue.length < this.p.concurrency && (this.end === undefined || this.#next < this.end)) {
       const length = this.end === undefined ? this.p.chunkSize : Math.min(this.p.chunkSize, this.end - this.#next);
-      this.#queue.push(this.#request(this.#next, length));
+      this.#queue.push(this.#request(this.#next, length, this.take?.().subarray(0, length)));
       this.#next += length;
     }
   }
 
-  /** The next bytes in order (the slices of one reply), or null at the end. */
-  async read(): Promise<Buffer[] | null> {
+  /** The next bytes in order (the data of one reply), or null at the end. */
+  async read(): Promise<Buffer | null> {
     this.#fill();
     const head = this.#queue.shift();
     if (!head) return null;
-    let data: Buffer[] | null;
+    let data: Buffer | null;
     try {
       data = await head.reply;
     } catch (e) {
       this.stop();
       throw e;
     }
-    const n = data === null ? 0 : byteLength(data);
+    const n = data === null ? 0 : data.length;
     if (n === 0) {
       this.stop();
       return null;
@@ -76,7 +85,8 @@ export class ChunkReader {
       this.stop();
       throw protocolError(`the server sent ${n} bytes for a read of ${head.length}`, { operation: this.ctx.operation });
     }
-    if (n < head.length) this.#queue.unshift(this.#request(head.offset + n, head.length - n));
+    // The rest of a short reply goes on in the same buffer, right after what came.
+    if (n < head.length) this.#queue.unshift(this.#request(head.offset + n, head.length - n, head.dest?.subarray(n)));
     this.#fill();
     return data;
   }
@@ -133,11 +143,38 @@ export class ChunkWriter {
   }
 }
 
-/** Total length of slices. */
-export function byteLength(parts: readonly Buffer[]): number {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  return n;
+/**
+ * Buffers of one size, used over and over: touching fresh memory costs more than copying
+ * into memory already in use. Each has an ArrayBuffer of its own, so a view tells which
+ * buffer it is part of.
+ */
+export class BufferPool {
+  readonly #free: Buffer[] = [];
+  readonly #mine = new WeakSet<ArrayBufferLike>();
+  #made = 0;
+
+  constructor(readonly size: number) {}
+
+  /** Buffers made so far: the pool's memory is `made * size`. */
+  get made(): number {
+    return this.#made;
+  }
+
+  /** A buffer of `size` bytes, free for the caller's use. */
+  readonly take = (): Buffer => {
+    const free = this.#free.pop();
+    if (free) return free;
+    this.#made++;
+    const b = Buffer.allocUnsafeSlow(this.size);
+    this.#mine.add(b.buffer);
+    return b;
+  };
+
+  /** Give back the pool's buffer that `view` ends (whose last byte is the buffer's last); other views are ignored. */
+  release(view: Buffer): void {
+    const ab = view.buffer;
+    if (view.byteOffset + view.length === ab.byteLength && this.#mine.has(ab)) this.#free.push(Buffer.from(ab, 0, ab.byteLength));
+  }
 }
 
 /** Split `data` into pieces of at most `size` bytes (views, no copy). */

@@ -98,7 +98,7 @@ export type SftpResponse =
   | { type: 'version'; version: number; extensions: Map<string, string> }
   | { type: 'status'; id: number; status: number; message: string; lang: string }
   | { type: 'handle'; id: number; handle: Buffer }
-  | { type: 'data'; id: number; data: Buffer; more?: Buffer[] }
+  | { type: 'data'; id: number; data: Buffer }
   | { type: 'name'; id: number; entries: NameEntry[] }
   | { type: 'attrs'; id: number; attrs: Attributes }
   | { type: 'extended-reply'; id: number; data: Buffer };
@@ -158,26 +158,4 @@ export function decodeResponse(payload: Buffer): SftpResponse {
   }
   if (r.remaining > 0) throw protocolError(`${r.remaining} unexpected bytes after a ${m.type} packet`);
   return m;
-}
-
-/**
- * Decode a packet given as slices. A DATA packet's payload is not copied together: its data
- * comes back as `data` plus `more` slices. Anything else is joined and decoded as usual.
- */
-export function decodeResponseParts(parts: Buffer[]): SftpResponse {
-  const first = parts[0]!;
-  if (parts.length === 1) return decodeResponse(first);
-  if (first[0] === FXP.DATA && first.length >= 9) {
-    const total = parts.reduce((n, p) => n + p.length, 0);
-    const len = first.readUInt32BE(5);
-    if (len !== total - 9) throw protocolError(len > total - 9 ? `packet too short: a string of ${len} bytes needs ${len} bytes at offset 9, the packet has ${total}` : `${total - 9 - len} unexpected bytes after a data packet`);
-    const rest = parts.slice(1);
-    return first.length > 9 ? { type: 'data', id: first.readUInt32BE(1), data: first.subarray(9), more: rest } : { type: 'data', id: first.readUInt32BE(1), data: rest[0]!, more: rest.slice(1) };
-  }
-  return decodeResponse(Buffer.concat(parts));
-}
-
-/** The request id of a packet, for failing that request when its reply cannot be decoded. */
-export function peekId(payload: Buffer): number | undefined {
-  return payload.length >= 5 && payload[0] !== FXP.VERSION ? payload.readUInt32BE(1) : undefined;
 }

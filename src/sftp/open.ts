@@ -1,11 +1,13 @@
 import type { Open2, StreamOptions } from '../openssh.js';
 import type { Command } from '../quote/command.js';
+import type { SshProcess } from '../run/execute.js';
 import { optMs, optSignal } from '../options/validate.js';
 import { Sftp } from './client.js';
 import { EXT } from './constants.js';
 import { decodeLimits, type SftpLimits } from './extensions.js';
 import { encodeExtended } from './messages.js';
 import { SftpSession, type SftpTransport } from './session.js';
+import { canPair, socketPair } from './socket.js';
 
 /** Options of `ssh.sftp()` and {@link sftpOverTransport}. */
 export interface SftpOptions {
@@ -16,7 +18,7 @@ export interface SftpOptions {
    * `['/usr/lib/openssh/sftp-server', '-l', 'INFO']` (also `sudo` wrappers).
    */
   serverCommand?: Command;
-  /** Requests kept in flight by the bulk methods (default 64). */
+  /** Requests kept in flight by the bulk methods (default: 2 MiB worth of `chunkSize`, from 8 to 64: 8 of OpenSSH's 255 KiB, 64 of 32 KiB). */
   concurrency?: number;
   /** Bytes per read/write request (default: the server's limits, up to 255 KiB; 32 KiB without limits@openssh.com). */
   chunkSize?: number;
@@ -60,6 +62,19 @@ export function normalizeSftpOptions(o: unknown = {}): SftpOptions {
 /** The largest chunk asked for by default: what OpenSSH's server allows (256 KiB less 1 KiB). */
 const MAX_DEFAULT_CHUNK = 255 * 1024;
 
+/** Bytes the bulk methods keep in flight by default. */
+const IN_FLIGHT_BYTES = 2 * 1024 * 1024;
+
+/**
+ * Requests in flight by default: 2 MiB worth, from 8 to 64 (as OpenSSH's sftp: 64 x 32 KiB).
+ * More in flight only fills buffers along the way (the SSH channel's window is 2 MiB) and
+ * costs CPU: measured with bench/sftp.mjs's setup, 64 x 255 KiB took a third more CPU per MiB
+ * than 8 x 255 KiB, all processes counted.
+ */
+export function defaultConcurrency(chunkSize: number): number {
+  return Math.max(8, Math.min(64, Math.round(IN_FLIGHT_BYTES / chunkSize)));
+}
+
 /** Start SFTP on any byte channel: INIT/VERSION, then the server's limits when offered. */
 export async function sftpOverTransport(transport: SftpTransport, options: SftpOptions = {}): Promise<Sftp> {
   const o = normalizeSftpOptions(options);
@@ -74,30 +89,64 @@ export async function sftpOverTransport(transport: SftpTransport, options: SftpO
   }
   const serverMax = Math.min(limits?.maxReadLength || MAX_DEFAULT_CHUNK, limits?.maxWriteLength || MAX_DEFAULT_CHUNK, MAX_DEFAULT_CHUNK);
   const chunkSize = o.chunkSize ?? (limits ? serverMax : 32 * 1024);
-  return new Sftp(session, { chunkSize, concurrency: o.concurrency ?? 64, symlinkDraftOrder: o.symlinkDraftOrder ?? false }, limits);
+  return new Sftp(session, { chunkSize, concurrency: o.concurrency ?? defaultConcurrency(chunkSize), symlinkDraftOrder: o.symlinkDraftOrder ?? false }, limits);
 }
 
 /** How openssh.ts starts the channel's ssh process: its `open2()`. */
 export type Open2Fn = (cmd: Command, options: StreamOptions) => Promise<Open2<string | Buffer>>;
 
-/**
- * `ssh.sftp()` on the spawn engine: one `ssh -S ctl -s <host> sftp` process (or the
- * `serverCommand`) for the whole session, spoken to over its stdin and stdout.
- */
-export function openSftp(open2: Open2Fn, options: SftpOptions = {}): Promise<Sftp> {
-  return startSftp(open2, normalizeSftpOptions(options));
+/** How openssh.ts starts it with a socket (an fd) as its stdin and stdout. */
+export type SocketStartFn = (cmd: Command, options: StreamOptions, fd: number) => Promise<SshProcess>;
+
+/** The ways to start the channel's process: `socket` only where it runs as a local ssh process (spawn engine). */
+export interface SftpStarters {
+  open2: Open2Fn;
+  socket?: SocketStartFn | undefined;
 }
 
-async function startSftp(open2: Open2Fn, o: SftpOptions): Promise<Sftp> {
+/**
+ * `ssh.sftp()`: one `ssh -S ctl -s <host> sftp` process (or the `serverCommand`) for the
+ * whole session. On the spawn engine (Linux) its stdin and stdout are one socket this side
+ * reads into a buffer used over and over (src/sftp/socket.ts); otherwise (the mux engine's
+ * channel, other systems) the session speaks over `open2()`'s streams.
+ */
+export function openSftp(start: SftpStarters, options: SftpOptions = {}): Promise<Sftp> {
+  return startSftp(start, normalizeSftpOptions(options));
+}
+
+async function startSftp(start: SftpStarters, o: SftpOptions): Promise<Sftp> {
   const base: StreamOptions = { encoding: 'buffer', timeout: 0, idleTimeout: 0, ...(o.sshOpts ? { sshOpts: o.sshOpts } : {}) };
-  const p = o.serverCommand !== undefined ? await open2(o.serverCommand, base) : await open2(o.subsystem ?? 'sftp', { ...base, subsystem: true });
-  const done = p.done.then(() => undefined);
-  done.catch(() => {});
-  const transport: SftpTransport = { readable: p.stdout, writable: p.stdin, done, destroy: () => p.kill('SIGTERM') };
+  const cmd: Command = o.serverCommand ?? o.subsystem ?? 'sftp';
+  const opts: StreamOptions = o.serverCommand !== undefined ? base : { ...base, subsystem: true };
+  let transport: SftpTransport;
+  let kill: () => void;
+  if (start.socket && canPair) {
+    const pair = await socketPair();
+    let p: SshProcess;
+    try {
+      p = await start.socket(cmd, opts, pair.fd);
+    } catch (e) {
+      pair.mine.destroy();
+      throw e;
+    } finally {
+      // The process has its copy: this one must not read what the process is to read.
+      pair.theirs.destroy();
+    }
+    const done = p.result.then(() => undefined);
+    done.catch(() => {});
+    kill = () => p.kill('SIGTERM');
+    transport = { readable: pair.mine, writable: pair.mine, subscribe: pair.subscribe, done, destroy: () => (kill(), pair.mine.destroy()) };
+  } else {
+    const p = await start.open2(cmd, opts);
+    const done = p.done.then(() => undefined);
+    done.catch(() => {});
+    kill = () => p.kill('SIGTERM');
+    transport = { readable: p.stdout, writable: p.stdin, done, destroy: kill };
+  }
   try {
     return await sftpOverTransport(transport, o);
   } catch (e) {
-    p.kill('SIGTERM');
+    transport.destroy!();
     throw e;
   }
 }

@@ -2,18 +2,25 @@ import type { Readable, Writable } from 'node:stream';
 import { AbortError, ErrorCode, OpenSSHError, SftpError, TimeoutError } from '../errors/index.js';
 import type { Attributes } from './attrs.js';
 import { FX, FXP, STATUS_NAMES, STATUS_SYSCALL_CODES } from './constants.js';
-import { DEFAULT_MAX_PACKET_LENGTH, PacketFramer } from './framer.js';
-import { decodeResponseParts, encodeInit, encodeOneString, peekId, type NameEntry, type SftpResponse } from './messages.js';
+import { encodeInit, encodeOneString, type NameEntry, type SftpResponse } from './messages.js';
 import { protocolError } from './packet.js';
 import { displayPath } from './paths.js';
+import { DEFAULT_MAX_PACKET_LENGTH, PacketReceiver } from './receiver.js';
 
 /**
  * A byte channel to an SFTP server: what the spawn engine's `ssh -s sftp` process gives (its
  * stdout and stdin), or any other engine's channel. Nothing else is assumed of it.
  */
 export interface SftpTransport {
-  /** Bytes from the server. */
+  /** Bytes from the server (its 'end', 'close' and 'error' events end the session). */
   readonly readable: Readable;
+  /**
+   * Instead of `readable`'s 'data' events: the transport calls `receive` with each chunk it
+   * reads, a view that is only valid during the call (the session copies what it keeps). For
+   * a socket read into one buffer used over and over (`net`'s `onread`), which spares the
+   * allocation of fresh memory for every read.
+   */
+  subscribe?(receive: (chunk: Buffer) => void): void;
   /** Bytes to the server; ending it closes the session. */
   readonly writable: Writable;
   /** Settles once the channel is gone; a rejection becomes the `cause` of the errors of pending requests. */
@@ -36,6 +43,8 @@ interface Pending {
   resolve(r: SftpResponse): void;
   reject(e: Error): void;
   ctx: RequestContext;
+  /** Where the data of an SSH_FXP_DATA reply goes (see {@link SftpSession.data}). */
+  dest?: Buffer | undefined;
 }
 
 /** Where an error of `ctx` points. */
@@ -111,7 +120,7 @@ export class SftpSession {
   /** The extensions the server announced: name → version. */
   readonly extensions = new Map<string, string>();
   readonly #transport: SftpTransport;
-  readonly #framer: PacketFramer;
+  readonly #receiver: PacketReceiver;
   readonly #pending = new Map<number, Pending>();
   #nextId = 0;
   #error: SftpError | undefined;
@@ -121,9 +130,10 @@ export class SftpSession {
 
   private constructor(transport: SftpTransport, maxPacketLength: number) {
     this.#transport = transport;
-    this.#framer = new PacketFramer(maxPacketLength);
+    this.#receiver = new PacketReceiver((id) => this.#pending.get(id)?.dest, maxPacketLength);
     const { readable, writable } = transport;
-    readable.on('data', (chunk: Buffer) => this.#onData(chunk));
+    if (transport.subscribe) transport.subscribe((chunk) => this.#onData(chunk));
+    else readable.on('data', (chunk: Buffer) => this.#onData(chunk));
     readable.on('end', () => this.#lost('the SFTP server closed the channel'));
     readable.on('close', () => this.#lost('the SFTP channel closed'));
     readable.on('error', (e) => this.#lost(`reading the SFTP channel failed: ${e.message}`, e));
@@ -208,14 +218,17 @@ export class SftpSession {
     p.reject = (e) => (cleanup(), reject(e));
   }
 
-  /** Send the packet `build(id)` makes and resolve with the server's reply. */
-  request(build: (id: number) => Buffer | readonly Uint8Array[], ctx: RequestContext): Promise<SftpResponse> {
+  /**
+   * Send the packet `build(id)` makes and resolve with the server's reply. The data of an
+   * SSH_FXP_DATA reply is copied into `dest` when it fits (the reply's `data` is then a view of it).
+   */
+  request(build: (id: number) => Buffer | readonly Uint8Array[], ctx: RequestContext, dest?: Buffer): Promise<SftpResponse> {
     if (this.#error) return Promise.reject(this.#closedError(ctx));
     if (this.#closing) return Promise.reject(new SftpError(ErrorCode.SFTP_CLOSED, `${describe(ctx)}: the SFTP session is closing`, where(ctx)));
     const id = this.#nextId;
     this.#nextId = (this.#nextId + 1) >>> 0;
     return new Promise<SftpResponse>((resolve, reject) => {
-      const p: Pending = { resolve, reject, ctx };
+      const p: Pending = { resolve, reject, ctx, dest };
       this.#pending.set(id, p);
       // An abandoned request keeps its id until the reply comes: a late handle is closed.
       this.#guard(p, () => this.#pending.set(id, { ctx, reject: () => {}, resolve: (r) => this.#discard(r) }));
@@ -236,19 +249,13 @@ export class SftpSession {
 
   #onData(chunk: Buffer): void {
     if (this.#error) return;
-    let packets: Buffer[][];
+    let packets: SftpResponse[];
     try {
-      packets = this.#framer.pushParts(chunk);
+      packets = this.#receiver.push(chunk);
     } catch (e) {
       return this.#fatal(e as SftpError);
     }
-    for (const payload of packets) {
-      let m: SftpResponse;
-      try {
-        m = decodeResponseParts(payload);
-      } catch (e) {
-        return this.#fatal(e as SftpError, peekId(payload[0]!));
-      }
+    for (const m of packets) {
       if (m.type === 'version') {
         const w = this.#versionWaiter;
         if (!w) return this.#fatal(protocolError('SSH_FXP_VERSION after the session started'));
@@ -265,10 +272,9 @@ export class SftpSession {
   }
 
   /** The server broke the protocol: nothing more can be trusted; fail everything. */
-  #fatal(e: SftpError, id?: number): void {
+  #fatal(e: SftpError): void {
     this.#failAll(e);
     this.#transport.destroy?.();
-    void id;
   }
 
   #failAll(e: SftpError): void {
@@ -351,10 +357,14 @@ export class SftpSession {
     throw this.#unexpected(r, ctx, 'a handle');
   }
 
-  /** A read: the data (as the slices it arrived in), or null at end of file. */
-  async data(build: (id: number) => Buffer, ctx: RequestContext): Promise<Buffer[] | null> {
-    const r = await this.request(build, ctx);
-    if (r.type === 'data') return r.more && r.more.length > 0 ? [r.data, ...r.more] : [r.data];
+  /**
+   * A read: the data, or null at end of file. With `dest`, data that fits is copied there and
+   * the result is a view of it; `dest` must not be used for anything else until this settles
+   * (nor after a timeout or an abort: a reply under way may still be copied into it).
+   */
+  async data(build: (id: number) => Buffer, ctx: RequestContext, dest?: Buffer): Promise<Buffer | null> {
+    const r = await this.request(build, ctx, dest);
+    if (r.type === 'data') return r.data;
     if (r.type === 'status' && r.status === FX.EOF) return null;
     throw this.#unexpected(r, ctx, 'data');
   }

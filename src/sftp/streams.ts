@@ -61,7 +61,7 @@ export function createReadStream(sftp: Sftp, path: Buffer, o: ReadStreamOptions 
       try {
         const c = await reader!.read();
         if (c === null) this.push(null);
-        else for (const part of c) this.push(part);
+        else this.push(c);
       } catch (e) {
         this.destroy(e as Error);
       }

@@ -113,6 +113,30 @@ describe('a server without the extensions (sftp-server -P)', () => {
   });
 });
 
+describe('engines', () => {
+  it("the mux engine's session (a channel, the streams of open2()) carries a transfer too", async () => {
+    const c = await connect({ engine: 'mux' });
+    try {
+      const src = join(local, 'mux-src');
+      const data = randomBytes(8 * 1024 * 1024 + 77);
+      writeFileSync(src, data);
+      await using sftp = await c.sftp();
+      const r = join(remote, 'mux-copy');
+      await sftp.fastPut(src, r);
+      const back = join(local, 'mux-back');
+      await sftp.fastGet(r, back);
+      expect(readFileSync(back).equals(data)).toBe(true);
+      // No ssh process: the mux engine runs the channel itself.
+      expect(sftpSlaves(c)).toEqual([]);
+      rmSync(src);
+      rmSync(back);
+      await sftp.unlink(r);
+    } finally {
+      await c.disconnect();
+    }
+  }, 60_000);
+});
+
 describe('channel death', () => {
   it.skipIf(TEST_ENGINE === 'mux')('killing the ssh process mid-transfer fails the transfer and every pending request; nothing hangs', async () => {
     const src = join(local, 'death-src');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PacketFramer } from '../../src/sftp/framer.js';
-import { decodeResponse, decodeResponseParts } from '../../src/sftp/messages.js';
+import { decodeResponse } from '../../src/sftp/messages.js';
+import { PacketReceiver } from '../../src/sftp/receiver.js';
 import { decodeLimits, decodeStatVfs, decodeUsersGroups } from '../../src/sftp/extensions.js';
 import { SftpError } from '../../src/index.js';
 import { mulberry32 } from '../helpers/prng.js';
@@ -68,26 +68,59 @@ describe('fuzz: the response decoder', () => {
     }
   });
 
-  it('the framer: any chunking of random streams yields packets or the typed error', () => {
+  it('the receiver: any chunking of random streams yields packets or the typed error; memory stays bounded', () => {
     for (let i = 0; i < 2000; i++) {
-      const f = new PacketFramer(4096);
+      const dest = Buffer.alloc(64);
+      const r = new PacketReceiver((id) => (id % 2 === 0 ? dest : undefined), 4096);
       const len = Math.floor(rnd() * 300);
       const b = Buffer.alloc(len);
       for (let j = 0; j < len; j++) b[j] = rnd() < 0.5 ? 0 : byte();
       check(() => {
         for (let at = 0; at < b.length; ) {
           const n = 1 + Math.floor(rnd() * 40);
-          for (const parts of f.pushParts(b.subarray(at, at + n))) {
-            const len = parts.reduce((k, p) => k + p.length, 0);
-            expect(len).toBeGreaterThan(0);
-            expect(len).toBeLessThanOrEqual(4096);
-            check(() => decodeResponse(Buffer.concat(parts)));
-            check(() => decodeResponseParts(parts));
-          }
+          for (const m of r.push(b.subarray(at, at + n))) expect(typeof m.type).toBe('string');
+          expect(r.buffered).toBeLessThanOrEqual(4096 + 4);
           at += n;
         }
       });
-      expect(f.buffered).toBeLessThanOrEqual(4096 + 4 + 40);
+    }
+  });
+
+  it('the receiver: valid packets in a row decode the same whatever the chunking, with or without buffers', () => {
+    const u32 = (n: number) => {
+      const b = Buffer.alloc(4);
+      b.writeUInt32BE(n);
+      return b;
+    };
+    const str = (b: Buffer) => Buffer.concat([u32(b.length), b]);
+    const packet = (type: number, ...fields: Buffer[]) => {
+      const p = Buffer.concat([Buffer.from([type]), ...fields]);
+      return Buffer.concat([u32(p.length), p]);
+    };
+    const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => byte()));
+    const seeds = [
+      () => packet(0x66, u32(byte()), str(bytes(1 + Math.floor(rnd() * 8)))),
+      () => packet(0x65, u32(byte()), u32(Math.floor(rnd() * 9)), str(Buffer.from('No such file')), str(Buffer.alloc(0))),
+      () => packet(0x67, u32(byte()), str(bytes(Math.floor(rnd() * 300)))),
+      () => packet(0x69, u32(byte()), u32(0)),
+      () => packet(0xc9, u32(byte()), bytes(Math.floor(rnd() * 20))),
+    ];
+    for (let i = 0; i < 500; i++) {
+      const picked = Array.from({ length: 1 + Math.floor(rnd() * 12) }, () => seeds[Math.floor(rnd() * seeds.length)]!());
+      const stream = Buffer.concat(picked);
+      const whole = new PacketReceiver().push(stream);
+      expect(whole.length).toBe(picked.length);
+      const r = new PacketReceiver(() => Buffer.alloc(Math.floor(rnd() * 400)));
+      const scratch = Buffer.alloc(64);
+      const out = [];
+      for (let at = 0; at < stream.length; ) {
+        const n = stream.copy(scratch, 0, at, at + 1 + Math.floor(rnd() * 64));
+        out.push(...r.push(scratch.subarray(0, n)));
+        scratch.fill(0xa5);
+        at += n;
+      }
+      expect(out).toEqual(whole);
+      expect(r.buffered).toBe(0);
     }
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readAttrs, writeAttrs } from '../../src/sftp/attrs.js';
 import { FXP } from '../../src/sftp/constants.js';
-import { PacketFramer } from '../../src/sftp/framer.js';
+import { PacketReceiver } from '../../src/sftp/receiver.js';
 import {
   decodeResponse,
   encodeExtended,
@@ -15,7 +15,6 @@ import {
   encodeSymlink,
   encodeWrite,
   encodeWriteParts,
-  decodeResponseParts,
 } from '../../src/sftp/messages.js';
 import { PacketReader, PacketWriter } from '../../src/sftp/packet.js';
 import { decodeLimits, decodeStatVfs, decodeUsersGroups } from '../../src/sftp/extensions.js';
@@ -175,39 +174,62 @@ describe('responses', () => {
   });
 });
 
-describe('framing', () => {
-  it('cuts a stream into packets, whatever the chunking', () => {
-    const stream = Buffer.from(pkt(`66 ${u32(1)} ${str('h')}`) + pkt(`65 ${u32(2)} ${u32(0)}`) + pkt(`67 ${u32(3)} ${str('x'.repeat(1000))}`), 'hex');
-    for (const size of [1, 2, 3, 7, 64, stream.length]) {
-      const f = new PacketFramer();
-      const out: Buffer[] = [];
-      for (let i = 0; i < stream.length; i += size) out.push(...f.push(stream.subarray(i, i + size)));
-      expect(out.map((p) => decodeResponse(p).type)).toEqual(['handle', 'status', 'data']);
-      expect(f.buffered).toBe(0);
+/** Feed `stream` to `r` in pieces of `size`, each copied into one scratch buffer that is overwritten after: as a socket read into a reused buffer. */
+function feed(r: PacketReceiver, stream: Buffer, size: number) {
+  const scratch = Buffer.alloc(size);
+  const out = [];
+  for (let i = 0; i < stream.length; i += size) {
+    const n = stream.copy(scratch, 0, i, i + size);
+    out.push(...r.push(scratch.subarray(0, n)));
+    scratch.fill(0xee);
+  }
+  return out;
+}
+
+describe('receiving', () => {
+  const stream = Buffer.from(pkt(`66 ${u32(1)} ${str('h')}`) + pkt(`65 ${u32(2)} ${u32(0)}`) + pkt(`67 ${u32(3)} ${str('x'.repeat(1000))}`) + pkt(`67 ${u32(4)} ${str('')}`), 'hex');
+  const expected = [
+    { type: 'handle', id: 1, handle: Buffer.from('h') },
+    { type: 'status', id: 2, status: 0, message: '', lang: '' },
+    { type: 'data', id: 3, data: Buffer.from('x'.repeat(1000)) },
+    { type: 'data', id: 4, data: Buffer.alloc(0) },
+  ];
+
+  it('cuts a stream into decoded packets whatever the chunking, keeping copies of what it read', () => {
+    for (const size of [1, 2, 3, 4, 5, 7, 12, 13, 14, 64, stream.length]) {
+      const r = new PacketReceiver();
+      expect(feed(r, stream, size)).toEqual(expected);
+      expect(r.buffered).toBe(0);
+    }
+  });
+
+  it("a DATA reply goes into its request's buffer when it fits; otherwise into one of its own", () => {
+    for (const size of [1, 5, 13, 100, stream.length]) {
+      const dest = Buffer.alloc(1000, 0x61);
+      const small = Buffer.alloc(10);
+      const r = new PacketReceiver((id) => (id === 3 ? dest : id === 4 ? small : undefined));
+      const out = feed(r, stream, size);
+      expect(out).toEqual(expected);
+      const data = out[2]!;
+      expect(data.type === 'data' && data.data.buffer === dest.buffer && data.data.byteOffset === dest.byteOffset).toBe(true);
+      expect(dest.toString()).toBe('x'.repeat(1000));
+      // An empty reply needs no room; a buffer too small (a server sending more than asked) is left alone.
+      const tooBig = new PacketReceiver(() => small).push(Buffer.from(pkt(`67 ${u32(5)} ${str('y'.repeat(11))}`), 'hex'));
+      expect(tooBig).toEqual([{ type: 'data', id: 5, data: Buffer.from('y'.repeat(11)) }]);
+      expect(small.equals(Buffer.alloc(10))).toBe(true);
     }
   });
 
   it('a length beyond the limit (or zero) is an error before any buffering', () => {
-    const f = new PacketFramer(1000);
-    protocolError(() => f.push(Buffer.from('ffffffff', 'hex')), 'SFTP protocol error: the server sent a packet of 4294967295 bytes (the limit is 1000, and a packet has at least a type byte)');
-    protocolError(() => new PacketFramer().push(Buffer.from('00000000', 'hex')), 'SFTP protocol error: the server sent a packet of 0 bytes (the limit is 4194304, and a packet has at least a type byte)');
+    const r = new PacketReceiver(undefined, 1000);
+    protocolError(() => r.push(Buffer.from('ffffffff', 'hex')), 'SFTP protocol error: the server sent a packet of 4294967295 bytes (the limit is 1000, and a packet has at least a type byte)');
+    protocolError(() => new PacketReceiver().push(Buffer.from('00000000', 'hex')), 'SFTP protocol error: the server sent a packet of 0 bytes (the limit is 4194304, and a packet has at least a type byte)');
   });
-});
 
-describe('a DATA packet in slices (no copy)', () => {
-  it('gives the data as the slices it came in; other packets are joined', () => {
-    const whole = payload(`67 ${u32(9)} ${str('abcdefgh')}`);
-    for (const cut of [1, 5, 9, 10, 14]) {
-      const parts = [whole.subarray(0, cut), whole.subarray(cut, 15), whole.subarray(15)].filter((p) => p.length > 0);
-      const m = decodeResponseParts(parts);
-      expect(m.type).toBe('data');
-      if (m.type !== 'data') return;
-      expect(m.id).toBe(9);
-      expect(Buffer.concat([m.data, ...(m.more ?? [])]).toString()).toBe('abcdefgh');
-    }
-    expect(decodeResponseParts([payload(`66 ${u32(1)}`), payload(str('h'))])).toEqual({ type: 'handle', id: 1, handle: Buffer.from('h') });
-    protocolError(() => decodeResponseParts([payload(`67 ${u32(1)} 00000009`), payload('6162')]), 'SFTP protocol error: packet too short: a string of 9 bytes needs 9 bytes at offset 9, the packet has 11');
-    protocolError(() => decodeResponseParts([payload(`67 ${u32(1)} 00000001`), payload('6162')]), 'SFTP protocol error: 1 unexpected bytes after a data packet');
+  it('a DATA packet whose string length disagrees with its packet length is an error', () => {
+    protocolError(() => new PacketReceiver().push(Buffer.from(pkt(`67 ${u32(1)} 00000009 6162`), 'hex')), 'SFTP protocol error: packet too short: a string of 9 bytes needs 9 bytes at offset 9, the packet has 11');
+    protocolError(() => new PacketReceiver().push(Buffer.from(pkt(`67 ${u32(1)} 00000001 6162`), 'hex')), 'SFTP protocol error: 1 unexpected bytes after a data packet');
+    protocolError(() => new PacketReceiver().push(Buffer.from(pkt(`67 ${u32(1)}`), 'hex')), 'SFTP protocol error: packet too short: a uint32 needs 4 bytes at offset 5, the packet has 5');
   });
 });
 

@@ -32,6 +32,32 @@ function channel(done?: Promise<unknown>) {
 const status = (id: number, code: number, msg = '') => new PacketWriter().byte(FXP.STATUS).u32(id).u32(code).string(msg).string('').finish();
 
 describe('SFTP session over a scripted channel', () => {
+  it("a transport with subscribe(): chunks are views of one buffer it reuses; the session copies what it keeps", async () => {
+    const c = channel();
+    let receive!: (chunk: Buffer) => void;
+    const scratch = Buffer.alloc(3);
+    /** Server bytes as a socket read into one buffer delivers them: a few at a time, the buffer overwritten after. */
+    const deliver = (bytes: Buffer) => {
+      for (let i = 0; i < bytes.length; i += scratch.length) {
+        const n = bytes.copy(scratch, 0, i, i + scratch.length);
+        receive(scratch.subarray(0, n));
+        scratch.fill(0xff);
+      }
+    };
+    c.toClient.on('data', () => expect.unreachable("the session must not read 'data' when it subscribed"));
+    const started = sftpOverTransport({ ...c.transport, subscribe: (fn) => (receive = fn) });
+    deliver(c.version);
+    const sftp = await started;
+    const a = sftp.stat('/a');
+    const b = sftp.stat('/b');
+    // ATTRS with size (flag 1) 0x0102030405 for request 0; NO_SUCH_FILE for request 1.
+    deliver(Buffer.concat([new PacketWriter().byte(FXP.ATTRS).u32(0).u32(1).u64(0x0102030405).finish(), status(1, 2, 'No such file')]));
+    expect((await a).size).toBe(0x0102030405);
+    const e = (await rejection(b)) as SftpError;
+    expect(e.code).toBe('OSSH_SFTP_STATUS');
+    expect(e.message).toBe('ENOENT: stat "/b" failed with SFTP status NO_SUCH_FILE: No such file');
+  });
+
   it('INIT goes first; no extensions means 32 KiB chunks', async () => {
     const c = channel();
     const started = sftpOverTransport(c.transport);

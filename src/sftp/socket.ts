@@ -1,0 +1,99 @@
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+
+/**
+ * The SFTP channel's own socket pair, for the spawn engine: `theirs` becomes the ssh
+ * process's stdin and stdout, and this side reads `mine` into one buffer used for every read
+ * (`net`'s `onread`). A stream's reads would each allocate fresh memory, and touching it
+ * cost more than everything else the client does with the bytes (docs/sftp.md, Performance).
+ *
+ * Made as the spawn helper makes its pairs (src/run/spawn-helper/socket-pair.ts), the
+ * other way round: a listening socket in Linux's abstract namespace, this side connects and
+ * says a random token first, and only the connection that says it is accepted. Linux only:
+ * elsewhere there is no pair and the session uses the process's pipes.
+ */
+
+const TOKEN_BYTES = 16;
+/** Bounds the connect + accept: both are local and immediate unless the loop is stuck or out of fds. */
+const PAIR_TIMEOUT_MS = 10_000;
+/** Bytes read at most per read of the socket (the buffer used over and over). */
+export const READ_BUFFER_BYTES = 256 * 1024;
+
+/** One connected pair; `fd` is `theirs`'s, to hand to the process, after which `theirs` is closed. */
+export interface SftpSocketPair {
+  mine: net.Socket;
+  theirs: net.Socket;
+  fd: number;
+  /** Set where the bytes read from `mine` go (each a view only valid during the call); earlier bytes are kept until then. */
+  subscribe(receive: (chunk: Buffer) => void): void;
+}
+
+/** Whether this platform has the abstract namespace the pair needs. */
+export const canPair = process.platform === 'linux';
+
+/** A connected pair, or the system's error (EMFILE...). */
+export async function socketPair(): Promise<SftpSocketPair> {
+  const address = `\0openssh-mux-sftp-${process.pid}-${randomBytes(8).toString('hex')}`;
+  const token = randomBytes(TOKEN_BYTES);
+  let receive: ((chunk: Buffer) => void) | undefined;
+  let early: Buffer[] = [];
+  const onread = (n: number, buf: Uint8Array): boolean => {
+    const view = Buffer.from(buf.buffer, buf.byteOffset, n);
+    if (receive) receive(view);
+    else early.push(Buffer.from(view));
+    return true;
+  };
+  const server = net.createServer({ pauseOnConnect: true });
+  let mine: net.Socket | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(address, () => resolve());
+    });
+    const theirs = await new Promise<net.Socket>((resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`the SFTP socket pair was not connected within ${PAIR_TIMEOUT_MS} ms`)), PAIR_TIMEOUT_MS);
+      server.on('error', reject);
+      server.on('connection', (s: net.Socket) => {
+        // A connection that does not say the token at once is not ours.
+        s.on('error', () => {});
+        const onReadable = () => {
+          const said = s.read(TOKEN_BYTES) as Buffer | null;
+          if (said === null) return;
+          s.off('readable', onReadable);
+          if (said.equals(token) && s.readableLength === 0) resolve(s);
+          else s.destroy();
+        };
+        s.on('readable', onReadable);
+      });
+      mine = net.connect({ path: address, onread: { buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES), callback: onread } });
+      mine.once('error', reject);
+      mine.write(token);
+    });
+    mine!.removeAllListeners('error');
+    // Failures reach the session through its own listeners; none may crash the process meanwhile.
+    mine!.on('error', () => {});
+    theirs.pause();
+    const fd = (theirs as unknown as { _handle?: { fd?: number } })._handle?.fd;
+    if (typeof fd !== 'number' || fd < 0) {
+      theirs.destroy();
+      throw new Error('could not read the file descriptor of a Unix socket (net.Socket internals changed)');
+    }
+    return {
+      mine: mine!,
+      theirs,
+      fd,
+      subscribe(fn) {
+        receive = fn;
+        for (const c of early) fn(c);
+        early = [];
+      },
+    };
+  } catch (e) {
+    mine?.destroy();
+    throw e;
+  } finally {
+    clearTimeout(timer);
+    server.close();
+  }
+}

@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { BatchWriter } from '../../src/sftp/bulk.js';
+import { BufferPool } from '../../src/sftp/io.js';
+
+/** A write that completes only when the test says so: a disk as slow as wanted. */
+function slowDisk() {
+  const writes: Array<{ chunks: Buffer[]; position: number; finish: (e?: Error) => void }> = [];
+  const write = (chunks: Buffer[], position: number) =>
+    new Promise<void>((resolve, reject) => writes.push({ chunks, position, finish: (e) => (e ? reject(e) : resolve()) }));
+  return { writes, write };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('BatchWriter (fastGet\'s local writes)', () => {
+  it('a slow disk holds less than twice (maxBytes plus a chunk); everything is written once, in order, at its position', async () => {
+    const disk = slowDisk();
+    const done: Buffer[] = [];
+    const w = new BatchWriter(disk.write, (c) => done.push(c), 1000, 4096);
+    const chunks = Array.from({ length: 200 }, (_, i) => Buffer.alloc(1000, i));
+    let maxHeld = 0;
+    let added = 0;
+    const producer = (async () => {
+      for (const c of chunks) {
+        await w.add(c);
+        added++;
+        maxHeld = Math.max(maxHeld, w.held);
+      }
+      await w.end();
+    })();
+    // The disk finishes one write per turn of the loop, slower than the producer adds.
+    let finished = 0;
+    while (finished < 200) {
+      await tick();
+      const next = disk.writes.shift();
+      if (!next) continue;
+      expect(w.held).toBeLessThanOrEqual(2 * (4096 + 1000));
+      next.finish();
+      finished += next.chunks.length;
+    }
+    await producer;
+    expect(added).toBe(200);
+    expect(maxHeld).toBeLessThanOrEqual(2 * (4096 + 1000));
+    expect(maxHeld).toBeGreaterThanOrEqual(4096); // the bound was reached: the test can fail
+    expect(done).toEqual(chunks);
+    expect(w.held).toBe(0);
+  });
+
+  it('positions follow each other from the start offset', async () => {
+    const positions: Array<[number, number]> = [];
+    const w = new BatchWriter(async (chunks, pos) => void positions.push([pos, chunks.reduce((n, c) => n + c.length, 0)]), () => {}, 500);
+    for (let i = 0; i < 10; i++) await w.add(Buffer.alloc(100 + i));
+    await w.end();
+    let at = 500;
+    for (const [pos, n] of positions) {
+      expect(pos).toBe(at);
+      at += n;
+    }
+    expect(at).toBe(500 + 10 * 100 + 45);
+  });
+
+  it('writes at least minBytes at once, but at the end', async () => {
+    const sizes: number[] = [];
+    const w = new BatchWriter(async (chunks) => void sizes.push(chunks.reduce((n, c) => n + c.length, 0)), () => {}, 0, 10_000, 1000);
+    for (let i = 0; i < 25; i++) await w.add(Buffer.alloc(100));
+    expect(sizes).toEqual([1000, 1000]);
+    await w.end();
+    expect(sizes).toEqual([1000, 1000, 500]);
+  });
+
+  it('a failed write is thrown by the next add() or by end(); nothing after it is written', async () => {
+    const disk = slowDisk();
+    const w = new BatchWriter(disk.write, () => {}, 0, 100, 1);
+    await w.add(Buffer.alloc(10));
+    const waiting = w.add(Buffer.alloc(200)); // over maxBytes: waits for the write under way
+    disk.writes.shift()!.finish(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }));
+    await expect(waiting).rejects.toThrow('ENOSPC: no space left on device, write');
+    await expect(w.add(Buffer.alloc(1))).rejects.toThrow('ENOSPC: no space left on device, write');
+    await expect(w.end()).rejects.toThrow('ENOSPC: no space left on device, write');
+    expect(disk.writes.length).toBe(0);
+  });
+});
+
+describe('BufferPool', () => {
+  it('gives back a buffer once the view that ends it is released, and only its own buffers', () => {
+    const pool = new BufferPool(64);
+    const a = pool.take();
+    const b = pool.take();
+    expect(pool.made).toBe(2);
+    expect(a.length).toBe(64);
+    pool.release(a.subarray(0, 10)); // not the end of `a`: still in use
+    pool.release(Buffer.alloc(64)); // not the pool's
+    expect(pool.take().buffer).not.toBe(a.buffer);
+    expect(pool.made).toBe(3);
+    pool.release(a.subarray(10));
+    pool.release(b.subarray(0, 64));
+    const again = [pool.take(), pool.take()].map((x) => x.buffer);
+    expect(again).toContain(a.buffer);
+    expect(again).toContain(b.buffer);
+    expect(pool.made).toBe(3);
+  });
+});
