@@ -181,7 +181,8 @@ export class Fleet {
     const vars = { ...s.vars, ...d.vars, ...h.options.vars, LABEL: h.label };
     // The mux engine unless the defaults or the host say otherwise: a fleet's commands are
     // channels of its masters, with no local process each (see docs/fleet.md, "Engine").
-    const o: OpenSSHOptions = { engine: FLEET_ENGINE, ...d, ...h.options, vars };
+    const o: OpenSSHOptions = { ...d, ...h.options, vars };
+    o.engine ??= FLEET_ENGINE;
     normalizeConnection(h.target, o);
     Variables.forConnection(h.target, o);
     return o;
