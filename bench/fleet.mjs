@@ -12,9 +12,10 @@
 // cutime+cstime gives the CPU time of the whole process tree (every ssh included); a sampler
 // walks that tree every 50 ms for the peak RSS and the peak process count. The sshd's CPU
 // (its cutime+cstime: every connection's sshd, reaped by the listener) is read around each
-// variant. Also measured: one host's connect + command + disconnect, to compare the fleet with
-// the ideal (single-host time) x ceil(100/20), and the CPU-bound floor of this machine: the
-// CPU the variant and the sshd used, over its cores (no schedule can finish sooner).
+// variant; it is a lower bound (the remote commands' own processes were seen to be missing
+// from it). Also measured: one host's connect + command + disconnect, to compare the fleet
+// with the ideal (single-host time) x ceil(100/20), and the CPU-bound floor of this machine:
+// the CPU the variant and the sshd used, over its cores (no schedule can finish sooner).
 //
 // Usage: npm run bench (after the other benchmarks), or node bench/fleet.mjs
 //   BENCH_FLEET_HOSTS=100   hosts     BENCH_FLEET_P=20   concurrency
