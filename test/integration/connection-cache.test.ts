@@ -5,7 +5,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AbortError, ConnectionCache, ConnectionCacheError, Fleet, MasterError, OpenSSH, TimeoutError, defaultConnectionCache, type HostSpec, type OpenSSHOptions } from '../../src/index.js';
-import { alive, waitGone } from '../helpers/processes.js';
+import { alive, waitGone, sshProcsIn } from '../helpers/processes.js';
 import { baseOptions, sshd, target } from '../helpers/server.js';
 import { rejection } from '../helpers/expect-throw.js';
 
@@ -15,14 +15,8 @@ let silentPort: number;
 const sockets = new Set<Socket>();
 const caches: ConnectionCache[] = [];
 
-/** ssh processes using this file's private ControlPath directory (masters: `-MN`). */
-function sshProcs(): { masters: number; slaves: number } {
-  const lines = execFileSync('ps', ['-eo', 'stat=,args='], { encoding: 'utf8' })
-    .split('\n')
-    .filter((l) => l.includes(ctlDir) && !l.trim().startsWith('Z'));
-  const masters = lines.filter((l) => /\s-MN\w*\s/.test(l)).length;
-  return { masters, slaves: lines.length - masters };
-}
+/** ssh processes using this file's private ControlPath directory. */
+const sshProcs = () => sshProcsIn(ctlDir);
 
 const opts = (extra: OpenSSHOptions = {}): OpenSSHOptions => ({ ...baseOptions(), ctlDir, ...extra });
 const cache = (o: ConstructorParameters<typeof ConnectionCache>[0] = {}): ConnectionCache => {

@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AbortError, CommandError, Fleet, FleetError, MasterError, TimeoutError, type HostSpec, type OpenSSHOptions } from '../../src/index.js';
+import { sshProcsIn } from '../helpers/processes.js';
 import { baseOptions, defaultUser, sshd, target, TEST_ENGINE } from '../helpers/server.js';
 
 let ctlDir: string;
@@ -13,14 +13,8 @@ let silentPort: number;
 let closedPort: number;
 const sockets = new Set<Socket>();
 
-/** ssh processes (masters: `-MN`) using this file's private ControlPath directory. */
-function sshProcs(): { masters: number; slaves: number } {
-  const lines = execFileSync('ps', ['-eo', 'stat=,args='], { encoding: 'utf8' })
-    .split('\n')
-    .filter((l) => l.includes(ctlDir) && !l.trim().startsWith('Z'));
-  const masters = lines.filter((l) => /\s-MN\w*\s/.test(l)).length;
-  return { masters, slaves: lines.length - masters };
-}
+/** ssh processes using this file's private ControlPath directory. */
+const sshProcs = () => sshProcsIn(ctlDir);
 
 function listen(server: Server): Promise<number> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
