@@ -98,7 +98,7 @@ export function createMuxEngine(base: Engine = nodeEngine, options: MuxConnectio
       }
       // No stdin: EOF goes right behind the last request, in the same write (sshd has set up
       // the command's pipes by the time it reads the EOF, which follows in the stream).
-      const refused = await sendRequests(ch, op, request.stdio[0] === 'ignore' ? () => ch.sendEof() : undefined);
+      const refused = await sendRequests(ch, op, eofAtOnce(op, request.stdio[0]) ? () => ch.sendEof() : undefined);
       if (refused) {
         ch.close();
         await ch.closed;
@@ -162,15 +162,35 @@ async function signalRemote(ch: MuxChannel, name: string): Promise<boolean> {
  */
 const CALLERS_FD = { open, read, write, writev, close: (_fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => cb(null) };
 
+/**
+ * Whether the channel gets EOF as soon as it runs: when there is no stdin, but not with a
+ * pty. sshd handles a pty channel's EOF by closing its write side of the pty master, the
+ * very fd its window-change requests resize: they would then be accepted and do nothing.
+ * (A command on a pty does not see the channel's EOF as end of input anyway.)
+ */
+function eofAtOnce(op: RemoteOperation, inSlot: StdioSlot): boolean {
+  return inSlot === 'ignore' && (isConnection(op) || !op.tty);
+}
+
 /** Wire the channel's streams to the stdio slots and report its end as a ProcessExit. */
 function channelProcess(ch: MuxChannel, op: RemoteOperation, stdio: readonly [StdioSlot, StdioSlot, StdioSlot]): RunningProcess {
   const waits: Array<Promise<unknown>> = [];
   let outputError: Error | undefined;
   const cleanups: Array<() => void> = [];
 
+  // A remote pty follows this process's terminal: window-change when it is resized.
+  if (!isConnection(op) && op.tty && process.stdout.isTTY) {
+    const onResize = () => {
+      const { columns, rows } = process.stdout;
+      if (columns && rows) void ch.request({ request: 'window-change', cols: columns, rows, widthPx: 0, heightPx: 0 }, false);
+    };
+    process.stdout.on('resize', onResize);
+    cleanups.push(() => process.stdout.off('resize', onResize));
+  }
+
   // stdin
   const [inSlot, outSlot, errSlot] = stdio;
-  if (inSlot === 'ignore') ch.sendEof();
+  if (eofAtOnce(op, inSlot)) ch.sendEof();
   else if (inSlot === 'inherit') {
     process.stdin.pipe(ch.stdin);
     cleanups.push(() => {

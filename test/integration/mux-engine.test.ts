@@ -1,11 +1,12 @@
 import { execFileSync, spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as netConnect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandError, MasterError, OpenSSH, TimeoutError } from '../../src/index.js';
-import { connect, connectForFile, sshd } from '../helpers/server.js';
+import { baseOptions, connect, connectForFile, sshd, target } from '../helpers/server.js';
 
 /**
  * What only the mux engine does: remote exit signals, `signal` requests on timeouts (the
@@ -187,4 +188,27 @@ describe.runIf(sshd().isRoot)('root sessions', () => {
       srv.stop();
     }
   }, 30_000);
+});
+
+describe('window-change', () => {
+  it("a tty: true command follows this process's terminal: resizing it sends window-change", async () => {
+    const pty = createRequire(import.meta.url)('node-pty') as typeof import('node-pty');
+    const dist = new URL('../../dist/index.js', import.meta.url).href;
+    // The child's stdout is the pty: its remote command sees the size, then waits for a change.
+    const script = `
+      import { OpenSSH } from ${JSON.stringify(dist)};
+      const ssh = await OpenSSH.connect(${JSON.stringify(target())}, ${JSON.stringify({ ...baseOptions(), engine: 'mux' })});
+      const r = await ssh.run('stty size; while [ "$(stty size)" = "24 80" ]; do sleep 0.05; done; stty size', { tty: true, stdout: 'inherit', timeout: 20000 });
+      await ssh.disconnect();
+      process.exit(r.exitCode ?? 99);`;
+    const t = pty.spawn(process.execPath, ['--input-type=module', '-e', script], { cols: 80, rows: 24, env: process.env as Record<string, string> });
+    let screen = '';
+    t.onData((d) => (screen += d));
+    const exited = new Promise<number>((r) => t.onExit(({ exitCode }) => r(exitCode)));
+    for (let i = 0; i < 400 && !screen.includes('24 80'); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(screen).toContain('24 80');
+    t.resize(100, 30);
+    expect(await exited).toBe(0);
+    expect(screen).toMatch(/24 80\r*\n[^]*30 100/);
+  });
 });
