@@ -13,6 +13,17 @@ let ctlDir: string;
 let closedPort: number;
 
 /** ssh processes using this file's private ControlPath directory. */
+/**
+ * The running commands `sleep <secs>` of a test, on the server (this machine): with the
+ * fleet's default engine (mux) they have no local ssh slave to look for.
+ */
+function remoteSleeps(secs: string): number {
+  return execFileSync('ps', ['-eo', 'stat=,args='], { encoding: 'utf8' })
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .filter(([stat, ...args]) => stat !== undefined && !stat.startsWith('Z') && args.join(' ') === `sleep ${secs}`).length;
+}
+
 function sshProcs(): string[] {
   return execFileSync('ps', ['-eo', 'stat=,args='], { encoding: 'utf8' })
     .split('\n')
@@ -201,20 +212,23 @@ describe('openssh-mux put / get', () => {
 
 describe('interrupts and terminals', () => {
   it('SIGINT: running commands are cancelled, every connection closed, exit 130', async () => {
-    const p = spawn(process.execPath, [main, 'run', ...conn(), ...hosts(3), '-p', '2', '--json', '--', 'sleep 30'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [main, 'run', ...conn(), ...hosts(3), '-p', '2', '--json', '--', 'sleep 30.1'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     p.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     const exited = new Promise<number | null>((r) => p.on('close', (code) => r(code)));
-    // Wait until both allowed commands run (two slaves besides two masters).
-    for (let i = 0; i < 400 && sshProcs().filter((l) => l.includes('sleep 30')).length < 2; i++) await new Promise((r) => setTimeout(r, 25));
-    expect(sshProcs().filter((l) => l.includes('sleep 30'))).toHaveLength(2);
+    // Wait until both allowed commands run on the server.
+    for (let i = 0; i < 400 && remoteSleeps('30.1') < 2; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(remoteSleeps('30.1')).toBe(2);
     const t0 = performance.now();
     p.kill('SIGINT');
     expect(await exited).toBe(130);
     expect(performance.now() - t0).toBeLessThan(8000);
-    expect(sshProcs()).toEqual([]);
+    expect(sshProcs(), stderr).toEqual([]);
+    // The fleet's engine (mux) signalled the remote commands: they are gone too.
+    for (let i = 0; i < 200 && remoteSleeps('30.1') > 0; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(remoteSleeps('30.1')).toBe(0);
     const statuses = stdout.trimEnd().split('\n').map((l) => (JSON.parse(l) as { status: string }).status).sort();
     expect(statuses).toEqual(['aborted', 'aborted', 'skipped']);
     expect(stderr).toContain('openssh-mux: interrupted, closing connections...');
@@ -242,8 +256,8 @@ describe('interrupts and terminals', () => {
     expect(quiet.screen()).not.toContain('running');
     expect(quiet.screen()).not.toContain('\x1b[');
 
-    const c = run(['run', ...conn(), ...hosts(2), '--', 'sleep 30']);
-    for (let i = 0; i < 400 && sshProcs().filter((l) => l.includes('sleep 30')).length < 2; i++) await new Promise((r) => setTimeout(r, 25));
+    const c = run(['run', ...conn(), ...hosts(2), '--', 'sleep 30.2']);
+    for (let i = 0; i < 400 && remoteSleeps('30.2') < 2; i++) await new Promise((r) => setTimeout(r, 25));
     c.t.write('\x03');
     expect(await c.done).toBe(130);
     expect(sshProcs()).toEqual([]);
