@@ -235,7 +235,7 @@ export class OpenSSH implements AsyncDisposable {
     }
   }
 
-  /** Run `-O check`; on failure the master is torn down and the MasterError thrown. */
+  /** Run the alive check (as `-O check`, in-process); on failure the master is torn down and the MasterError thrown. */
   async checkMaster(): Promise<void> {
     await this.#master.ready();
     await this.#master.check();

@@ -51,7 +51,7 @@ const MAX_ROUNDS = 3;
  *
  * - Concurrent calls for the same key share one login. A failed login is not cached: the
  *   calls waiting for it reject with its `MasterError`, the next one tries again.
- * - A cached connection is checked (state, then `-O check`) each time it is handed out; one
+ * - A cached connection is checked (state, then an alive check over its socket) each time it is handed out; one
  *   whose master died, or that its user disconnected, is dropped and replaced by a new one.
  * - At most `maxSize` connections: a new one first disconnects the least recently used
  *   connection that is not in use (in use: logging in, leased by `acquire()`, or with
@@ -225,7 +225,7 @@ export class ConnectionCache implements AsyncDisposable {
     return e.ssh;
   }
 
-  /** The state, then `-O check` (which tears a dead master down). */
+  /** The state, then the alive check (`MUX_C_ALIVE_CHECK`, which tears a dead master down). */
   async #alive(e: Entry): Promise<boolean> {
     if (e.ssh.state !== 'running') return false;
     try {
