@@ -416,8 +416,20 @@ describe('forwards and the master', () => {
       );
     } else {
       expect(e.reason).toBe('exited');
-      expect(e.message).toMatch(/^the master connection is gone: the master ssh process was killed by SIGKILL/);
+      // The sticky error of the master, seen before the request: no "connection is gone" prefix.
+      expect(e.message).toBe('unable to establish or keep the master SSH connection to 127.0.0.1: the master ssh process was killed by SIGKILL');
     }
+  });
+
+  it("a master that died before the request: the master's own sticky MasterError (reason exited)", async () => {
+    const own = await connect();
+    process.kill(own.masterPid!, 'SIGKILL');
+    // Let the object see the exit before asking.
+    for (let i = 0; i < 100 && own.error === undefined; i++) await new Promise((r) => setTimeout(r, 20));
+    const e = (await settle(own.forward({ type: 'dynamic' }))) as MasterError;
+    expect(e).toBeInstanceOf(MasterError);
+    expect([e.code, e.reason]).toEqual(['OSSH_MASTER_FAILED', 'exited']);
+    expect(e.message).toBe('unable to establish or keep the master SSH connection to 127.0.0.1: the master ssh process was killed by SIGKILL');
   });
 
   it('a forward on a disconnected object is the MasterError', async () => {
