@@ -162,6 +162,26 @@ async function signalRemote(ch: MuxChannel, name: string): Promise<boolean> {
  */
 const CALLERS_FD = { open, read, write, writev, close: (_fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => cb(null) };
 
+/** Channels whose remote pty follows this process's terminal size. */
+const resizable = new Set<MuxChannel>();
+
+/** One 'resize' listener for all of them (one per channel would trip MaxListeners past 10). */
+function onResize(): void {
+  const { columns, rows } = process.stdout;
+  if (!columns || !rows) return;
+  for (const ch of resizable) void ch.request({ request: 'window-change', cols: columns, rows, widthPx: 0, heightPx: 0 }, false);
+}
+
+/** Send `ch` a window-change whenever the terminal is resized; returns the undo. */
+function followTerminal(ch: MuxChannel): () => void {
+  if (resizable.size === 0) process.stdout.on('resize', onResize);
+  resizable.add(ch);
+  return () => {
+    resizable.delete(ch);
+    if (resizable.size === 0) process.stdout.off('resize', onResize);
+  };
+}
+
 /**
  * Whether the channel gets EOF as soon as it runs: when there is no stdin, but not with a
  * pty. sshd handles a pty channel's EOF by closing its write side of the pty master, the
@@ -179,14 +199,7 @@ function channelProcess(ch: MuxChannel, op: RemoteOperation, stdio: readonly [St
   const cleanups: Array<() => void> = [];
 
   // A remote pty follows this process's terminal: window-change when it is resized.
-  if (!isConnection(op) && op.tty && process.stdout.isTTY) {
-    const onResize = () => {
-      const { columns, rows } = process.stdout;
-      if (columns && rows) void ch.request({ request: 'window-change', cols: columns, rows, widthPx: 0, heightPx: 0 }, false);
-    };
-    process.stdout.on('resize', onResize);
-    cleanups.push(() => process.stdout.off('resize', onResize));
-  }
+  if (!isConnection(op) && op.tty && process.stdout.isTTY) cleanups.push(followTerminal(ch));
 
   // stdin
   const [inSlot, outSlot, errSlot] = stdio;
