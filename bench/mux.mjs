@@ -9,7 +9,8 @@
 //               a raw `ssh -S` run from bash (same master, same cipher)
 //
 // Usage: npm run bench (chained), or node bench/mux.mjs after npm run build.
-//   BENCH_MUX_N=200      per-op iterations per variant (after 20 of warm-up)
+//   BENCH_MUX_N=200      per-op iterations per variant
+//   BENCH_MUX_WARMUP=300 warm-up ops per variant before them
 //   BENCH_MUX_CONC=100,1000   captures in flight in the concurrency tests (a list)
 //   BENCH_MUX_MIB=512    MiB moved each way
 // Reports ratios measured in this run; no pass/fail thresholds (the machine may be shared).
@@ -26,7 +27,9 @@ import { BENCH_USER, envInt, median, MiB } from './common.mjs';
 const N = envInt('BENCH_MUX_N', 200);
 const CONCS = (process.env.BENCH_MUX_CONC ?? '100,1000').split(',').map((x) => Number.parseInt(x, 10)).filter((x) => x > 0);
 const SIZE = envInt('BENCH_MUX_MIB', 512) * MiB;
-const WARMUP = 20;
+// Warm-up ops per variant before the per-op rounds: enough for V8 to have optimised each
+// path (with 20, the mux engine's larger JS path was still being compiled in the measured ops).
+const WARMUP = envInt('BENCH_MUX_WARMUP', 300);
 
 /** ssh2 on its own TCP socket with Nagle off. */
 async function ssh2Connect(server) {

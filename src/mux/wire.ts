@@ -10,6 +10,9 @@ import { MuxProtocolError } from '../errors/index.js';
 /** Largest uint32. */
 export const UINT32_MAX = 0xffff_ffff;
 
+/** One strict decoder for every string read (decode() without `stream` keeps no state). */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 /** Appends SSH wire values; `finish()` returns the bytes. */
 export class WireWriter {
   #parts: Buffer[] = [];
@@ -114,7 +117,7 @@ export class WireReader {
   string(): string {
     const b = this.bytes();
     try {
-      return new TextDecoder('utf-8', { fatal: true }).decode(b);
+      return UTF8.decode(b);
     } catch {
       throw new MuxProtocolError('malformed', `${this.what}: a string is not valid UTF-8`);
     }

@@ -201,9 +201,12 @@ async function launchSlave(ctx: ExecContext, command: string, call: NormalizedCa
   // A -W tunnel is a direct-tcpip channel, not a session: the server's MaxSessions ignores it.
   // The slot comes before the argv, the argv-limit check and the stdin encoding, so that a
   // burst of queued calls does that work when each call's turn comes, not all in its first turn.
+  // The mux engine (when chosen and able) runs the remote side as a channel; see src/mux/plan.ts.
+  // A channel forks nothing: it needs no spawn turn of its own.
+  const remote = remoteEngineFor(ctx.engine, call, command);
   let session: Awaited<ReturnType<typeof acquireSession>>;
   try {
-    session = await acquireSession(call.tunnel ? undefined : ctx.sessions, call, details);
+    session = await acquireSession(call.tunnel ? undefined : ctx.sessions, call, details, 'command', remote === undefined);
   } catch (e) {
     buildArgv();
     throw e;
@@ -224,8 +227,6 @@ async function launchSlave(ctx: ExecContext, command: string, call: NormalizedCa
     plan = planStdio(call, details);
     debug('slave spawn %j', argv);
     started = performance.now();
-    // The mux engine (when chosen and able) runs the remote side as a channel; see src/mux/plan.ts.
-    const remote = remoteEngineFor(ctx.engine, call, command);
     if (trace) trace.engine = remote ? 'mux' : 'spawn';
     const request = { file: argv[0]!, args: argv.slice(1), stdio: plan.slots, env: remote ? undefined : spawnEnv(call.env) };
     proc = remote

@@ -156,9 +156,10 @@ type Exit = { kind: 'idle' | 'deadline'; ms: number } | { kind: 'abort'; reason:
  * line and rejects with a TimeoutError (`deadline` / `idle`) or an AbortError; nothing was
  * started. `what` names the operation in messages (`command`, `transfer`). Without a
  * limiter (an operation that opens no session, such as a `-W` tunnel) only the spawn turn is
- * waited for.
+ * waited for. With `turn: false` (a channel of the mux engine: nothing is forked) the spawn
+ * turn is skipped: the call goes on in the same event-loop turn once it has its slot.
  */
-export async function acquireSession(limiter: SessionLimiter | undefined, limits: WaitLimits, details: ErrorDetails, what = 'command'): Promise<Session> {
+export async function acquireSession(limiter: SessionLimiter | undefined, limits: WaitLimits, details: ErrorDetails, what = 'command', turn = true): Promise<Session> {
   const started = performance.now();
   const { timeout, idleTimeout, signal } = limits;
   if (signal?.aborted) throw abortedWhileWaiting(signal.reason, details, what);
@@ -166,7 +167,7 @@ export async function acquireSession(limiter: SessionLimiter | undefined, limits
     // Nothing can take the call out of the line: no controller, timers or listeners (a burst
     // of 1,000 plain calls queues 1,000 of these).
     const release = limiter ? (limiter.tryAcquire() ?? (await limiter.acquire())) : noRelease;
-    await spawnTurn();
+    if (turn) await spawnTurn();
     return { release, waitedMs: performance.now() - started };
   }
   const leave = new AbortController();
@@ -178,7 +179,7 @@ export async function acquireSession(limiter: SessionLimiter | undefined, limits
   let release: Release | undefined;
   try {
     release = limiter ? (limiter.tryAcquire() ?? (await limiter.acquire(leave.signal))) : noRelease;
-    await spawnTurn(leave.signal);
+    if (turn) await spawnTurn(leave.signal);
     return { release, waitedMs: performance.now() - started };
   } catch (err) {
     if (!exit) throw err;
