@@ -147,6 +147,23 @@ describe('acquireSession', () => {
     expect(() => s.release()).not.toThrow();
   });
 
+  it('with turn: false (a mux channel, nothing forked) it goes on in the same event-loop turn; by default it waits for a turn', async () => {
+    const l = new SessionLimiter(2);
+    let nextTurn = false;
+    setImmediate(() => (nextTurn = true));
+    for (const limits of [{}, { timeout: 60_000, signal: new AbortController().signal }]) {
+      const s = await acquireSession(l, limits, details, 'command', false);
+      expect(nextTurn).toBe(false);
+      s.release();
+    }
+    let resolved = false;
+    const p = acquireSession(l, {}, details).then((s) => ((resolved = true), s));
+    for (let i = 0; i < 20; i++) await Promise.resolve();
+    expect(resolved).toBe(false);
+    (await p).release();
+    expect(l.active).toBe(0);
+  });
+
   it('a queued call past its timeout leaves the queue with a TimeoutError (deadline)', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const l = new SessionLimiter(1);
