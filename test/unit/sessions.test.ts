@@ -148,6 +148,9 @@ describe('acquireSession', () => {
   });
 
   it('with turn: false (a mux channel, nothing forked) it goes on in the same event-loop turn; by default it waits for a turn', async () => {
+    // Let the spawn turns of earlier tests run out: the pump then idles (it queues one more
+    // immediate after each turn it serves), and the first turn below is ours.
+    for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
     const l = new SessionLimiter(2);
     let nextTurn = false;
     setImmediate(() => (nextTurn = true));
