@@ -3,7 +3,7 @@ import { lstat, mkdir, open as openLocal, readdir, readlink, stat as statLocal, 
 import type { TransferProgress } from '../transfer/progress.js';
 import type { Sftp } from './client.js';
 import type { RequestOptions } from './file-handle.js';
-import { BufferPool, ChunkReader, ChunkWriter, type Pipelining } from './io.js';
+import { ChunkReader, ChunkWriter, sharedBufferPool, type Pipelining } from './io.js';
 import { displayPath, isUtf8, joinBytes } from './paths.js';
 import { SftpError } from '../errors/index.js';
 
@@ -91,8 +91,9 @@ export async function fastGet(sftp: Sftp, remote: Buffer, local: string | Buffer
     if (start > 0) await out.truncate(start);
     const prog = progress(String(displayPath(remote)), st.size, start, o?.onProgress);
     // Each READ's data is copied into a buffer of the pool as it arrives, written to the file
-    // from there, and the buffer used again: the memory is touched once, not per request.
-    const pool = new BufferPool(p.chunkSize);
+    // from there, and the buffer used again: the memory is touched once, not per request. The
+    // pool is the process's for this chunk size, so the next download reuses these buffers.
+    const pool = sharedBufferPool(p.chunkSize);
     const reader = new ChunkReader(sftp.session, fh.handle, { operation: 'fastGet', path: remote, signal: o?.signal, timeout: o?.timeout }, p, start, undefined, pool.take);
     const writes = new BatchWriter((chunks, pos) => out.writev(chunks, pos), (c) => pool.release(c), start);
     try {

@@ -143,25 +143,49 @@ export class ChunkWriter {
   }
 }
 
+/** What a {@link BufferPool} may keep besides the buffers in use. */
+export interface BufferPoolOptions {
+  /** Free bytes kept at most; a buffer released beyond that is left to the GC (default: no limit). */
+  maxFreeBytes?: number;
+  /** After this many ms without a take or a release, the free buffers are dropped (default: never). */
+  idleMs?: number;
+}
+
 /**
  * Buffers of one size, used over and over: touching fresh memory costs more than copying
- * into memory already in use. Each has an ArrayBuffer of its own, so a view tells which
- * buffer it is part of.
+ * into memory already in use (a 255 KiB buffer is above glibc's mmap threshold, so a new
+ * one is fresh pages, faulted in one by one). Each has an ArrayBuffer of its own, so a view
+ * tells which buffer it is part of.
  */
 export class BufferPool {
   readonly #free: Buffer[] = [];
   readonly #mine = new WeakSet<ArrayBufferLike>();
+  readonly #maxFree: number;
+  readonly #idleMs: number | undefined;
+  #idle: NodeJS.Timeout | undefined;
   #made = 0;
 
-  constructor(readonly size: number) {}
+  constructor(
+    readonly size: number,
+    options: BufferPoolOptions = {},
+  ) {
+    this.#maxFree = Math.floor((options.maxFreeBytes ?? Infinity) / size);
+    this.#idleMs = options.idleMs;
+  }
 
-  /** Buffers made so far: the pool's memory is `made * size`. */
+  /** Buffers made so far (the pool's memory is at most `made * size`). */
   get made(): number {
     return this.#made;
   }
 
+  /** Buffers free for the next takes. */
+  get free(): number {
+    return this.#free.length;
+  }
+
   /** A buffer of `size` bytes, free for the caller's use. */
   readonly take = (): Buffer => {
+    this.#touch();
     const free = this.#free.pop();
     if (free) return free;
     this.#made++;
@@ -173,8 +197,41 @@ export class BufferPool {
   /** Give back the pool's buffer that `view` ends (whose last byte is the buffer's last); other views are ignored. */
   release(view: Buffer): void {
     const ab = view.buffer;
-    if (view.byteOffset + view.length === ab.byteLength && this.#mine.has(ab)) this.#free.push(Buffer.from(ab, 0, ab.byteLength));
+    if (view.byteOffset + view.length !== ab.byteLength || !this.#mine.has(ab)) return;
+    this.#touch();
+    if (this.#free.length < this.#maxFree) this.#free.push(Buffer.from(ab, 0, ab.byteLength));
   }
+
+  /** (Re)start the idle timer: unref'd, it never keeps the process alive. */
+  #touch(): void {
+    if (this.#idleMs === undefined) return;
+    if (this.#idle) this.#idle.refresh();
+    else {
+      this.#idle = setTimeout(() => {
+        this.#idle = undefined;
+        this.#free.length = 0;
+      }, this.#idleMs);
+      this.#idle.unref();
+    }
+  }
+}
+
+/** Free bytes the shared pools keep per buffer size ({@link sharedBufferPool}). */
+export const SHARED_POOL_MAX_FREE_BYTES = 16 * 1024 * 1024;
+/** How long the shared pools keep free buffers after their last use. */
+export const SHARED_POOL_IDLE_MS = 5000;
+const sharedPools = new Map<number, BufferPool>();
+
+/**
+ * The process's pool of `size`-byte buffers, shared by every bulk download of that chunk
+ * size: a download after another (a directory, a batch of files) reuses the buffers the one
+ * before faulted in. It keeps at most {@link SHARED_POOL_MAX_FREE_BYTES} free, and drops them
+ * after {@link SHARED_POOL_IDLE_MS} without use.
+ */
+export function sharedBufferPool(size: number): BufferPool {
+  let pool = sharedPools.get(size);
+  if (!pool) sharedPools.set(size, (pool = new BufferPool(size, { maxFreeBytes: SHARED_POOL_MAX_FREE_BYTES, idleMs: SHARED_POOL_IDLE_MS })));
+  return pool;
 }
 
 /** Split `data` into pieces of at most `size` bytes (views, no copy). */

@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { BatchWriter } from '../../src/sftp/bulk.js';
-import { BufferPool } from '../../src/sftp/io.js';
+import { BufferPool, SHARED_POOL_IDLE_MS, SHARED_POOL_MAX_FREE_BYTES, sharedBufferPool } from '../../src/sftp/io.js';
 
 /** A write that completes only when the test says so: a disk as slow as wanted. */
 function slowDisk() {
@@ -98,5 +98,44 @@ describe('BufferPool', () => {
     expect(again).toContain(a.buffer);
     expect(again).toContain(b.buffer);
     expect(pool.made).toBe(3);
+  });
+
+  it('keeps at most maxFreeBytes of free buffers; a release beyond that is dropped', () => {
+    const pool = new BufferPool(64, { maxFreeBytes: 128 });
+    const taken = [pool.take(), pool.take(), pool.take()];
+    for (const b of taken) pool.release(b);
+    expect(pool.free).toBe(2);
+    expect([pool.take(), pool.take()].map((x) => x.buffer)).toEqual([taken[1]!.buffer, taken[0]!.buffer]);
+    expect(pool.take().buffer).not.toBe(taken[2]!.buffer);
+    expect(pool.made).toBe(4);
+  });
+
+  it('drops its free buffers after idleMs without a take or a release', () => {
+    vi.useFakeTimers();
+    try {
+      const pool = new BufferPool(64, { idleMs: 1000 });
+      const a = pool.take();
+      vi.advanceTimersByTime(900);
+      pool.release(a); // a release counts as use: the idle time starts again
+      vi.advanceTimersByTime(900);
+      expect(pool.free).toBe(1);
+      vi.advanceTimersByTime(200);
+      expect(pool.free).toBe(0);
+      expect(pool.take().buffer).not.toBe(a.buffer);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('sharedBufferPool: one pool per size for the whole process, bounded and idle-released', () => {
+    const size = 4096 + 7; // a size no other test uses
+    const pool = sharedBufferPool(size);
+    expect(sharedBufferPool(size)).toBe(pool);
+    expect(sharedBufferPool(size + 1)).not.toBe(pool);
+    const a = pool.take();
+    pool.release(a);
+    expect(sharedBufferPool(size).take().buffer).toBe(a.buffer);
+    expect(SHARED_POOL_MAX_FREE_BYTES).toBe(16 * 1024 * 1024);
+    expect(SHARED_POOL_IDLE_MS).toBe(5000);
   });
 });
