@@ -53,6 +53,22 @@ afterAll(async () => {
   await Promise.all([close(echo), close(http)]);
 });
 
+/**
+ * A tunnel whose open the server refuses: write to it, and expect `done` to reject with the
+ * CommandError of a failed slave (exit 255). `errors` resolves, a tick later (when the stream
+ * emits 'error'), with every error the stream emitted.
+ */
+async function refusedOpen(sock: ReturnType<OpenSSH['openTunnel']>): Promise<{ e: CommandError; errors: Promise<unknown[]> }> {
+  const seen: unknown[] = [];
+  sock.on('error', (err: unknown) => seen.push(err));
+  sock.end('x');
+  const e = (await settle(sock.done)) as CommandError;
+  expect(e).toBeInstanceOf(CommandError);
+  expect(e.code).toBe('OSSH_SLAVE_CMD_FAILED');
+  expect(e.exitCode).toBe(255);
+  return { e, errors: new Promise((r) => setImmediate(() => r(seen))) };
+}
+
 async function readAll(stream: AsyncIterable<Buffer | string>): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of stream) chunks.push(Buffer.from(c));
@@ -108,14 +124,7 @@ describe('openTunnel', () => {
   });
 
   it('a refused connection rejects done with the CommandError ssh reports', async () => {
-    const sock = ssh.openTunnel('127.0.0.1', closedPort);
-    const errors: unknown[] = [];
-    sock.on('error', (e) => errors.push(e));
-    sock.end('x');
-    const e = (await settle(sock.done)) as CommandError;
-    expect(e).toBeInstanceOf(CommandError);
-    expect(e.code).toBe('OSSH_SLAVE_CMD_FAILED');
-    expect(e.exitCode).toBe(255);
+    const { e, errors } = await refusedOpen(ssh.openTunnel('127.0.0.1', closedPort));
     // The spawn engine cannot know why; the mux engine has the server's reason.
     expect(e.message).toBe(
       TEST_ENGINE === 'mux'
@@ -123,8 +132,7 @@ describe('openTunnel', () => {
         : `tunnel to 127.0.0.1:${closedPort} failed: the server could not open the connection (refused, unreachable, unknown host or forbidden by the server; see masterLog)`,
     );
     // The stream hears it too ('error' is emitted on the next tick).
-    await new Promise((r) => setImmediate(r));
-    expect(errors).toEqual([e]);
+    expect(await errors).toEqual([e]);
   });
 
   it('an AbortSignal stops an open tunnel with an AbortError', async () => {
@@ -383,17 +391,9 @@ describe.each(['spawn', 'mux'] as const)('Unix socket tunnels on the %s engine',
 
   it('a socket that does not exist: CommandError naming the path and the server reason, on done and on the stream', async () => {
     const path = join(sockDir, 'none.sock');
-    const sock = own.openTunnel(path);
-    const errors: unknown[] = [];
-    sock.on('error', (e) => errors.push(e));
-    sock.end('x');
-    const e = (await settle(sock.done)) as CommandError;
-    expect(e).toBeInstanceOf(CommandError);
-    expect(e.code).toBe('OSSH_SLAVE_CMD_FAILED');
-    expect(e.exitCode).toBe(255);
+    const { e, errors } = await refusedOpen(own.openTunnel(path));
     expect(e.message).toBe(refusal(path));
-    await new Promise((r) => setImmediate(r));
-    expect(errors).toEqual([e]);
+    expect(await errors).toEqual([e]);
   });
 
   it('a socket the remote user may not connect to: the same typed error', async (ctx) => {
