@@ -2,15 +2,28 @@
 // and the life of the throwaway sshd + connection they measure against, with a teardown that
 // runs on success, on error and on SIGINT/SIGTERM/SIGHUP.
 
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OpenSSH } from '../dist/index.js';
 import { startSshd } from '../dist/testing/index.js';
 
 export const MiB = 1024 * 1024;
+
+/** Clock ticks per second of /proc's CPU times. */
+export const TICK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+/**
+ * CPU ms from /proc/<pid>/stat (Linux): the process's own (`self`, utime + stime) or that of
+ * its waited-for children (`children`, cutime + cstime).
+ */
+export function procCpuMs(pid, which = 'self') {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const [a, b] = which === 'self' ? [11, 12] : [13, 14];
+  return ((Number(f[a]) + Number(f[b])) * 1000) / TICK;
+}
 
 /** The login the benchmarks use, so a test run going on at the same time cannot disturb them. */
 export const BENCH_USER = 'osmux-bench';

@@ -24,12 +24,12 @@
 //   BENCH_JSON=path         also write the raw numbers as JSON
 
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OpenSSH } from '../dist/index.js';
-import { benchRun, envInt, median, MiB } from './common.mjs';
+import { benchRun, envInt, median, MiB, procCpuMs, TICK } from './common.mjs';
 
 const HOSTS = envInt('BENCH_FLEET_HOSTS', 100);
 const P = envInt('BENCH_FLEET_P', 20);
@@ -40,7 +40,6 @@ if (!REPS.every((n) => Number.isInteger(n) && n >= 1)) {
   process.exit(2);
 }
 const COMMAND = 'hostname; uptime';
-const TICK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 
 /** pid → [ppid, rss KiB] for every process. */
@@ -72,21 +71,15 @@ function treeUsage(root) {
   return { count, rssKiB: rss };
 }
 
+/** The sshd whose CPU each variant's measurement also reads. */
+let sshdPid;
+
 /**
  * Run `script` under a bash wrapper; resolve with wall ms, CPU ms of the whole tree, peak
  * RSS and peak process count (the wrapper itself excluded from neither: it is one small bash).
  */
-/** CPU ms of the waited-for children of `pid` (cutime + cstime). */
-function childrenCpuMs(pid) {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(f[13]) + Number(f[14])) * 1000) / TICK;
-}
-
-/** The sshd whose CPU each variant's measurement also reads. */
-let sshdPid;
-
 function measure(bench, script, env = {}) {
-  const sshd0 = childrenCpuMs(sshdPid);
+  const sshd0 = procCpuMs(sshdPid, 'children');
   return new Promise((resolve, reject) => {
     const wrapper = `${script}\nstatus=$?\nread -r -a s < /proc/$$/stat\necho "CPU \${s[15]} \${s[16]}" >&2\nexit $status`;
     const t0 = performance.now();
@@ -109,7 +102,7 @@ function measure(bench, script, env = {}) {
       const retried = Number(/RETRIED (\d+)/.exec(err)?.[1] ?? 0);
       // Connections still closing on the server side are counted once their sshd is reaped.
       setTimeout(() => {
-        const sshdCpuMs = childrenCpuMs(sshdPid) - sshd0;
+        const sshdCpuMs = procCpuMs(sshdPid, 'children') - sshd0;
         resolve({ retried, wallMs: wall, cpuMs: ((Number(m[1]) + Number(m[2])) * 1000) / TICK, sshdCpuMs, peakRssMiB: (peak.rssKiB * 1024) / MiB, peakProcs: peak.count });
       }, 500);
     });

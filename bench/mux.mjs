@@ -1,7 +1,8 @@
 // The mux engine against its peers, all on the same throwaway sshd and user, in one run:
 //
 //   per-op      await capture('true'): mux engine vs spawn engine vs ssh2 (one connection,
-//               setNoDelay(true)), interleaved rounds, median ms per op and Node CPU per op
+//               setNoDelay(true)), interleaved rounds, median ms per op, Node CPU per op and
+//               the master's CPU per op (from /proc, Linux)
 //   concurrent  100, then 1,000 captures at once: ops/s, event-loop delay p99 and Node's RSS
 //               after the burst, the three of them (the sshd allows that many sessions per
 //               connection: MaxSessions 1000, and so does the library: maxSessions 1000)
@@ -22,7 +23,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Client } from 'ssh2';
 import { OpenSSH } from '../dist/index.js';
 import { startSshd } from '../dist/testing/index.js';
-import { BENCH_USER, envInt, median, MiB } from './common.mjs';
+import { BENCH_USER, envInt, median, MiB, procCpuMs } from './common.mjs';
 
 const N = envInt('BENCH_MUX_N', 200);
 const CONCS = (process.env.BENCH_MUX_CONC ?? '100,1000').split(',').map((x) => Number.parseInt(x, 10)).filter((x) => x > 0);
@@ -87,9 +88,13 @@ async function main() {
     for (const f of Object.values(variants)) for (let i = 0; i < WARMUP; i++) await f();
     const times = { mux: [], spawn: [], ssh2: [] };
     const cpu = { mux: 0, spawn: 0, ssh2: 0 };
+    // The master's own CPU (the relay of every channel packet on mux; on spawn, the slave's
+    // data is written by it too), read from /proc: ssh2 has no such process.
+    const masterCpu = { mux: 0, spawn: 0, ssh2: 0 };
     for (let done = 0; done < N; done += 10) {
       for (const [name, f] of Object.entries(variants)) {
         const c0 = process.cpuUsage();
+        const m0 = procCpuMs(ssh.masterPid);
         for (let i = 0; i < 10; i++) {
           const t0 = performance.now();
           await f();
@@ -97,12 +102,13 @@ async function main() {
         }
         const d = process.cpuUsage(c0);
         cpu[name] += (d.user + d.system) / 1000;
+        masterCpu[name] += procCpuMs(ssh.masterPid) - m0;
       }
     }
     const med = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
     console.log(`\nmux engine benchmark (${N} ops per variant, load ${(await import('node:os')).loadavg()[0].toFixed(1)})`);
-    console.log('per-op capture(\'true\'), median ms | Node CPU ms/op');
-    for (const k of Object.keys(med)) console.log(`  ${k.padEnd(6)} ${fmt(med[k]).padStart(8)} | ${fmt(cpu[k] / times[k].length, 3)}`);
+    console.log('per-op capture(\'true\'), median ms | Node CPU ms/op | master CPU ms/op');
+    for (const k of Object.keys(med)) console.log(`  ${k.padEnd(6)} ${fmt(med[k]).padStart(8)} | ${fmt(cpu[k] / times[k].length, 3).padStart(6)} | ${fmt(masterCpu[k] / times[k].length, 3)}`);
     console.log(`  ratio mux/ssh2 ${fmt(med.mux / med.ssh2)}x   mux/spawn ${fmt(med.mux / med.spawn)}x`);
 
     // concurrency
