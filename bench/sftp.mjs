@@ -113,7 +113,7 @@ async function main() {
     console.log(`  OpenSSH : ${(v.stderr || v.stdout).trim()}`);
     console.log(`  ssh2-sftp-client ${peerVersion}; Node ${process.version}`);
     console.log(`  CPU     : ${cpu.length} x ${cpu[0]?.model?.trim() ?? '?'} (load avg at end ${loadavg().map((x) => x.toFixed(2)).join(' ')})`);
-    console.log(`  runs    : ${REPS} per variant after a warm-up run of each, interleaved; library chunk ${sftp.settings.chunkSize} B x ${sftp.settings.concurrency} in flight`);
+    console.log(`  runs    : ${REPS} per variant after a warm-up run of each, interleaved; library chunk ${sftp.settings.chunkSize} B, ${sftp.settings.readConcurrency} reads / ${sftp.settings.concurrency} writes in flight`);
     console.log('');
     console.log(`  ${'dir'.padEnd(5)}${'L MiB/s'.padStart(9)}${'sftp MiB/s'.padStart(12)}${'ssh2 MiB/s'.padStart(12)}${'L/sftp'.padStart(9)}${'L/ssh2'.padStart(9)}`);
     let ok = true;

@@ -9,7 +9,10 @@ import { SftpError } from '../errors/index.js';
 
 /** Options of `fastGet()` / `fastPut()`. */
 export interface FastTransferOptions extends RequestOptions {
-  /** Requests kept in flight (default: the session's, 2 MiB worth of chunks). */
+  /**
+   * Requests kept in flight (default: the session's `readConcurrency` for fastGet, 8 MiB worth
+   * of chunks; its `concurrency` for fastPut, 2 MiB worth).
+   */
   concurrency?: number;
   /** Bytes per request (default: what the server allows, up to 255 KiB; 32 KiB without limits@openssh.com). */
   chunkSize?: number;
@@ -42,9 +45,12 @@ function count(method: string, name: string, v: unknown, min: number, max: numbe
   return v;
 }
 
-/** Check fastGet/fastPut's options at once; the pipelining they ask for. */
-export function checkFast(sftp: Sftp, method: string, o: FastTransferOptions | undefined): Pipelining {
-  const concurrency = count(method, 'concurrency', o?.concurrency, 1, 1024) ?? sftp.settings.concurrency;
+/**
+ * Check fastGet/fastPut's options at once; the pipelining they ask for. Downloads (`reads`)
+ * default to the session's `readConcurrency`, uploads to its `concurrency`.
+ */
+export function checkFast(sftp: Sftp, method: string, o: FastTransferOptions | undefined, reads: boolean): Pipelining {
+  const concurrency = count(method, 'concurrency', o?.concurrency, 1, 1024) ?? (reads ? sftp.settings.readConcurrency : sftp.settings.concurrency);
   const chunkSize = count(method, 'chunkSize', o?.chunkSize, 1, 16 * 1024 * 1024) ?? sftp.settings.chunkSize;
   if (o?.onProgress !== undefined && typeof o.onProgress !== 'function') throw new TypeError(`option 'onProgress' of ${method}() must be a function, received ${typeof o.onProgress}`);
   if (o?.resume !== undefined && typeof o.resume !== 'boolean') count(method, 'resume', o.resume, 0, Number.MAX_SAFE_INTEGER);
@@ -270,12 +276,13 @@ const rel = (b: Buffer) => (isUtf8(b) ? b.toString('utf8') : b);
 const SLASH = Buffer.from('/');
 const localJoin = (dir: Buffer, name: Buffer) => Buffer.concat([dir, SLASH, name]);
 
-/** downloadDir(): the remote tree walked with readdir, files copied `parallel` at a time. */
-/** Check downloadDir/uploadDir's options at once. */
-export function checkDir(sftp: Sftp, method: string, o: DirTransferOptions | undefined): Pipelining & { parallel: number } {
+/** Check downloadDir/uploadDir's options at once (`reads` for downloadDir). */
+export function checkDir(sftp: Sftp, method: string, o: DirTransferOptions | undefined, reads: boolean): Pipelining & { parallel: number } {
   if (o?.filter !== undefined && typeof o.filter !== 'function') throw new TypeError(`option 'filter' of ${method}() must be a function, received ${typeof o.filter}`);
-  return { ...checkFast(sftp, method, o), parallel: count(method, 'parallel', o?.parallel, 1, 64) ?? 4 };
+  return { ...checkFast(sftp, method, o, reads), parallel: count(method, 'parallel', o?.parallel, 1, 64) ?? 4 };
 }
+
+/** downloadDir(): the remote tree walked with readdir, files copied `parallel` at a time. */
 
 export async function downloadDir(sftp: Sftp, remote: Buffer, local: string | Buffer, o: DirTransferOptions | undefined, p: Pipelining & { parallel: number }): Promise<void> {
   const jobs: Array<() => Promise<void>> = [];

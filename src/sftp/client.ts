@@ -27,6 +27,8 @@ export interface ReaddirOptions extends RequestOptions, NameEncoding {
 
 /** How the client behaves, chosen when the session starts. */
 export interface SftpClientSettings extends Pipelining {
+  /** READ requests fastGet, downloadDir and readFile keep in flight (`concurrency` is the WRITEs' and the streams'). */
+  readConcurrency: number;
   /** Send SSH_FXP_SYMLINK in the draft's order (linkpath first) instead of OpenSSH's. */
   symlinkDraftOrder: boolean;
 }
@@ -440,22 +442,22 @@ export class Sftp implements AsyncDisposable {
 
   /** Download a remote file to a local path with many requests in flight. */
   fastGet(remotePath: SftpPath, localPath: string | Buffer, o?: FastTransferOptions): Promise<void> {
-    return fastGet(this, pathBytes(remotePath, 'remotePath', 'fastGet'), localPath, o, checkFast(this, 'fastGet', o));
+    return fastGet(this, pathBytes(remotePath, 'remotePath', 'fastGet'), localPath, o, checkFast(this, 'fastGet', o, true));
   }
 
   /** Upload a local file to a remote path with many requests in flight. */
   fastPut(localPath: string | Buffer, remotePath: SftpPath, o?: FastTransferOptions): Promise<void> {
-    return fastPut(this, localPath, pathBytes(remotePath, 'remotePath', 'fastPut'), o, checkFast(this, 'fastPut', o));
+    return fastPut(this, localPath, pathBytes(remotePath, 'remotePath', 'fastPut'), o, checkFast(this, 'fastPut', o, false));
   }
 
   /** Download a remote directory tree (files, directories, links) into a local directory. */
   downloadDir(remoteDir: SftpPath, localDir: string | Buffer, o?: DirTransferOptions): Promise<void> {
-    return downloadDir(this, pathBytes(remoteDir, 'remoteDir', 'downloadDir'), localDir, o, checkDir(this, 'downloadDir', o));
+    return downloadDir(this, pathBytes(remoteDir, 'remoteDir', 'downloadDir'), localDir, o, checkDir(this, 'downloadDir', o, true));
   }
 
   /** Upload a local directory tree into a remote directory. */
   uploadDir(localDir: string | Buffer, remoteDir: SftpPath, o?: DirTransferOptions): Promise<void> {
-    return uploadDir(this, localDir, pathBytes(remoteDir, 'remoteDir', 'uploadDir'), o, checkDir(this, 'uploadDir', o));
+    return uploadDir(this, localDir, pathBytes(remoteDir, 'remoteDir', 'uploadDir'), o, checkDir(this, 'uploadDir', o, false));
   }
 }
 

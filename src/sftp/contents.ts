@@ -33,7 +33,7 @@ function bytesOf(data: string | Uint8Array, encoding: BufferEncoding | undefined
 /** readFile(): pipelined reads to end of file. */
 export async function readFile(sftp: Sftp, path: Buffer, o?: ReadFileOptions): Promise<Buffer | string> {
   await using fh = await sftp.open(path, 'r', undefined, o);
-  const reader = new ChunkReader(sftp.session, fh.handle, { operation: 'readFile', path, signal: o?.signal, timeout: o?.timeout }, sftp.settings);
+  const reader = new ChunkReader(sftp.session, fh.handle, { operation: 'readFile', path, signal: o?.signal, timeout: o?.timeout }, { chunkSize: sftp.settings.chunkSize, concurrency: sftp.settings.readConcurrency });
   const chunks: Buffer[] = [];
   for (let c = await reader.read(); c !== null; c = await reader.read()) chunks.push(c);
   const all = Buffer.concat(chunks);

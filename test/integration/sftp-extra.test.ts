@@ -65,6 +65,8 @@ describe('a server without the extensions (sftp-server -P)', () => {
     expect([...sftp.extensions.keys()]).toEqual([]);
     expect(sftp.limits).toBeUndefined();
     expect(sftp.settings.chunkSize).toBe(32768);
+    expect(sftp.settings.concurrency).toBe(64);
+    expect(sftp.settings.readConcurrency).toBe(64);
     const d = join(remote, 'noext');
     await sftp.mkdir(d);
     await sftp.writeFile(join(d, 'a'), 'A');

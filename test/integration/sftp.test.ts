@@ -59,6 +59,9 @@ describe.each(SERVERS)('SFTP over $name', ({ name, options }) => {
     expect(sftp.extensions.has('copy-data')).toBe(true);
     expect(sftp.limits?.maxPacketLength).toBe(256 * 1024);
     expect(sftp.settings.chunkSize).toBe(255 * 1024);
+    // 2 MiB worth of WRITEs, 8 MiB worth of READs in flight.
+    expect(sftp.settings.concurrency).toBe(8);
+    expect(sftp.settings.readConcurrency).toBe(32);
   });
 
   it('stat/lstat give fs.Stats-like objects', async () => {

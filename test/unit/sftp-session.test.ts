@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { AbortError, SftpError, TimeoutError, CommandError, sftpOverTransport, type SftpTransport } from '../../src/index.js';
 import { FXP } from '../../src/sftp/constants.js';
 import { PacketWriter } from '../../src/sftp/packet.js';
+import { defaultConcurrency, defaultReadConcurrency } from '../../src/sftp/open.js';
 import { rejection } from '../helpers/expect-throw.js';
 
 /**
@@ -27,6 +28,14 @@ function channel(done?: Promise<unknown>) {
   };
   const version = new PacketWriter().byte(FXP.VERSION).u32(3).finish();
   return { transport, toClient, sent, version, destroyed: () => destroyed };
+}
+
+/** The packets a client sent: type and request id (INIT has none: its version is read as one). */
+function packets(sent: Buffer[]): Array<{ type: number; id: number }> {
+  const all = Buffer.concat(sent);
+  const out: Array<{ type: number; id: number }> = [];
+  for (let at = 0; at + 4 <= all.length; at += 4 + all.readUInt32BE(at)) out.push({ type: all[at + 4]!, id: all.readUInt32BE(at + 5) });
+  return out;
 }
 
 const status = (id: number, code: number, msg = '') => new PacketWriter().byte(FXP.STATUS).u32(id).u32(code).string(msg).string('').finish();
@@ -65,8 +74,42 @@ describe('SFTP session over a scripted channel', () => {
     const sftp = await started;
     expect(Buffer.concat(c.sent).toString('hex')).toBe('000000050100000003');
     expect(sftp.settings.chunkSize).toBe(32768);
+    expect(sftp.settings.concurrency).toBe(64);
+    expect(sftp.settings.readConcurrency).toBe(64);
     expect(sftp.extensions.size).toBe(0);
     expect(sftp.limits).toBeUndefined();
+  });
+
+  it('downloads keep 8 MiB of READs in flight, the rest 2 MiB; a given concurrency is both', async () => {
+    expect([defaultConcurrency(255 * 1024), defaultReadConcurrency(255 * 1024)]).toEqual([8, 32]);
+    expect([defaultConcurrency(32 * 1024), defaultReadConcurrency(32 * 1024)]).toEqual([64, 64]);
+    expect([defaultConcurrency(4 * 1024 * 1024), defaultReadConcurrency(4 * 1024 * 1024)]).toEqual([8, 8]);
+    const c = channel();
+    const started = sftpOverTransport(c.transport, { chunkSize: 256 * 1024 });
+    c.toClient.write(c.version);
+    const sftp = await started;
+    expect([sftp.settings.concurrency, sftp.settings.readConcurrency]).toEqual([8, 32]);
+    // readFile: OPEN, then as many READs as readConcurrency before any reply.
+    const file = sftp.readFile('/f');
+    await new Promise((r) => setImmediate(r));
+    const open = packets(c.sent);
+    expect(open.map((x) => x.type)).toEqual([FXP.INIT, FXP.OPEN]);
+    c.toClient.write(new PacketWriter().byte(FXP.HANDLE).u32(open[1]!.id).string('h').finish());
+    await new Promise((r) => setImmediate(r));
+    const reads = packets(c.sent).slice(2);
+    expect(reads.length).toBe(32);
+    expect(reads.every((x) => x.type === FXP.READ)).toBe(true);
+    // EOF for all of them, then the CLOSE's OK: an empty file.
+    c.toClient.write(Buffer.concat(reads.map((x) => status(x.id, 1))));
+    await new Promise((r) => setImmediate(r));
+    const close = packets(c.sent).at(-1)!;
+    expect(close.type).toBe(FXP.CLOSE);
+    c.toClient.write(status(close.id, 0));
+    expect((await file).length).toBe(0);
+    const given = channel();
+    const s2 = sftpOverTransport(given.transport, { chunkSize: 256 * 1024, concurrency: 5 });
+    given.toClient.write(given.version);
+    expect((await s2).settings).toMatchObject({ concurrency: 5, readConcurrency: 5 });
   });
 
   it('a channel that dies fails every pending request with OSSH_SFTP_CLOSED and its cause', async () => {
