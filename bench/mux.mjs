@@ -1,8 +1,10 @@
 // The mux engine against its peers, all on the same throwaway sshd and user, in one run:
 //
 //   per-op      await capture('true'): mux engine vs spawn engine vs ssh2 (one connection,
-//               setNoDelay(true)), interleaved rounds, median ms per op, Node CPU per op and
-//               the master's CPU per op (from /proc, Linux)
+//               setNoDelay(true)) vs the proxy floor (a bare client of the master's proxy
+//               mode: prebuilt packets, one channel at a time, no library), interleaved
+//               rounds, median ms per op, Node CPU per op and the master's CPU per op (from
+//               /proc, Linux). floor/ssh2 is the least any proxy-mode engine can reach here.
 //   concurrent  100, then 1,000 captures at once: ops/s, event-loop delay p99 and Node's RSS
 //               after the burst, the three of them (the sshd allows that many sessions per
 //               connection: MaxSessions 1000, and so does the library: maxSessions 1000)
@@ -23,6 +25,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Client } from 'ssh2';
 import { OpenSSH } from '../dist/index.js';
 import { startSshd } from '../dist/testing/index.js';
+import { encodeHello, encodeSimpleRequest, MuxType } from '../dist/mux/control-messages.js';
+import { encodeChannelOpen, encodeChannelRequest, encodeClose, encodeEof } from '../dist/mux/channel-messages.js';
 import { BENCH_USER, envInt, median, MiB, procCpuMs } from './common.mjs';
 
 const N = envInt('BENCH_MUX_N', 200);
@@ -57,6 +61,50 @@ function ssh2Capture(c, cmd) {
   });
 }
 
+/**
+ * The floor of a proxy-mode engine: a bare client of the master's socket (hello, MUX_C_PROXY,
+ * then SSH connection-protocol packets) that runs `true` on one session channel at a time
+ * with prebuilt packets: open, then exec and EOF in one write once confirmed, then CLOSE back
+ * once the server's CLOSE comes. No streams, no output kept, no checks beyond the types.
+ */
+async function proxyFloor(ctlPath) {
+  const sock = netConnect(ctlPath);
+  await new Promise((r, j) => sock.once('connect', r).once('error', j));
+  let pending = Buffer.alloc(0);
+  let onPacket;
+  sock.on('data', (c) => {
+    pending = pending.length ? Buffer.concat([pending, c]) : c;
+    while (pending.length >= 4 && pending.length >= 4 + pending.readUInt32BE(0)) {
+      const body = pending.subarray(4, 4 + pending.readUInt32BE(0));
+      pending = pending.subarray(4 + body.length);
+      onPacket(body);
+    }
+  });
+  const reply = (msg) => new Promise((resolve) => ((onPacket = resolve), sock.write(msg)));
+  await reply(encodeHello());
+  await reply(encodeSimpleRequest(MuxType.C_PROXY, 1));
+  // Proxy-mode packets: a padding-length byte (0), then the message type.
+  const open = encodeChannelOpen({ type: 'session' }, 0, 2 * 1024 * 1024, 32768);
+  return {
+    run: () =>
+      new Promise((resolve, reject) => {
+        let remote = 0;
+        onPacket = (p) => {
+          if (p[1] === 91) {
+            remote = p.readUInt32BE(6);
+            sock.write(Buffer.concat([encodeChannelRequest(remote, false, { request: 'exec', command: 'true' }), encodeEof(remote)]));
+          } else if (p[1] === 92) reject(new Error('channel open refused'));
+          else if (p[1] === 97) {
+            sock.write(encodeClose(remote));
+            resolve();
+          }
+        };
+        sock.write(open);
+      }),
+    close: () => sock.destroy(),
+  };
+}
+
 function timeBash(script, words) {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
@@ -73,6 +121,7 @@ async function main() {
   const server = await startSshd({ users: [{ name: BENCH_USER, shell: '/bin/sh' }], maxSessions: 1000 });
   let ssh;
   let c2;
+  let floor;
   try {
     // As many sessions as the server allows (MaxSessions 1000): the library would otherwise
     // queue captures beyond its default of 10 while ssh2 has them all in flight.
@@ -83,16 +132,19 @@ async function main() {
       spawn: () => ssh.capture('true', { engine: 'spawn' }),
       ssh2: () => ssh2Capture(c2, 'true'),
     };
+    floor = await proxyFloor(ssh.ctlPath);
+    // The floor runs one channel at a time: per-op only.
+    const perOp = { ...variants, floor: floor.run };
 
     // per-op, interleaved rounds of 10
-    for (const f of Object.values(variants)) for (let i = 0; i < WARMUP; i++) await f();
-    const times = { mux: [], spawn: [], ssh2: [] };
-    const cpu = { mux: 0, spawn: 0, ssh2: 0 };
+    for (const f of Object.values(perOp)) for (let i = 0; i < WARMUP; i++) await f();
+    const times = { mux: [], spawn: [], ssh2: [], floor: [] };
+    const cpu = { mux: 0, spawn: 0, ssh2: 0, floor: 0 };
     // The master's own CPU (the relay of every channel packet on mux; on spawn, the slave's
     // data is written by it too), read from /proc: ssh2 has no such process.
-    const masterCpu = { mux: 0, spawn: 0, ssh2: 0 };
+    const masterCpu = { mux: 0, spawn: 0, ssh2: 0, floor: 0 };
     for (let done = 0; done < N; done += 10) {
-      for (const [name, f] of Object.entries(variants)) {
+      for (const [name, f] of Object.entries(perOp)) {
         const c0 = process.cpuUsage();
         const m0 = procCpuMs(ssh.masterPid);
         for (let i = 0; i < 10; i++) {
@@ -109,7 +161,7 @@ async function main() {
     console.log(`\nmux engine benchmark (${N} ops per variant, load ${(await import('node:os')).loadavg()[0].toFixed(1)})`);
     console.log('per-op capture(\'true\'), median ms | Node CPU ms/op | master CPU ms/op');
     for (const k of Object.keys(med)) console.log(`  ${k.padEnd(6)} ${fmt(med[k]).padStart(8)} | ${fmt(cpu[k] / times[k].length, 3).padStart(6)} | ${fmt(masterCpu[k] / times[k].length, 3)}`);
-    console.log(`  ratio mux/ssh2 ${fmt(med.mux / med.ssh2)}x   mux/spawn ${fmt(med.mux / med.spawn)}x`);
+    console.log(`  ratio mux/ssh2 ${fmt(med.mux / med.ssh2)}x   mux/spawn ${fmt(med.mux / med.spawn)}x   floor/ssh2 ${fmt(med.floor / med.ssh2)}x   mux/floor ${fmt(med.mux / med.floor)}x`);
 
     // concurrency
     for (const CONC of CONCS) {
@@ -157,6 +209,7 @@ async function main() {
     console.log(`\nRSS at the end: ${fmt(process.memoryUsage().rss / MiB, 1)} MiB`);
   } finally {
     c2?.end();
+    floor?.close();
     await ssh?.disconnect();
     await server.stop();
   }
