@@ -283,7 +283,6 @@ export function checkDir(sftp: Sftp, method: string, o: DirTransferOptions | und
 }
 
 /** downloadDir(): the remote tree walked with readdir, files copied `parallel` at a time. */
-
 export async function downloadDir(sftp: Sftp, remote: Buffer, local: string | Buffer, o: DirTransferOptions | undefined, p: Pipelining & { parallel: number }): Promise<void> {
   const jobs: Array<() => Promise<void>> = [];
   // Local names are bytes too: Node takes a Buffer path as it is.
