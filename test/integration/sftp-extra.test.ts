@@ -146,11 +146,19 @@ describe('channel death', () => {
     const sftp = await ssh.sftp();
     const [pid] = sftpSlaves(ssh);
     expect(pid).toBeGreaterThan(0);
-    const put = sftp.fastPut(src, join(remote, 'death'));
+    // Killed at the first progress report, once the upload is surely under way: a fixed
+    // delay raced the whole 64 MiB on a fast machine.
+    let killed = false;
+    const put = sftp.fastPut(src, join(remote, 'death'), {
+      onProgress: (p) => {
+        if (killed || p.done || p.bytes === 0) return;
+        killed = true;
+        process.kill(pid!, 'SIGKILL');
+      },
+    });
     const stats = Array.from({ length: 20 }, () => sftp.stat(remote));
-    await new Promise((r) => setTimeout(r, 150));
-    process.kill(pid!, 'SIGKILL');
     const e = await rejection<SftpError>(put);
+    expect(killed).toBe(true);
     expect(e).toBeInstanceOf(SftpError);
     expect(e.code).toBe('OSSH_SFTP_CLOSED');
     expect(e.operation).toBe('fastPut');
@@ -169,10 +177,17 @@ describe('channel death', () => {
     const sftp = await c.sftp();
     const big = join(remote, 'death-master');
     writeFileSync(big, randomBytes(32 * 1024 * 1024));
-    const get = sftp.fastGet(big, join(local, 'death-master'));
-    await new Promise((r) => setTimeout(r, 100));
-    process.kill(c.masterPid!, 'SIGKILL');
+    // Killed at the first progress report, while the download is surely under way.
+    let killed = false;
+    const get = sftp.fastGet(big, join(local, 'death-master'), {
+      onProgress: (p) => {
+        if (killed || p.done || p.bytes === 0) return;
+        killed = true;
+        process.kill(c.masterPid!, 'SIGKILL');
+      },
+    });
     const e = await rejection<SftpError>(get);
+    expect(killed).toBe(true);
     expect(e.code).toBe('OSSH_SFTP_CLOSED');
     const later = await rejection<SftpError>(sftp.stat(remote));
     expect(later.code).toBe('OSSH_SFTP_CLOSED');
