@@ -32,7 +32,7 @@ for (const name of wanted.length ? wanted : ALL) {
 }
 console.log('\nnpm run bench: summary');
 for (const { name, status, signal, secs } of results) {
-  const how = status === 0 ? 'ok' : signal ? `killed by ${signal}` : `exit ${status}: a target missed or an error, see its output above`;
+  const how = status === 0 ? 'ok' : signal ? `killed by ${signal}` : status === null ? 'did not start' : `exit ${status}: a target missed or an error, see its output above`;
   console.log(`  ${`bench/${name}.mjs`.padEnd(24)} ${secs.padStart(4)} s  ${how}`);
 }
 process.exitCode = results.some((r) => r.status !== 0) ? 1 : 0;

@@ -130,15 +130,15 @@ async function main() {
     // As many sessions as the server allows (MaxSessions 1000): the library would otherwise
     // queue captures beyond its default of 10 while ssh2 has them all in flight.
     ssh = await OpenSSH.connect(server.target(), { ...server.connectOptions(), maxSessions: 1000 });
-    // throughput first, before ssh2 is loaded: with the ssh2 module merely imported into this
+    // Throughput first, before ssh2 is loaded: with the ssh2 module merely imported into this
     // process, the mux engine's 512 MiB download ran at 450-500 MiB/s instead of 680-730 (4
-    // alternating runs; raw ssh unchanged, per-op captures unchanged). Loading its native
-    // crypto binding or cpu-features alone did not do it. No user of this library has ssh2
-    // loaded, and ssh2 has no part in this comparison. One full-size warm-up run of every
-    // variant each way, then REPS interleaved
-    // rounds, medians. A cold process and master are slow for several large transfers (the
-    // master's buffers, Node's heap and JIT): measured cold, a first 512 MiB mux download ran
-    // at 0.52-0.6x raw, and 0.95x after four more.
+    // alternating runs of a one-off script; raw ssh and per-op captures unchanged). Loading its
+    // native crypto binding or cpu-features alone did not do it. No user of this library has
+    // ssh2 loaded, and ssh2 has no part in this comparison.
+    // One full-size warm-up run of every variant each way, then REPS interleaved rounds,
+    // medians: a cold process and master are slow for several large transfers (the master's
+    // buffers, Node's heap and JIT; in a one-off script, a first 512 MiB mux download ran at
+    // 0.52-0.6x raw, and 0.95x after four more).
     const mb = SIZE / MiB;
     console.log(`\n${mb} MiB each way, MiB/s (median of ${REPS} interleaved runs after a warm-up run of each)`);
     const block = Buffer.alloc(MiB);

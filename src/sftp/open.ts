@@ -78,9 +78,9 @@ function requestsFor(bytes: number, chunkSize: number): number {
 
 /**
  * WRITE requests in flight by default: 2 MiB worth, from 8 to 64. More only fills buffers
- * along the way (the SSH channel's window is 2 MiB) and costs CPU: with bench/sftp.mjs's
- * setup, a 512 MiB fastPut ran at 560-617 MiB/s with 8 or 16 x 255 KiB in flight and
- * 438-532 with 32 or 64.
+ * along the way (the SSH channel's window is 2 MiB) and costs CPU: in a one-off script with
+ * bench/sftp.mjs's setup, a 512 MiB fastPut ran at 560-617 MiB/s with 8 or 16 x 255 KiB in
+ * flight and 438-532 with 32 or 64.
  */
 export function defaultConcurrency(chunkSize: number): number {
   return requestsFor(IN_FLIGHT_BYTES, chunkSize);
@@ -90,9 +90,9 @@ export function defaultConcurrency(chunkSize: number): number {
  * READ requests in flight by default: 8 MiB worth, from 8 to 64 (32 x 255 KiB with OpenSSH's
  * server, 64 x 32 KiB without its limits). A download needs the deeper queue: with 2 MiB in
  * flight (one channel window) the sftp server waits for each next request, every process
- * sleeps and wakes per chunk, and in bench/sftp.mjs's setup a 512 MiB fastGet ran at 400-490
- * MiB/s with 500-780 ms of Node CPU, against 610-680 MiB/s and 250-290 ms with 32 or 64 in
- * flight (OpenSSH's sftp: 670-720 MiB/s).
+ * sleeps and wakes per chunk, and in a one-off script with bench/sftp.mjs's setup a 512 MiB
+ * fastGet ran at 400-490 MiB/s with 500-780 ms of Node CPU, against 610-680 MiB/s and
+ * 250-290 ms with 32 or 64 in flight (OpenSSH's sftp: 670-720 MiB/s).
  */
 export function defaultReadConcurrency(chunkSize: number): number {
   return requestsFor(READ_IN_FLIGHT_BYTES, chunkSize);
