@@ -4,7 +4,7 @@ import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, statSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MasterError, OpenSSH, SftpError } from '../../src/index.js';
+import { MasterError, OpenSSH, SftpError, type TransferProgress } from '../../src/index.js';
 import { connect, connectForFile, TEST_ENGINE } from '../helpers/server.js';
 import { waitGone } from '../helpers/processes.js';
 import { NO_EXTENSIONS, SERVERS } from './sftp-helpers.js';
@@ -139,6 +139,23 @@ describe('engines', () => {
   }, 60_000);
 });
 
+/**
+ * An onProgress that SIGKILLs `pid()` at the first report with bytes moved, once the transfer
+ * is surely under way (a fixed delay raced a whole transfer on a fast machine); `killed` says
+ * whether it did.
+ */
+function killAtFirstProgress(pid: () => number) {
+  const k = {
+    killed: false,
+    onProgress: (p: TransferProgress) => {
+      if (k.killed || p.done || p.bytes === 0) return;
+      k.killed = true;
+      process.kill(pid(), 'SIGKILL');
+    },
+  };
+  return k;
+}
+
 describe('channel death', () => {
   it.skipIf(TEST_ENGINE === 'mux')('killing the ssh process mid-transfer fails the transfer and every pending request; nothing hangs', async () => {
     const src = join(local, 'death-src');
@@ -146,19 +163,11 @@ describe('channel death', () => {
     const sftp = await ssh.sftp();
     const [pid] = sftpSlaves(ssh);
     expect(pid).toBeGreaterThan(0);
-    // Killed at the first progress report, once the upload is surely under way: a fixed
-    // delay raced the whole 64 MiB on a fast machine.
-    let killed = false;
-    const put = sftp.fastPut(src, join(remote, 'death'), {
-      onProgress: (p) => {
-        if (killed || p.done || p.bytes === 0) return;
-        killed = true;
-        process.kill(pid!, 'SIGKILL');
-      },
-    });
+    const kill = killAtFirstProgress(() => pid!);
+    const put = sftp.fastPut(src, join(remote, 'death'), { onProgress: kill.onProgress });
     const stats = Array.from({ length: 20 }, () => sftp.stat(remote));
     const e = await rejection<SftpError>(put);
-    expect(killed).toBe(true);
+    expect(kill.killed).toBe(true);
     expect(e).toBeInstanceOf(SftpError);
     expect(e.code).toBe('OSSH_SFTP_CLOSED');
     expect(e.operation).toBe('fastPut');
@@ -177,17 +186,10 @@ describe('channel death', () => {
     const sftp = await c.sftp();
     const big = join(remote, 'death-master');
     writeFileSync(big, randomBytes(32 * 1024 * 1024));
-    // Killed at the first progress report, while the download is surely under way.
-    let killed = false;
-    const get = sftp.fastGet(big, join(local, 'death-master'), {
-      onProgress: (p) => {
-        if (killed || p.done || p.bytes === 0) return;
-        killed = true;
-        process.kill(c.masterPid!, 'SIGKILL');
-      },
-    });
+    const kill = killAtFirstProgress(() => c.masterPid!);
+    const get = sftp.fastGet(big, join(local, 'death-master'), { onProgress: kill.onProgress });
     const e = await rejection<SftpError>(get);
-    expect(killed).toBe(true);
+    expect(kill.killed).toBe(true);
     expect(e.code).toBe('OSSH_SFTP_CLOSED');
     const later = await rejection<SftpError>(sftp.stat(remote));
     expect(later.code).toBe('OSSH_SFTP_CLOSED');
