@@ -7,6 +7,8 @@ export const DEFAULT_MAX_PACKET_LENGTH = 4 * 1024 * 1024;
 
 /** `uint32 length`, `byte type`, `uint32 id`, `uint32 data length`: the head of an SSH_FXP_DATA packet. */
 const DATA_HEAD = 13;
+/** A DATA packet this large (or larger) says a bulk read is under way (see {@link PacketReceiver.place}). */
+const STREAMING_DATA = 16 * 1024;
 
 /**
  * Cuts the server's byte stream into packets and decodes them, copying what it keeps: the
@@ -14,6 +16,11 @@ const DATA_HEAD = 13;
  * an SSH_FXP_DATA reply is copied straight into the buffer its request brought (`target`),
  * when there is one that is large enough, so a bulk download moves each byte once, into
  * memory that is used over and over; any other packet is copied into a buffer of its own.
+ *
+ * A transport that can read into a buffer of our choosing asks {@link place} where the next
+ * bytes go: the rest of the packet being filled, so that its bytes are read where they are
+ * kept and `push()` has nothing to copy (a bulk download's data then lands in its target
+ * buffer straight from the socket).
  *
  * A length above `maxLength` (or zero) and anything malformed are `OSSH_SFTP_PROTOCOL`
  * errors thrown from `push()`: memory stays bounded whatever the server sends.
@@ -27,6 +34,10 @@ export class PacketReceiver {
   #bodyAt = 0;
   /** A DATA packet's id while its data is being filled. */
   #dataId = -1;
+  /** Whether the last packet was a large DATA packet: the next one likely is too (a bulk download). */
+  #streaming = false;
+  /** Where a head is read when the next packet is likely DATA (see {@link place}). */
+  readonly #headScratch = Buffer.alloc(DATA_HEAD);
 
   constructor(
     /** Where the data of a reply to request `id` goes, if its request brought a buffer. */
@@ -37,6 +48,19 @@ export class PacketReceiver {
   /** Bytes held for an incomplete packet. */
   get buffered(): number {
     return this.#headLen + this.#bodyAt;
+  }
+
+  /**
+   * Where the transport's next read should put its bytes, or undefined for anywhere (its own
+   * buffer). Inside a packet: the rest of it, so the bytes need no copy. Between packets,
+   * during a bulk download: just the head of a DATA packet, so that its data is read into its
+   * target once the head has told which it is. Bytes read into the place given are then
+   * `push()`ed as a view of it (a read may stop short of it; it never goes beyond).
+   */
+  place(): Uint8Array | undefined {
+    if (this.#body !== undefined) return this.#body.subarray(this.#bodyAt);
+    if (this.#streaming) return this.#headScratch.subarray(0, DATA_HEAD - this.#headLen);
+    return undefined;
   }
 
   /** Feed bytes (only read during the call); returns the packets they complete, decoded, in order. */
@@ -51,7 +75,9 @@ export class PacketReceiver {
       const body = this.#body;
       const n = Math.min(body.length - this.#bodyAt, chunk.length - at);
       if (n > 0) {
-        body.set(n === chunk.length && at === 0 ? chunk : chunk.subarray(at, at + n), this.#bodyAt);
+        // Read in place (see place()): already where it belongs.
+        const inPlace = chunk.buffer === body.buffer && chunk.byteOffset + at === body.byteOffset + this.#bodyAt;
+        if (!inPlace) body.set(n === chunk.length && at === 0 ? chunk : chunk.subarray(at, at + n), this.#bodyAt);
         this.#bodyAt += n;
         at += n;
       }
@@ -102,6 +128,7 @@ export class PacketReceiver {
 
   #finish(body: Buffer): SftpResponse {
     const id = this.#dataId;
+    this.#streaming = id >= 0 && body.length >= STREAMING_DATA;
     this.#body = undefined;
     this.#bodyAt = 0;
     this.#headLen = 0;

@@ -18,9 +18,11 @@ export interface SftpTransport {
    * Instead of `readable`'s 'data' events: the transport calls `receive` with each chunk it
    * reads, a view that is only valid during the call (the session copies what it keeps). For
    * a socket read into one buffer used over and over (`net`'s `onread`), which spares the
-   * allocation of fresh memory for every read.
+   * allocation of fresh memory for every read. Before each read it may ask `place()` where
+   * the bytes should go (at most that many; undefined: its own buffer), and then pass a view
+   * of that place: the session keeps them there without a copy.
    */
-  subscribe?(receive: (chunk: Buffer) => void): void;
+  subscribe?(receive: (chunk: Buffer) => void, place: () => Uint8Array | undefined): void;
   /** Bytes to the server; ending it closes the session. */
   readonly writable: Writable;
   /** Settles once the channel is gone; a rejection becomes the `cause` of the errors of pending requests. */
@@ -132,7 +134,7 @@ export class SftpSession {
     this.#transport = transport;
     this.#receiver = new PacketReceiver((id) => this.#pending.get(id)?.dest, maxPacketLength);
     const { readable, writable } = transport;
-    if (transport.subscribe) transport.subscribe((chunk) => this.#onData(chunk));
+    if (transport.subscribe) transport.subscribe((chunk) => this.#onData(chunk), () => (this.#error ? undefined : this.#receiver.place()));
     else readable.on('data', (chunk: Buffer) => this.#onData(chunk));
     readable.on('end', () => this.#lost('the SFTP server closed the channel'));
     readable.on('close', () => this.#lost('the SFTP channel closed'));

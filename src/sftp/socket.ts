@@ -3,9 +3,11 @@ import net from 'node:net';
 
 /**
  * The SFTP channel's own socket pair, for the spawn engine: `theirs` becomes the ssh
- * process's stdin and stdout, and this side reads `mine` into one buffer used for every read
- * (`net`'s `onread`). A stream's reads would each allocate fresh memory, and touching it
- * cost more than everything else the client does with the bytes (docs/sftp.md, Performance).
+ * process's stdin and stdout, and this side reads `mine` with `net`'s `onread`: into one
+ * buffer used for every read, or where the session says the next bytes belong (a download's
+ * data straight into its target buffer, see PacketReceiver.place). A stream's reads would
+ * each allocate fresh memory, and touching it cost more than everything else the client does
+ * with the bytes (docs/sftp.md, Performance).
  *
  * Made as the spawn helper makes its pairs (src/run/spawn-helper/socket-pair.ts), the
  * other way round: a listening socket in Linux's abstract namespace, this side connects and
@@ -24,8 +26,11 @@ export interface SftpSocketPair {
   mine: net.Socket;
   theirs: net.Socket;
   fd: number;
-  /** Set where the bytes read from `mine` go (each a view only valid during the call); earlier bytes are kept until then. */
-  subscribe(receive: (chunk: Buffer) => void): void;
+  /**
+   * Set where the bytes read from `mine` go (each a view only valid during the call; earlier
+   * bytes are kept until then), and where each read should put them (`place`, see SftpTransport).
+   */
+  subscribe(receive: (chunk: Buffer) => void, place?: () => Uint8Array | undefined): void;
 }
 
 /** Whether this platform has the abstract namespace the pair needs. */
@@ -36,12 +41,19 @@ export async function socketPair(): Promise<SftpSocketPair> {
   const address = `\0openssh-mux-sftp-${process.pid}-${randomBytes(8).toString('hex')}`;
   const token = randomBytes(TOKEN_BYTES);
   let receive: ((chunk: Buffer) => void) | undefined;
+  let place: (() => Uint8Array | undefined) | undefined;
   let early: Buffer[] = [];
+  const scratch = Buffer.allocUnsafe(READ_BUFFER_BYTES);
   const onread = (n: number, buf: Uint8Array): boolean => {
     const view = Buffer.from(buf.buffer, buf.byteOffset, n);
     if (receive) receive(view);
     else early.push(Buffer.from(view));
     return true;
+  };
+  // Asked after every read, for the next one (an empty place would read nothing: not that).
+  const next = (): Uint8Array => {
+    const p = place?.();
+    return p !== undefined && p.length > 0 ? p : scratch;
   };
   const server = net.createServer({ pauseOnConnect: true });
   let mine: net.Socket | undefined;
@@ -66,7 +78,7 @@ export async function socketPair(): Promise<SftpSocketPair> {
         };
         s.on('readable', onReadable);
       });
-      mine = net.connect({ path: address, onread: { buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES), callback: onread } });
+      mine = net.connect({ path: address, onread: { buffer: next, callback: onread } });
       mine.once('error', reject);
       mine.write(token);
     });
@@ -83,8 +95,9 @@ export async function socketPair(): Promise<SftpSocketPair> {
       mine: mine!,
       theirs,
       fd,
-      subscribe(fn) {
+      subscribe(fn, where) {
         receive = fn;
+        place = where;
         for (const c of early) fn(c);
         early = [];
       },

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { decodeResponse } from '../../src/sftp/messages.js';
 import { PacketReceiver } from '../../src/sftp/receiver.js';
@@ -120,6 +121,50 @@ describe('fuzz: the response decoder', () => {
         at += n;
       }
       expect(out).toEqual(whole);
+      expect(r.buffered).toBe(0);
+    }
+  });
+  it('the receiver read in place (place()): random packets and read sizes decode as read whole; DATA lands in its buffer', () => {
+    const u32 = (n: number) => {
+      const b = Buffer.alloc(4);
+      b.writeUInt32BE(n);
+      return b;
+    };
+    const str = (b: Buffer) => Buffer.concat([u32(b.length), b]);
+    const packet = (type: number, ...fields: Buffer[]) => {
+      const p = Buffer.concat([Buffer.from([type]), ...fields]);
+      return Buffer.concat([u32(p.length), p]);
+    };
+    const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => byte()));
+    for (let i = 0; i < 300; i++) {
+      let id = 0;
+      // Large DATA (a download under way), small DATA, and the other replies, mixed.
+      const seeds = [
+        () => packet(0x67, u32(id++), str(Buffer.alloc(16 * 1024 + Math.floor(rnd() * 20_000), byte()))),
+        () => packet(0x67, u32(id++), str(bytes(Math.floor(rnd() * 300)))),
+        () => packet(0x65, u32(id++), u32(Math.floor(rnd() * 9)), str(Buffer.from('No such file')), str(Buffer.alloc(0))),
+        () => packet(0x66, u32(id++), str(bytes(1 + Math.floor(rnd() * 8)))),
+        () => packet(0x69, u32(id++), u32(0)),
+      ];
+      const stream = Buffer.concat(Array.from({ length: 1 + Math.floor(rnd() * 10) }, () => seeds[rnd() < 0.5 ? 0 : Math.floor(rnd() * seeds.length)]!()));
+      const whole = new PacketReceiver().push(stream);
+      const dests = new Map<number, Buffer>();
+      const r = new PacketReceiver((k) => (k % 3 === 0 ? undefined : (dests.get(k) ?? dests.set(k, Buffer.alloc(40_000)).get(k))));
+      const scratch = Buffer.alloc(64 * 1024);
+      const out = [];
+      for (let at = 0; at < stream.length; ) {
+        const p = r.place();
+        if (p !== undefined) expect(p.length).toBeGreaterThan(0);
+        const into = p ?? scratch;
+        const n = stream.copy(into, 0, at, at + Math.min(into.length, 1 + Math.floor(rnd() * 30_000)));
+        out.push(...r.push(Buffer.from(into.buffer, into.byteOffset, n)));
+        if (p === undefined) scratch.fill(0xa5, 0, n);
+        at += n;
+      }
+      // Compared as hashes: a deep comparison of megabytes of Buffers element by element is slow.
+      const digest = (ms: typeof whole) => ms.map((m) => createHash('sha1').update(JSON.stringify({ ...m, data: undefined })).update(m.type === 'data' ? m.data : Buffer.alloc(0)).digest('hex'));
+      expect(digest(out)).toEqual(digest(whole));
+      for (const m of out) if (m.type === 'data' && dests.has(m.id)) expect(m.data.buffer).toBe(dests.get(m.id)!.buffer);
       expect(r.buffered).toBe(0);
     }
   });

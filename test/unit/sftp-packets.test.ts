@@ -220,6 +220,43 @@ describe('receiving', () => {
     }
   });
 
+  it('reading in place: between the DATA packets of a download only heads are asked for, and each data lands in its buffer with no copy', () => {
+    const big = (id: number, fill: number) => pkt(`67 ${u32(id)} ${str(String.fromCharCode(fill).repeat(20_000))}`);
+    const s2 = Buffer.from(big(1, 0x61) + big(2, 0x62) + pkt(`65 ${u32(3)} ${u32(1)} ${str('EOF')} ${str('')}`) + big(4, 0x63), 'hex');
+    const dests = new Map([1, 2, 4].map((id) => [id, Buffer.alloc(20_000)]));
+    const r = new PacketReceiver((id) => dests.get(id));
+    const scratch = Buffer.alloc(64 * 1024);
+    const places: Array<number | undefined> = [];
+    const out = [];
+    let copiedData = 0;
+    // A socket that reads at most 7,000 bytes at a time, where place() says (or into its own buffer).
+    for (let at = 0; at < s2.length; ) {
+      const p = r.place();
+      places.push(p?.length);
+      const into = p ?? scratch;
+      const n = s2.copy(into, 0, at, at + Math.min(7000, into.length));
+      const view = Buffer.from(into.buffer, into.byteOffset, n);
+      const inDest = [...dests.values()].some((d) => d.buffer === view.buffer);
+      if (!inDest && p === undefined) copiedData += n;
+      out.push(...r.push(view));
+      at += n;
+    }
+    expect(out.map((m) => m.type)).toEqual(['data', 'data', 'status', 'data']);
+    for (const m of out) if (m.type === 'data') expect(m.data.buffer).toBe(dests.get(m.id)!.buffer);
+    expect([...dests.entries()].map(([id, d]) => [id, d.toString('latin1', 0, 1), d.toString('latin1', 19_999)])).toEqual([
+      [1, 'a', 'a'],
+      [2, 'b', 'b'],
+      [4, 'c', 'c'],
+    ]);
+    // The first read is anywhere (7,000 bytes: the head and 6,987 bytes of data, copied); the
+    // rest of packet 1 in place; then packet 2's head alone (13 bytes) and its data in place;
+    // the STATUS read as a head (13 bytes), the rest of it (11) in place; after it (no longer
+    // a download) anywhere again.
+    expect(places).toEqual([undefined, 13_013, 6013, 13, 20_000, 13_000, 6000, 13, 11, undefined, 13_013, 6013]);
+    expect(copiedData).toBe(7000 * 2);
+    expect(r.buffered).toBe(0);
+  });
+
   it('a length beyond the limit (or zero) is an error before any buffering', () => {
     const r = new PacketReceiver(undefined, 1000);
     protocolError(() => r.push(Buffer.from('ffffffff', 'hex')), 'SFTP protocol error: the server sent a packet of 4294967295 bytes (the limit is 1000, and a packet has at least a type byte)');

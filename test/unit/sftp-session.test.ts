@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { AbortError, SftpError, TimeoutError, CommandError, sftpOverTransport, type SftpTransport } from '../../src/index.js';
 import { FXP } from '../../src/sftp/constants.js';
 import { PacketWriter } from '../../src/sftp/packet.js';
+import { encodeRead } from '../../src/sftp/messages.js';
 import { defaultConcurrency, defaultReadConcurrency } from '../../src/sftp/open.js';
 import { rejection } from '../helpers/expect-throw.js';
 
@@ -67,6 +68,45 @@ describe('SFTP session over a scripted channel', () => {
     expect(e.message).toBe('ENOENT: stat "/b" failed with SFTP status NO_SUCH_FILE: No such file');
   });
 
+  it('a transport that reads where place() says: DATA lands in the buffer its request brought, never in the transport\'s own', async () => {
+    const c = channel();
+    let receive!: (chunk: Buffer) => void;
+    let place!: () => Uint8Array | undefined;
+    const scratch = Buffer.alloc(5000);
+    /** Server bytes as a socket reads them: at most 5,000 at a time, where place() says, or into its own buffer. */
+    const deliver = (bytes: Buffer) => {
+      for (let i = 0; i < bytes.length; ) {
+        const into = place() ?? scratch;
+        const n = bytes.copy(into, 0, i, i + Math.min(into.length, 5000));
+        receive(Buffer.from(into.buffer, into.byteOffset, n));
+        i += n;
+      }
+    };
+    const started = sftpOverTransport({
+      ...c.transport,
+      subscribe: (fn, where) => {
+        receive = fn;
+        place = where;
+      },
+    });
+    deliver(c.version);
+    const sftp = await started;
+    const dests = [Buffer.alloc(20_000), Buffer.alloc(20_000), Buffer.alloc(20_000)];
+    const reads = dests.map((d, k) => sftp.session.data((id) => encodeRead(id, Buffer.from('h'), k * 20_000, 20_000), { operation: 'read' }, d));
+    const data = (id: number, fill: number) => new PacketWriter().byte(FXP.DATA).u32(id).string(Buffer.alloc(20_000, fill)).finish();
+    deliver(Buffer.concat([data(0, 1), data(1, 2), data(2, 3)]));
+    const got = await Promise.all(reads);
+    expect(got.map((g) => g!.buffer)).toEqual(dests.map((d) => d.buffer));
+    expect(dests.map((d) => [d[0], d[19_999], d.every((b) => b === d[0])])).toEqual([
+      [1, 1, true],
+      [2, 2, true],
+      [3, 3, true],
+    ]);
+    // The first packet's head came with some of its data through the transport's buffer (copied);
+    // once a large DATA packet came, the next heads were read alone and the data in place.
+    expect([scratch.includes(1), scratch.includes(2), scratch.includes(3)]).toEqual([true, false, false]);
+  });
+
   it('INIT goes first; no extensions means 32 KiB chunks', async () => {
     const c = channel();
     const started = sftpOverTransport(c.transport);
@@ -80,15 +120,15 @@ describe('SFTP session over a scripted channel', () => {
     expect(sftp.limits).toBeUndefined();
   });
 
-  it('downloads keep 8 MiB of READs in flight, the rest 2 MiB; a given concurrency is both', async () => {
-    expect([defaultConcurrency(255 * 1024), defaultReadConcurrency(255 * 1024)]).toEqual([8, 32]);
+  it('downloads keep 8 MiB of READs in flight, the rest 4 MiB; a given concurrency is both', async () => {
+    expect([defaultConcurrency(255 * 1024), defaultReadConcurrency(255 * 1024)]).toEqual([16, 32]);
     expect([defaultConcurrency(32 * 1024), defaultReadConcurrency(32 * 1024)]).toEqual([64, 64]);
     expect([defaultConcurrency(4 * 1024 * 1024), defaultReadConcurrency(4 * 1024 * 1024)]).toEqual([8, 8]);
     const c = channel();
     const started = sftpOverTransport(c.transport, { chunkSize: 256 * 1024 });
     c.toClient.write(c.version);
     const sftp = await started;
-    expect([sftp.settings.concurrency, sftp.settings.readConcurrency]).toEqual([8, 32]);
+    expect([sftp.settings.concurrency, sftp.settings.readConcurrency]).toEqual([16, 32]);
     // readFile: OPEN, then as many READs as readConcurrency before any reply.
     const file = sftp.readFile('/f');
     await new Promise((r) => setImmediate(r));
