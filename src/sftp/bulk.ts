@@ -4,6 +4,7 @@ import type { TransferProgress } from '../transfer/progress.js';
 import type { Sftp } from './client.js';
 import type { RequestOptions } from './file-handle.js';
 import { ChunkReader, ChunkWriter, sharedBufferPool, type Pipelining } from './io.js';
+import { localSink } from './local-file.js';
 import { displayPath, isUtf8, joinBytes } from './paths.js';
 import { SftpError } from '../errors/index.js';
 
@@ -11,7 +12,7 @@ import { SftpError } from '../errors/index.js';
 export interface FastTransferOptions extends RequestOptions {
   /**
    * Requests kept in flight (default: the session's `readConcurrency` for fastGet, 8 MiB worth
-   * of chunks; its `concurrency` for fastPut, 2 MiB worth).
+   * of chunks; its `concurrency` for fastPut, 4 MiB worth).
    */
   concurrency?: number;
   /** Bytes per request (default: what the server allows, up to 255 KiB; 32 KiB without limits@openssh.com). */
@@ -101,7 +102,7 @@ export async function fastGet(sftp: Sftp, remote: Buffer, local: string | Buffer
     // pool is the process's for this chunk size, so the next download reuses these buffers.
     const pool = sharedBufferPool(p.chunkSize);
     const reader = new ChunkReader(sftp.session, fh.handle, { operation: 'fastGet', path: remote, signal: o?.signal, timeout: o?.timeout }, p, start, undefined, pool.take);
-    const writes = new BatchWriter((chunks, pos) => out.writev(chunks, pos), (c) => pool.release(c), start);
+    const writes = new BatchWriter(await localSink(out, local), (c) => pool.release(c), start);
     try {
       for (let c = await reader.read(); c !== null; c = await reader.read()) {
         prog.add(c.length);
@@ -118,23 +119,30 @@ export async function fastGet(sftp: Sftp, remote: Buffer, local: string | Buffer
   }
 }
 
-/** What a {@link BatchWriter} holds at most, besides the batch being written: it waits beyond. */
+/** What a {@link BatchWriter} holds at most, besides the write under way: `add()` waits beyond. */
 export const MAX_BATCH_BYTES = 8 * 1024 * 1024;
-/** The least a {@link BatchWriter} writes at once (but at the end): each write is a trip through the thread pool, and each trip wakes threads. */
-export const MIN_BATCH_BYTES = 1024 * 1024;
+/**
+ * The most a {@link BatchWriter} writes at once (but always a whole chunk): one 255 KiB chunk
+ * of OpenSSH's server, or several smaller ones. Larger writes were the slow ones: on the
+ * benchmark machine (a VM), a 512 MiB fastGet that wrote what had come in batches of 1 to
+ * 8 MiB spent 450 to 950 ms in the kernel, against about 200 ms written chunk by chunk (and
+ * `dd` showed the same: whole seconds for some runs with 1 MiB blocks, never with 32 KiB).
+ */
+export const WRITE_BYTES = 256 * 1024;
 
 /**
- * Writes consecutive chunks at increasing positions, one write at a time, each taking every
- * chunk that came while the one before was written (local writes go through libuv's thread
- * pool: a busy machine makes each trip slow, so make few of them). `add()` waits while
- * `maxBytes` are already waiting, so a slow disk holds less than twice (`maxBytes` + a chunk).
- * Each chunk is handed to `done` once it is written.
+ * Writes consecutive chunks at increasing positions, one write at a time: each starts as
+ * soon as the one before has finished, with what came meanwhile, up to `writeBytes` (see
+ * {@link localSink} for how the bytes reach the file).
+ * `add()` waits while `maxBytes` are already waiting, so a slow disk holds less than
+ * `maxBytes` + `writeBytes` + a chunk. Each chunk is handed to `done` once it is written.
  */
 export class BatchWriter {
-  #batch: Buffer[] = [];
-  #batchBytes = 0;
+  #queue: Buffer[] = [];
+  #queued = 0;
   #at: number;
   #writing: Promise<void> | undefined;
+  #writingBytes = 0;
   #failed: { e: unknown } | undefined;
 
   constructor(
@@ -142,16 +150,15 @@ export class BatchWriter {
     private readonly done: (chunk: Buffer) => void,
     start: number,
     private readonly maxBytes = MAX_BATCH_BYTES,
-    private readonly minBytes = Math.min(MIN_BATCH_BYTES, maxBytes),
+    private readonly writeBytes = WRITE_BYTES,
   ) {
     this.#at = start;
   }
 
   /** Bytes handed to `add()` and not yet written (waiting, or being written). */
   get held(): number {
-    return this.#batchBytes + this.#writingBytes;
+    return this.#queued + this.#writingBytes;
   }
-  #writingBytes = 0;
 
   #check(): void {
     if (this.#failed) throw this.#failed.e;
@@ -160,22 +167,23 @@ export class BatchWriter {
   /** Queue `chunk`, written after everything added before; resolves once there is room for more. */
   async add(chunk: Buffer): Promise<void> {
     this.#check();
-    this.#batch.push(chunk);
-    this.#batchBytes += chunk.length;
-    if (!this.#writing) {
-      if (this.#batchBytes >= this.minBytes) this.#flush();
-    } else if (this.#batchBytes >= this.maxBytes) {
+    this.#queue.push(chunk);
+    this.#queued += chunk.length;
+    if (!this.#writing) this.#next();
+    else if (this.#queued >= this.maxBytes) {
       await this.#writing;
       this.#check();
     }
   }
 
-  #flush(): void {
-    const chunks = this.#batch;
+  /** Start the next write: the chunks at the head of the queue, up to `writeBytes` (at least one). */
+  #next(): void {
+    let k = 0;
+    let n = 0;
+    while (k < this.#queue.length && (k === 0 || n + this.#queue[k]!.length <= this.writeBytes)) n += this.#queue[k++]!.length;
+    const chunks = this.#queue.splice(0, k);
     const pos = this.#at;
-    const n = this.#batchBytes;
-    this.#batch = [];
-    this.#batchBytes = 0;
+    this.#queued -= n;
     this.#writingBytes = n;
     this.#at += n;
     this.#writing = this.write(chunks, pos).then(
@@ -186,18 +194,15 @@ export class BatchWriter {
     ).finally(() => {
       this.#writing = undefined;
       this.#writingBytes = 0;
-      // Enough that came meanwhile goes at once; a failure stops the writing.
-      if (this.#batchBytes >= this.minBytes && !this.#failed) this.#flush();
+      // What came meanwhile goes at once; a failure stops the writing.
+      if (this.#queue.length > 0 && !this.#failed) this.#next();
     });
   }
 
   /** Write what is left; throws the first failure. */
   async end(): Promise<void> {
-    while (this.#writing || (this.#batch.length > 0 && !this.#failed)) {
-      if (!this.#writing) this.#flush();
-      await this.#writing;
-    }
-    if (this.#failed) throw this.#failed.e;
+    while (this.#writing) await this.#writing;
+    this.#check();
   }
 
   /** Wait for the write under way, if any (never throws). */

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -155,6 +155,33 @@ function killAtFirstProgress(pid: () => number) {
   };
   return k;
 }
+
+const root = process.getuid?.() === 0;
+describe.skipIf(!root || process.platform !== 'linux')('a full local filesystem (tmpfs of 64 KiB, as root)', () => {
+  let mnt: string | undefined;
+  beforeAll(() => {
+    mnt = join(local, 'tiny');
+    mkdirSync(mnt);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt]);
+  });
+  afterAll(() => {
+    if (mnt) execFileSync('umount', [mnt]);
+  });
+
+  it('fastGet fails with ENOSPC, not with a short file passed off as the download (tmpfs: the synchronous writes)', async () => {
+    // 100 KiB: one chunk, one write, of which 64 KiB fit. A short write taken for a whole one
+    // would end the download there, without an error.
+    const r = join(remote, '100k');
+    writeFileSync(r, randomBytes(100 * 1024));
+    await using sftp = await ssh.sftp();
+    const e = await rejection<NodeJS.ErrnoException>(sftp.fastGet(r, join(mnt!, 'out')));
+    expect(e.code).toBe('ENOSPC');
+    expect(e.syscall).toBe('write');
+    expect(e.message).toBe('ENOSPC: no space left on device, write');
+    expect(statSync(join(mnt!, 'out')).size).toBeLessThanOrEqual(64 * 1024);
+    rmSync(r);
+  });
+});
 
 describe('channel death', () => {
   it.skipIf(TEST_ENGINE === 'mux')('killing the ssh process mid-transfer fails the transfer and every pending request; nothing hangs', async () => {

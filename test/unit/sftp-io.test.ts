@@ -13,11 +13,12 @@ function slowDisk() {
 const tick = () => new Promise((r) => setImmediate(r));
 
 describe('BatchWriter (fastGet\'s local writes)', () => {
-  it('a slow disk holds less than twice (maxBytes plus a chunk); everything is written once, in order, at its position', async () => {
+  it('a slow disk holds at most maxBytes + writeBytes + a chunk; everything is written once, in order, at its position', async () => {
     const disk = slowDisk();
     const done: Buffer[] = [];
-    const w = new BatchWriter(disk.write, (c) => done.push(c), 1000, 4096);
+    const w = new BatchWriter(disk.write, (c) => done.push(c), 1000, 4096, 2000);
     const chunks = Array.from({ length: 200 }, (_, i) => Buffer.alloc(1000, i));
+    const bound = 4096 + 2000 + 1000;
     let maxHeld = 0;
     let added = 0;
     const producer = (async () => {
@@ -30,17 +31,22 @@ describe('BatchWriter (fastGet\'s local writes)', () => {
     })();
     // The disk finishes one write per turn of the loop, slower than the producer adds.
     let finished = 0;
+    let at = 1000;
     while (finished < 200) {
       await tick();
       const next = disk.writes.shift();
       if (!next) continue;
-      expect(w.held).toBeLessThanOrEqual(2 * (4096 + 1000));
+      expect(w.held).toBeLessThanOrEqual(bound);
+      const n = next.chunks.reduce((k, c) => k + c.length, 0);
+      expect(n).toBeLessThanOrEqual(2000);
+      expect(next.position).toBe(at);
+      at += n;
       next.finish();
       finished += next.chunks.length;
     }
     await producer;
     expect(added).toBe(200);
-    expect(maxHeld).toBeLessThanOrEqual(2 * (4096 + 1000));
+    expect(maxHeld).toBeLessThanOrEqual(bound);
     expect(maxHeld).toBeGreaterThanOrEqual(4096); // the bound was reached: the test can fail
     expect(done).toEqual(chunks);
     expect(w.held).toBe(0);
@@ -59,13 +65,25 @@ describe('BatchWriter (fastGet\'s local writes)', () => {
     expect(at).toBe(500 + 10 * 100 + 45);
   });
 
-  it('writes at least minBytes at once, but at the end', async () => {
-    const sizes: number[] = [];
-    const w = new BatchWriter(async (chunks) => void sizes.push(chunks.reduce((n, c) => n + c.length, 0)), () => {}, 0, 10_000, 1000);
+  it('a chunk is written as soon as the disk is free; what came meanwhile goes next, up to writeBytes (always a whole chunk)', async () => {
+    const disk = slowDisk();
+    const w = new BatchWriter(disk.write, () => {}, 0, 100_000, 1000);
+    await w.add(Buffer.alloc(100));
+    expect(disk.writes.map((x) => x.chunks.length)).toEqual([1]); // at once, alone
     for (let i = 0; i < 25; i++) await w.add(Buffer.alloc(100));
-    expect(sizes).toEqual([1000, 1000]);
-    await w.end();
-    expect(sizes).toEqual([1000, 1000, 500]);
+    await w.add(Buffer.alloc(3000)); // larger than writeBytes: still written, whole, alone
+    expect(disk.writes.length).toBe(1); // nothing more while the disk is busy
+    const sizes: number[] = [];
+    const ended = w.end();
+    while (sizes.reduce((a, b) => a + b, 0) < 100 + 2500 + 3000) {
+      await tick();
+      const next = disk.writes.shift();
+      if (!next) continue;
+      sizes.push(next.chunks.reduce((k, c) => k + c.length, 0));
+      next.finish();
+    }
+    await ended;
+    expect(sizes).toEqual([100, 1000, 1000, 500, 3000]);
   });
 
   it('a failed write is thrown by the next add() or by end(); nothing after it is written', async () => {
