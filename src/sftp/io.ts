@@ -103,7 +103,9 @@ export class ChunkReader {
  * failure is thrown by the next `write()` or by `flush()`.
  */
 export class ChunkWriter {
-  #inFlight = new Set<Promise<void>>();
+  #inFlight = 0;
+  /** Called when a write settles: the `write()` and `flush()` calls waiting for one. */
+  #waiters: Array<() => void> = [];
   #error: unknown;
   #failed = false;
 
@@ -114,6 +116,11 @@ export class ChunkWriter {
     private readonly concurrency: number,
   ) {}
 
+  /** Wait until a write settles. */
+  #settled(): Promise<void> {
+    return new Promise((r) => this.#waiters.push(r));
+  }
+
   /**
    * Queue a write of `data` at `offset`; resolves once there is room for another, with
    * `acked`, a promise that settles when this write is acknowledged (it never rejects: failures are
@@ -121,24 +128,25 @@ export class ChunkWriter {
    */
   async write(offset: number, data: Uint8Array): Promise<{ acked: Promise<void> }> {
     if (this.#failed) throw this.#error;
-    while (this.#inFlight.size >= this.concurrency) {
-      await Promise.race(this.#inFlight);
+    while (this.#inFlight >= this.concurrency) {
+      await this.#settled();
       if (this.#failed) throw this.#error;
     }
-    const p: Promise<void> = this.session.status((id) => encodeWriteParts(id, this.handle, offset, data), this.ctx).then(
-      () => void this.#inFlight.delete(p),
-      (e: unknown) => {
-        this.#inFlight.delete(p);
-        if (!this.#failed) [this.#failed, this.#error] = [true, e];
-      },
-    );
-    this.#inFlight.add(p);
-    return { acked: p };
+    this.#inFlight++;
+    const settle = () => {
+      this.#inFlight--;
+      for (const wake of this.#waiters.splice(0)) wake();
+    };
+    const acked = this.session.status((id) => encodeWriteParts(id, this.handle, offset, data), this.ctx).then(settle, (e: unknown) => {
+      if (!this.#failed) [this.#failed, this.#error] = [true, e];
+      settle();
+    });
+    return { acked };
   }
 
   /** Wait for every write; throws the first failure. */
   async flush(): Promise<void> {
-    while (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
+    while (this.#inFlight > 0) await this.#settled();
     if (this.#failed) throw this.#error;
   }
 }

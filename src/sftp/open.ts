@@ -20,8 +20,8 @@ export interface SftpOptions {
   serverCommand?: Command;
   /**
    * Requests kept in flight by the bulk methods and the streams. Default: for downloads
-   * (fastGet, downloadDir, readFile) 8 MiB worth of `chunkSize`, for the rest 2 MiB worth,
-   * from 8 to 64 (32 and 8 of OpenSSH's 255 KiB; 64 of 32 KiB). Given, it applies to both.
+   * (fastGet, downloadDir, readFile) 8 MiB worth of `chunkSize`, for the rest 4 MiB worth,
+   * from 8 to 64 (32 and 16 of OpenSSH's 255 KiB; 64 of 32 KiB). Given, it applies to both.
    */
   concurrency?: number;
   /** Bytes per read/write request (default: the server's limits, up to 255 KiB; 32 KiB without limits@openssh.com). */
@@ -67,7 +67,7 @@ export function normalizeSftpOptions(o: unknown = {}): SftpOptions {
 const MAX_DEFAULT_CHUNK = 255 * 1024;
 
 /** Bytes the bulk writes (and the streams) keep in flight by default. */
-const IN_FLIGHT_BYTES = 2 * 1024 * 1024;
+const IN_FLIGHT_BYTES = 4 * 1024 * 1024;
 /** Bytes the bulk reads keep in flight by default. */
 const READ_IN_FLIGHT_BYTES = 8 * 1024 * 1024;
 
@@ -77,10 +77,11 @@ function requestsFor(bytes: number, chunkSize: number): number {
 }
 
 /**
- * WRITE requests in flight by default: 2 MiB worth, from 8 to 64. More only fills buffers
- * along the way (the SSH channel's window is 2 MiB) and costs CPU: in a one-off script with
- * bench/sftp.mjs's setup, a 512 MiB fastPut ran at 560-617 MiB/s with 8 or 16 x 255 KiB in
- * flight and 438-532 with 32 or 64.
+ * WRITE requests in flight by default: 4 MiB worth, from 8 to 64 (16 x 255 KiB with
+ * OpenSSH's server). More only fills buffers along the way (the SSH channel's window is
+ * 2 MiB) and costs CPU. In one-off scripts with bench/sftp.mjs's setup (10 interleaved
+ * 512 MiB fastPuts per setting, on the benchmark VM), the median was 0.96x OpenSSH's `sftp`
+ * with 16 in flight, 0.91x with 8 and with 32.
  */
 export function defaultConcurrency(chunkSize: number): number {
   return requestsFor(IN_FLIGHT_BYTES, chunkSize);

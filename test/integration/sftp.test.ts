@@ -59,8 +59,8 @@ describe.each(SERVERS)('SFTP over $name', ({ name, options }) => {
     expect(sftp.extensions.has('copy-data')).toBe(true);
     expect(sftp.limits?.maxPacketLength).toBe(256 * 1024);
     expect(sftp.settings.chunkSize).toBe(255 * 1024);
-    // 2 MiB worth of WRITEs, 8 MiB worth of READs in flight.
-    expect(sftp.settings.concurrency).toBe(8);
+    // 4 MiB worth of WRITEs, 8 MiB worth of READs in flight.
+    expect(sftp.settings.concurrency).toBe(16);
     expect(sftp.settings.readConcurrency).toBe(32);
   });
 
