@@ -15,7 +15,8 @@
 // Usage: npm run bench   (bench/all.mjs runs every benchmark), or node bench/sftp.mjs after npm run build
 //   BENCH_SFTP_MIB=512    size of the file in MiB (default 512)
 //   BENCH_SFTP_REPS=3     runs per variant and direction (default 3): the library and sftp
-//                         interleaved, then ssh2-sftp-client, loaded only then (see main())
+//                         interleaved, all gets then all puts; then ssh2-sftp-client, loaded
+//                         only then (see main())
 //   BENCH_SFTP_STATS=10000 stat calls (default 10000)
 
 import { spawnSync } from 'node:child_process';
@@ -78,13 +79,17 @@ async function main() {
     // with the ssh2 module merely imported into a process, the library's bulk transfers run
     // slower (bench/mux.mjs: a 512 MiB pipeOut at 450-500 MiB/s instead of 680-730), and no
     // user of this library has it loaded. Then ssh2-sftp-client, on its own.
-    // Each phase starts with one warm-up run of every variant each way: the page cache, the
-    // sshd and the TCP connections' buffers, and this process's heap and buffer pool (a first
-    // large transfer on a cold process or connection is up to twice as slow).
+    // Each direction in turn: one warm-up run of every variant (the page cache, the sshd and
+    // the TCP connections' buffers, and this process's heap and buffer pool: a first large
+    // transfer on a cold process or connection is up to twice as slow), then the timed runs,
+    // the variants' order alternating. All gets, then all puts: a get right after a put ran
+    // slower, whoever did either (on the benchmark VM, 362-446 MiB/s after a put, 460-591
+    // after a get, in a one-off script), and with the directions mixed, which variant came
+    // first after a put depended on the run's number.
     const phase = async (vs) => {
-      for (const d of ['get', 'put']) for (const v of vs) await run(d, v);
-      for (let i = 0; i < REPS; i++) {
-        for (const d of ['get', 'put']) {
+      for (const d of ['get', 'put']) {
+        for (const v of vs) await run(d, v);
+        for (let i = 0; i < REPS; i++) {
           for (const v of i % 2 ? [...vs].reverse() : vs) {
             if (bench.interrupted) return false;
             times[`${d} ${v}`].push(await run(d, v));
@@ -123,7 +128,7 @@ async function main() {
     console.log(`  OpenSSH : ${(v.stderr || v.stdout).trim()}`);
     console.log(`  ssh2-sftp-client ${peerVersion}; Node ${process.version}`);
     console.log(`  CPU     : ${cpu.length} x ${cpu[0]?.model?.trim() ?? '?'} (load avg at end ${loadavg().map((x) => x.toFixed(2)).join(' ')})`);
-    console.log(`  runs    : ${REPS} per variant after a warm-up run of each; library and sftp interleaved, then ssh2-sftp-client (loaded only then); library chunk ${sftp.settings.chunkSize} B, ${sftp.settings.readConcurrency} reads / ${sftp.settings.concurrency} writes in flight`);
+    console.log(`  runs    : ${REPS} per variant and direction after a warm-up run of each, gets then puts; library and sftp interleaved, then ssh2-sftp-client (loaded only then); library chunk ${sftp.settings.chunkSize} B, ${sftp.settings.readConcurrency} reads / ${sftp.settings.concurrency} writes in flight`);
     console.log('');
     console.log(`  ${'dir'.padEnd(5)}${'L MiB/s'.padStart(9)}${'sftp MiB/s'.padStart(12)}${'ssh2 MiB/s'.padStart(12)}${'L/sftp'.padStart(9)}${'L/ssh2'.padStart(9)}`);
     let ok = true;
