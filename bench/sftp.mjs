@@ -14,7 +14,7 @@
 //
 // Usage: npm run bench   (bench/all.mjs runs every benchmark), or node bench/sftp.mjs after npm run build
 //   BENCH_SFTP_MIB=512    size of the file in MiB (default 512)
-//   BENCH_SFTP_REPS=3     runs per variant and direction (default 3): the library and sftp
+//   BENCH_SFTP_REPS=5     runs per variant and direction (default 5): the library and sftp
 //                         interleaved, all gets then all puts; then ssh2-sftp-client, loaded
 //                         only then (see main())
 //   BENCH_SFTP_STATS=10000 stat calls (default 10000)
@@ -27,7 +27,7 @@ import { BENCH_USER, benchRun, envInt, median, MiB, writeRandomFile } from './co
 
 const SIZE_MIB = envInt('BENCH_SFTP_MIB', 512);
 const SIZE = SIZE_MIB * MiB;
-const REPS = envInt('BENCH_SFTP_REPS', 3);
+const REPS = envInt('BENCH_SFTP_REPS', 5);
 const STATS = envInt('BENCH_SFTP_STATS', 10000);
 const TARGET = 1.0;
 

@@ -36,10 +36,10 @@ export interface LocalSinkOptions {
  * {@link SLOW_WRITE_MS}. Anything else, and the rest of a download once a write was slow
  * (writeback throttling a fast download to a slow disk), goes through the thread pool.
  *
- * Why: a thread-pool write costs two thread switches and a wakeup of the event loop. On the
- * benchmark machine (2 vCPU), a 512 MiB fastGet wrote 2,048 chunks, and the download ran at
- * 0.84-0.94x OpenSSH's `sftp` with thread-pool writes, 0.96-1.16x with synchronous ones
- * (bench/sftp.mjs's setup, one-off runs of 8-10 each).
+ * Why: a thread-pool write costs two thread switches and a wakeup of the event loop, for
+ * each chunk. On the benchmark VM (2 vCPU), in four one-off comparisons of 8 to 14
+ * interleaved 512 MiB downloads, the median was 0.84x to 0.92x OpenSSH's `sftp` with
+ * thread-pool writes and 0.90x to 0.97x with synchronous ones (docs/sftp.md, Performance).
  */
 export async function localSink(fh: FileHandle, path: string | Buffer, o: LocalSinkOptions = {}): Promise<LocalSink> {
   let sync = !o.async && process.platform === 'linux' && (await onLocalFs(fh, path));
