@@ -279,12 +279,23 @@ describe.skipIf(!haveWine)(`Windows quoting under Wine (${REPLAY})`, () => {
     }
 
     const started = Date.now();
-    const timed = async (lines: string[]) => {
+    // A case that fails is run once more, on its own, and judged by that run: under the load
+    // of the whole suite, Wine's cmd.exe once took one of 129 command lines for a single
+    // program name (exit 9009, "Can't recognize ..."); the same line with the same seed
+    // passed when replayed. A quoting mistake fails both times. Retries are counted.
+    let retried = 0;
+    const timed = async (cases: Case[]) => {
       const t = Date.now();
-      const results = await wine!.run(lines);
+      const results = await wine!.run(cases.map((x) => x.line));
+      const failed = cases.map((x, i) => i).filter((i) => check([cases[i]!], [results[i]!]).length > 0);
+      if (failed.length > 0 && failed.length <= 10) {
+        retried += failed.length;
+        const again = await wine!.run(failed.map((i) => cases[i]!.line));
+        failed.forEach((i, k) => (results[i] = again[k]!));
+      }
       return { results, ms: Date.now() - t };
     };
-    const [a, b, c] = await Promise.all([timed(msWinCases.map((x) => x.line)), timed(msCmdCases.map((x) => x.line)), timed(chainCases.map((x) => x.line))]);
+    const [a, b, c] = await Promise.all([timed(msWinCases), timed(msCmdCases), timed(chainCases)]);
     msWinResults = a.results;
     msCmdResults = b.results;
     chainResults = c.results;
@@ -295,7 +306,7 @@ describe.skipIf(!haveWine)(`Windows quoting under Wine (${REPLAY})`, () => {
     console.log(
       `Wine: build ${wine.timings.buildMs} ms, prefix ${wine.timings.prefixMs} ms; ` +
         `MSWin ${msWinCases.length} command lines in ${a.ms} ms, MSCmd ${msCmdCases.length} in ${b.ms} ms, ` +
-        `MSCmd,MSWin ${chainCases.length} in ${c.ms} ms (in parallel: ${Date.now() - started} ms); ${REPLAY}`,
+        `MSCmd,MSWin ${chainCases.length} in ${c.ms} ms (in parallel: ${Date.now() - started} ms); ${retried} failed case(s) run again; ${REPLAY}`,
     );
   }, 600_000);
 
