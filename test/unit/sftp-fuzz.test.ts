@@ -30,6 +30,18 @@ function check(fn: () => unknown): void {
 describe('fuzz: the response decoder', () => {
   const rnd = mulberry32(20261201);
   const byte = () => Math.floor(rnd() * 256);
+  /** Packet builders for the receiver's tests: big-endian uint32, SSH string, a packet of a type and fields. */
+  const u32 = (n: number) => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32BE(n);
+    return b;
+  };
+  const str = (b: Buffer) => Buffer.concat([u32(b.length), b]);
+  const packet = (type: number, ...fields: Buffer[]) => {
+    const p = Buffer.concat([Buffer.from([type]), ...fields]);
+    return Buffer.concat([u32(p.length), p]);
+  };
+  const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => byte()));
 
   it('random bytes: a decoded message or OSSH_SFTP_PROTOCOL', () => {
     for (let i = 0; i < 20000; i++) {
@@ -88,17 +100,6 @@ describe('fuzz: the response decoder', () => {
   });
 
   it('the receiver: valid packets in a row decode the same whatever the chunking, with or without buffers', () => {
-    const u32 = (n: number) => {
-      const b = Buffer.alloc(4);
-      b.writeUInt32BE(n);
-      return b;
-    };
-    const str = (b: Buffer) => Buffer.concat([u32(b.length), b]);
-    const packet = (type: number, ...fields: Buffer[]) => {
-      const p = Buffer.concat([Buffer.from([type]), ...fields]);
-      return Buffer.concat([u32(p.length), p]);
-    };
-    const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => byte()));
     const seeds = [
       () => packet(0x66, u32(byte()), str(bytes(1 + Math.floor(rnd() * 8)))),
       () => packet(0x65, u32(byte()), u32(Math.floor(rnd() * 9)), str(Buffer.from('No such file')), str(Buffer.alloc(0))),
@@ -124,18 +125,8 @@ describe('fuzz: the response decoder', () => {
       expect(r.buffered).toBe(0);
     }
   });
+
   it('the receiver read in place (place()): random packets and read sizes decode as read whole; DATA lands in its buffer', () => {
-    const u32 = (n: number) => {
-      const b = Buffer.alloc(4);
-      b.writeUInt32BE(n);
-      return b;
-    };
-    const str = (b: Buffer) => Buffer.concat([u32(b.length), b]);
-    const packet = (type: number, ...fields: Buffer[]) => {
-      const p = Buffer.concat([Buffer.from([type]), ...fields]);
-      return Buffer.concat([u32(p.length), p]);
-    };
-    const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => byte()));
     for (let i = 0; i < 300; i++) {
       let id = 0;
       // Large DATA (a download under way), small DATA, and the other replies, mixed.
