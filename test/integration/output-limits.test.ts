@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { MaxBufferError, OutputFileError, type OpenSSH } from '../../src/index.js';
 import { connect, connectForFile, sshd } from '../helpers/server.js';
 import { rejection } from '../helpers/expect-throw.js';
+import { mountTinyTmpfs, runAsRoot } from '../helpers/tiny-fs.js';
 
 let ssh: OpenSSH;
 const work = mkdtempSync(join(sshd().dir, 'output-limits-'));
@@ -175,16 +176,13 @@ describe('output files that cannot be written', () => {
     expect(readFileSync(out, 'utf8').split('\n').sort()).toEqual(['', 'err', 'spawned']);
   });
 
-  const root = process.getuid?.() === 0;
-  describe.skipIf(!root)('a full filesystem (tmpfs of 64 KiB, as root)', () => {
+  describe.skipIf(!runAsRoot)('a full filesystem (tmpfs of 64 KiB, as root)', () => {
     const mnt = join(work, 'tiny');
+    let unmount: (() => void) | undefined;
     beforeAll(() => {
-      mkdirSync(mnt);
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt]);
+      unmount = mountTinyTmpfs(mnt);
     });
-    afterAll(() => {
-      execFileSync('umount', [mnt]);
-    });
+    afterAll(() => unmount?.());
 
     it('fails with ENOSPC instead of exit 0 and a short file', async () => {
       const out = join(mnt, 'out');

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import { connect, connectForFile, TEST_ENGINE } from '../helpers/server.js';
 import { waitGone } from '../helpers/processes.js';
 import { NO_EXTENSIONS, SERVERS } from './sftp-helpers.js';
 import { rejection } from '../helpers/expect-throw.js';
+import { mountTinyTmpfs, runAsRoot } from '../helpers/tiny-fs.js';
 
 let ssh: OpenSSH;
 let remote: string;
@@ -156,17 +157,14 @@ function killAtFirstProgress(pid: () => number) {
   return k;
 }
 
-const root = process.getuid?.() === 0;
-describe.skipIf(!root || process.platform !== 'linux')('a full local filesystem (tmpfs of 64 KiB, as root)', () => {
+describe.skipIf(!runAsRoot || process.platform !== 'linux')('a full local filesystem (tmpfs of 64 KiB, as root)', () => {
   let mnt: string | undefined;
+  let unmount: (() => void) | undefined;
   beforeAll(() => {
     mnt = join(local, 'tiny');
-    mkdirSync(mnt);
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt]);
+    unmount = mountTinyTmpfs(mnt);
   });
-  afterAll(() => {
-    if (mnt) execFileSync('umount', [mnt]);
-  });
+  afterAll(() => unmount?.());
 
   it('fastGet fails with ENOSPC, not with a short file passed off as the download (tmpfs: the synchronous writes)', async () => {
     // 100 KiB: one chunk, one write, of which 64 KiB fit. A short write taken for a whole one

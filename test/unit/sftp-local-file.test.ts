@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LOCAL_FS_TYPES, localSink } from '../../src/sftp/local-file.js';
+import { mountTinyTmpfs, runAsRoot } from '../helpers/tiny-fs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'osmux-sink-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -59,6 +60,16 @@ describe("localSink (fastGet's local writes)", () => {
     expect((await localSink(dev, '/dev/null')).mode).toBe('async');
   });
 
+  it('a filesystem that cannot be told (statfs fails: the path is gone) goes through the thread pool', async () => {
+    const path = join(dir, 'gone');
+    await using fh = await open(path, 'w');
+    rmSync(path);
+    const sink = await localSink(fh, path);
+    expect(sink.mode).toBe('async');
+    await sink([Buffer.from('z')], 0);
+    expect((await fh.stat()).size).toBe(1);
+  });
+
   it('a slow synchronous write sends the rest through the thread pool', async () => {
     const path = join(dir, 'slow');
     await using fh = await open(path, 'w');
@@ -71,10 +82,9 @@ describe("localSink (fastGet's local writes)", () => {
     expect(sink.mode).toBe('async');
     expect(readFileSync(path, 'utf8')).toBe('1234');
   });
-  it.skipIf(!linux || process.getuid?.() !== 0)('a short write (a full disk) goes on and fails with ENOSPC, either way (tmpfs of 64 KiB, as root)', async () => {
+  it.skipIf(!linux || !runAsRoot)('a short write (a full disk) goes on and fails with ENOSPC, either way (tmpfs of 64 KiB, as root)', async () => {
     const mnt = join(dir, 'tiny');
-    execFileSync('mkdir', [mnt]);
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt]);
+    const unmount = mountTinyTmpfs(mnt);
     try {
       for (const async of [false, true]) {
         const path = join(mnt, `f-${async}`);
@@ -88,7 +98,7 @@ describe("localSink (fastGet's local writes)", () => {
         rmSync(path);
       }
     } finally {
-      execFileSync('umount', [mnt]);
+      unmount();
     }
   });
 });
