@@ -6,10 +6,15 @@
 //                             with `get src dst` / `put src dst` in the batch file, same master
 //     (s) ssh2-sftp-client:   await client.fastGet(src, dst) / fastPut, its own connection
 //                             (pure-JS SSH, same key), default options
+//     (f) the Node floor:     bench/sftp-floor.mjs, the leanest loops a Node client can run over
+//                             the same kind of channel (no promises per packet, fixed buffers,
+//                             sync local I/O), with the library's chunk size and depths
 //   and 10,000 `stat` calls issued at once (pipelined) on one session, library vs ssh2-sftp-client.
 //
 // Ratios are throughput(L) / throughput(peer) = median time(peer) / median time(L). Target:
-// at least 1.0 against both. The sshd is on this machine (loopback), so the "remote" side is a
+// at least 1.0 against sftp and ssh2-sftp-client. The floor is not a target: L/floor is what
+// the library costs on top of the leanest Node loop, floor/sftp what any Node client can do
+// against OpenSSH's C client on this machine. The sshd is on this machine (loopback), so the "remote" side is a
 // local directory; each copy is removed after its run, followed by an untimed `sync`.
 //
 // Usage: npm run bench   (bench/all.mjs runs every benchmark), or node bench/sftp.mjs after npm run build
@@ -24,6 +29,7 @@ import { chmodSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:f
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { BENCH_USER, benchRun, envInt, median, MiB, writeRandomFile } from './common.mjs';
+import { openFloorClient } from './sftp-floor.mjs';
 
 const SIZE_MIB = envInt('BENCH_SFTP_MIB', 512);
 const SIZE = SIZE_MIB * MiB;
@@ -34,6 +40,7 @@ const TARGET = 1.0;
 const bench = benchRun();
 let peer;
 let sftp;
+let floor;
 
 async function main() {
   const started = performance.now();
@@ -51,8 +58,11 @@ async function main() {
 
   sftp = await ssh.sftp();
   try {
+    const { chunkSize, readConcurrency, concurrency } = sftp.settings;
+    floor = await openFloorClient({ ctlPath: ssh.ctlPath, port: server.port, target: `${BENCH_USER}@${server.host}`, chunkSize, reads: readConcurrency, writes: concurrency });
     const variants = {
       L: { get: () => sftp.fastGet(src, dst), put: () => sftp.fastPut(src, dst) },
+      f: { get: () => floor.get(src, dst), put: () => floor.put(src, dst) },
       s: { get: () => peer.fastGet(src, dst), put: () => peer.fastPut(src, dst) },
     };
     const run = async (dir, variant) => {
@@ -74,15 +84,15 @@ async function main() {
     };
 
     const times = {};
-    for (const d of ['get', 'put']) for (const v of ['L', 'h', 's']) times[`${d} ${v}`] = [];
-    // Two phases. First the library and OpenSSH's sftp, interleaved, before ssh2 is loaded:
+    for (const d of ['get', 'put']) for (const v of ['L', 'h', 's', 'f']) times[`${d} ${v}`] = [];
+    // Two phases. First the library, OpenSSH's sftp and the floor, interleaved, before ssh2 is loaded:
     // with the ssh2 module merely imported into a process, the library's bulk transfers run
     // slower (bench/mux.mjs: a 512 MiB pipeOut at 450-500 MiB/s instead of 680-730), and no
     // user of this library has it loaded. Then ssh2-sftp-client, on its own.
     // Each direction in turn: one warm-up run of every variant (the page cache, the sshd and
     // the TCP connections' buffers, and this process's heap and buffer pool: a first large
     // transfer on a cold process or connection is up to twice as slow), then the timed runs,
-    // the variants' order alternating. All gets, then all puts: a get right after a put ran
+    // the variants' order rotating (and reversed every other round of rotations). All gets, then all puts: a get right after a put ran
     // slower, whoever did either (on the benchmark VM, 362-446 MiB/s after a put, 460-591
     // after a get, in a one-off script), and with the directions mixed, which variant came
     // first after a put depended on the run's number.
@@ -90,7 +100,9 @@ async function main() {
       for (const d of ['get', 'put']) {
         for (const v of vs) await run(d, v);
         for (let i = 0; i < REPS; i++) {
-          for (const v of i % 2 ? [...vs].reverse() : vs) {
+          const order = vs.map((_, k) => vs[(k + i) % vs.length]);
+          if (Math.floor(i / vs.length) % 2) order.reverse();
+          for (const v of order) {
             if (bench.interrupted) return false;
             times[`${d} ${v}`].push(await run(d, v));
           }
@@ -111,7 +123,7 @@ async function main() {
       return xs;
     };
 
-    if (!(await phase(['L', 'h']))) return undefined;
+    if (!(await phase(['L', 'h', 'f']))) return undefined;
     const statL = await stats((p) => sftp.stat(p));
 
     const { default: SftpClient } = await import('ssh2-sftp-client');
@@ -128,28 +140,29 @@ async function main() {
     console.log(`  OpenSSH : ${(v.stderr || v.stdout).trim()}`);
     console.log(`  ssh2-sftp-client ${peerVersion}; Node ${process.version}`);
     console.log(`  CPU     : ${cpu.length} x ${cpu[0]?.model?.trim() ?? '?'} (load avg at end ${loadavg().map((x) => x.toFixed(2)).join(' ')})`);
-    console.log(`  runs    : ${REPS} per variant and direction after a warm-up run of each, gets then puts; library and sftp interleaved, then ssh2-sftp-client (loaded only then); library chunk ${sftp.settings.chunkSize} B, ${sftp.settings.readConcurrency} reads / ${sftp.settings.concurrency} writes in flight`);
+    console.log(`  runs    : ${REPS} per variant and direction after a warm-up run of each, gets then puts; library, sftp and the floor interleaved, then ssh2-sftp-client (loaded only then); library and floor chunk ${sftp.settings.chunkSize} B, ${sftp.settings.readConcurrency} reads / ${sftp.settings.concurrency} writes in flight`);
     console.log('');
-    console.log(`  ${'dir'.padEnd(5)}${'L MiB/s'.padStart(9)}${'sftp MiB/s'.padStart(12)}${'ssh2 MiB/s'.padStart(12)}${'L/sftp'.padStart(9)}${'L/ssh2'.padStart(9)}`);
+    console.log(`  ${'dir'.padEnd(5)}${'L MiB/s'.padStart(9)}${'sftp MiB/s'.padStart(12)}${'ssh2 MiB/s'.padStart(12)}${'floor MiB/s'.padStart(13)}${'L/sftp'.padStart(9)}${'L/ssh2'.padStart(9)}${'L/floor'.padStart(9)}${'floor/sftp'.padStart(12)}`);
     let ok = true;
     const rate = (ms) => (SIZE_MIB * 1000) / ms;
     for (const d of ['get', 'put']) {
-      const [l, h, s] = ['L', 'h', 's'].map((x) => median(times[`${d} ${x}`]));
+      const [l, h, s, f] = ['L', 'h', 's', 'f'].map((x) => median(times[`${d} ${x}`]));
       const rh = h / l;
       const rs = s / l;
       ok &&= rh >= TARGET && rs >= TARGET;
-      console.log(
-        `  ${d.padEnd(5)}${rate(l).toFixed(0).padStart(9)}${rate(h).toFixed(0).padStart(12)}${rate(s).toFixed(0).padStart(12)}${rh.toFixed(3).padStart(9)}${rs.toFixed(3).padStart(9)}  ${rh >= TARGET && rs >= TARGET ? 'PASS' : 'FAIL'}`,
-      );
+      const cols = [rate(l), rate(h), rate(s), rate(f)].map((x, k) => x.toFixed(0).padStart(k === 0 ? 9 : k === 3 ? 13 : 12)).join('');
+      const ratios = [rh, rs, f / l, h / f].map((x, k) => x.toFixed(3).padStart(k === 3 ? 12 : 9)).join('');
+      console.log(`  ${d.padEnd(5)}${cols}${ratios}  ${rh >= TARGET && rs >= TARGET ? 'PASS' : 'FAIL'}`);
     }
     const opsL = (STATS * 1000) / median(statL);
     const opsS = (STATS * 1000) / median(statS);
     console.log(`  stat x${STATS} pipelined: library ${opsL.toFixed(0)} ops/s, ssh2-sftp-client ${opsS.toFixed(0)} ops/s, ratio ${(opsL / opsS).toFixed(3)}`);
-    console.log(`  (ratios: throughput of the library / the peer; target >= ${TARGET})`);
+    console.log(`  (ratios: throughput of the first / the second; target >= ${TARGET} for L/sftp and L/ssh2; the floor is the leanest Node loop, bench/sftp-floor.mjs)`);
     console.log(`  run took ${((performance.now() - started) / 1000).toFixed(1)} s`);
     return ok;
   } finally {
     await sftp.close().catch(() => {});
+    await floor?.close().catch(() => {});
     await peer?.end().catch(() => {});
   }
 }
