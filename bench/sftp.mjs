@@ -14,8 +14,9 @@
 // Ratios are throughput(L) / throughput(peer) = median time(peer) / median time(L). Target:
 // at least 1.0 against sftp and ssh2-sftp-client. The floor is not a target: L/floor is what
 // the library costs on top of the leanest Node loop, floor/sftp what any Node client can do
-// against OpenSSH's C client on this machine. The sshd is on this machine (loopback), so the "remote" side is a
-// local directory; each copy is removed after its run, followed by an untimed `sync`.
+// against OpenSSH's C client on this machine. The sshd is on this machine (loopback), so the
+// "remote" side is a local directory; each copy is removed after its run, followed by an
+// untimed `sync`.
 //
 // Usage: npm run bench   (bench/all.mjs runs every benchmark), or node bench/sftp.mjs after npm run build
 //   BENCH_SFTP_MIB=512    size of the file in MiB (default 512)
@@ -85,17 +86,17 @@ async function main() {
 
     const times = {};
     for (const d of ['get', 'put']) for (const v of ['L', 'h', 's', 'f']) times[`${d} ${v}`] = [];
-    // Two phases. First the library, OpenSSH's sftp and the floor, interleaved, before ssh2 is loaded:
-    // with the ssh2 module merely imported into a process, the library's bulk transfers run
-    // slower (bench/mux.mjs: a 512 MiB pipeOut at 450-500 MiB/s instead of 680-730), and no
-    // user of this library has it loaded. Then ssh2-sftp-client, on its own.
+    // Two phases. First the library, OpenSSH's sftp and the floor, interleaved, before ssh2
+    // is loaded: with the ssh2 module merely imported into a process, the library's bulk
+    // transfers run slower (bench/mux.mjs: a 512 MiB pipeOut at 450-500 MiB/s instead of
+    // 680-730), and no user of this library has it loaded. Then ssh2-sftp-client, on its own.
     // Each direction in turn: one warm-up run of every variant (the page cache, the sshd and
     // the TCP connections' buffers, and this process's heap and buffer pool: a first large
     // transfer on a cold process or connection is up to twice as slow), then the timed runs,
-    // the variants' order rotating (and reversed every other round of rotations). All gets, then all puts: a get right after a put ran
-    // slower, whoever did either (on the benchmark VM, 362-446 MiB/s after a put, 460-591
-    // after a get, in a one-off script), and with the directions mixed, which variant came
-    // first after a put depended on the run's number.
+    // the variants' order rotating (and reversed every other round of rotations). All gets,
+    // then all puts: a get right after a put ran slower, whoever did either (on the benchmark
+    // VM, 362-446 MiB/s after a put, 460-591 after a get, in a one-off script), and with the
+    // directions mixed, which variant came first after a put depended on the run's number.
     const phase = async (vs) => {
       for (const d of ['get', 'put']) {
         for (const v of vs) await run(d, v);
