@@ -1,16 +1,36 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
-/** Whether a process with this pid exists (signal 0 checks without sending anything). */
+/**
+ * Whether the process with this pid is running: it exists (signal 0 checks without sending
+ * anything) and is not a zombie. A zombie has exited; it only waits to be reaped, and a
+ * process orphaned by a killed owner waits on its new parent: on the CI VMs, PID 1 reaps
+ * orphans about once a second, and under load later than a 2 s wait (a master that had
+ * exited at once failed such a wait in one CI run).
+ */
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  return !zombie(pid);
+}
+
+/** Whether the process is a zombie (false when it is gone, or its state cannot be read). */
+function zombie(pid: number): boolean {
+  try {
+    if (process.platform === 'linux') {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return stat[stat.lastIndexOf(')') + 2] === 'Z';
+    }
+    return execFileSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' }).trim().startsWith('Z');
   } catch {
     return false;
   }
 }
 
-/** Poll (up to about 2 s) until the process is gone; resolve with whether it is. */
+/** Poll (up to about 2 s) until the process is gone (or a zombie: see {@link alive}); resolve with whether it is. */
 export async function waitGone(pid: number): Promise<boolean> {
   for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 20));
   return !alive(pid);
