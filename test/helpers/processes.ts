@@ -5,8 +5,9 @@ import { readFileSync } from 'node:fs';
  * Whether the process with this pid is running: it exists (signal 0 checks without sending
  * anything) and is not a zombie. A zombie has exited; it only waits to be reaped, and a
  * process orphaned by a killed owner waits on its new parent: on the CI VMs, PID 1 reaps
- * orphans about once a second, and under load later than a 2 s wait (a master that had
- * exited at once failed such a wait in one CI run).
+ * orphans about once a second (measured: an orphan stayed a zombie for 1 s), and under load
+ * possibly later than a 2 s wait (a master killed with its owner failed such a wait in one CI
+ * run, most likely as a zombie).
  */
 export function alive(pid: number): boolean {
   try {
