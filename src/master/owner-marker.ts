@@ -18,19 +18,36 @@ export interface OwnerMarker {
   masterStart: string | undefined;
 }
 
-/** Start time of `pid` (an opaque string), or undefined where unknown (not Linux, gone). */
-export function processStart(pid: number): string | undefined {
+/** The fields of /proc/<pid>/stat after the command name (state first), or undefined (not Linux, gone). */
+function statFields(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name, which is in parentheses and may contain anything.
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return rest[19];
+    // The command name is in parentheses and may contain anything.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
 }
 
-/** True when `pid` runs and (if known) started at `start`: the same process, not a reused pid. */
+/** Start time of `pid` (an opaque string), or undefined where unknown (not Linux, gone). */
+export function processStart(pid: number): string | undefined {
+  return statFields(pid)?.[19];
+}
+
+/**
+ * Whether `pid` is a zombie: it has exited and only waits for its parent to reap it (Linux;
+ * false elsewhere, or when it is gone). A master orphaned by a killed owner is reaped by PID 1,
+ * which may take a while (about a second on the CI VMs) or forever (a container whose PID 1
+ * does not reap orphans).
+ */
+export function isZombie(pid: number): boolean {
+  return statFields(pid)?.[0] === 'Z';
+}
+
+/**
+ * True when `pid` runs and (if known) started at `start`: the same process, not a reused pid.
+ * A zombie does not run: its files are stale.
+ */
 export function sameProcessAlive(pid: number, start: string | undefined): boolean {
   try {
     process.kill(pid, 0);
@@ -39,9 +56,10 @@ export function sameProcessAlive(pid: number, start: string | undefined): boolea
     if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
     return start === undefined;
   }
+  const fields = statFields(pid);
+  if (fields?.[0] === 'Z') return false;
   if (start === undefined) return true;
-  const now = processStart(pid);
-  return now === undefined || now === start;
+  return fields === undefined || fields[19] === start;
 }
 
 /** The marker's path for a ControlPath. */

@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { isZombie, processStart } from '../../src/master/owner-marker.js';
 
 /**
  * Whether the process with this pid is running: it exists (signal 0 checks without sending
@@ -20,11 +20,8 @@ export function alive(pid: number): boolean {
 
 /** Whether the process is a zombie (false when it is gone, or its state cannot be read). */
 function zombie(pid: number): boolean {
+  if (process.platform === 'linux') return isZombie(pid);
   try {
-    if (process.platform === 'linux') {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      return stat[stat.lastIndexOf(')') + 2] === 'Z';
-    }
     return execFileSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' }).trim().startsWith('Z');
   } catch {
     return false;
@@ -48,3 +45,29 @@ export function sshProcsIn(ctlDir: string): { masters: number; slaves: number } 
   const masters = lines.filter((l) => /\s-MN\w*\s/.test(l)).length;
   return { masters, slaves: lines.length - masters };
 }
+
+/**
+ * A zombie to test with: `sleep 0.05` is a child of a shell that then execs a sleep that never
+ * reaps it, so once it has exited it stays a zombie while that parent runs (as a master
+ * orphaned by a killed owner waits for PID 1). Resolves once it is one (signal 0 still finds
+ * it); `dispose()` kills the parent, and with it the zombie.
+ */
+export async function makeZombie(): Promise<{ pid: number; parentPid: number; start: string | undefined; dispose(): void }> {
+  const parent = spawn('sh', ['-c', 'sleep 0.05 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const dispose = () => void parent.kill('SIGKILL');
+  try {
+    const pid = Number(await new Promise<string>((resolve, reject) => {
+      parent.stdout.once('data', (d: Buffer) => resolve(d.toString()));
+      parent.once('error', reject);
+    }));
+    if (!Number.isInteger(pid) || pid <= 0) throw new Error(`makeZombie: the shell said ${pid}`);
+    const start = processStart(pid);
+    for (let i = 0; i < 250 && !zombie(pid); i++) await new Promise((r) => setTimeout(r, 20));
+    if (!zombie(pid)) throw new Error(`makeZombie: ${pid} did not become a zombie`);
+    return { pid, parentPid: parent.pid!, start, dispose };
+  } catch (e) {
+    dispose();
+    throw e;
+  }
+}
+

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { chooseOwnerGuard, findProgram, guardArgv, OWNER_GUARD_ENV } from '../../src/master/owner-guard.js';
-import { markerPath, parseOwnerMarker, processStart, sameProcessAlive, sweepStale, writeOwnerMarker } from '../../src/master/owner-marker.js';
+import { isZombie, markerPath, parseOwnerMarker, processStart, sameProcessAlive, sweepStale, writeOwnerMarker } from '../../src/master/owner-marker.js';
+import { makeZombie } from '../helpers/processes.js';
 import { mulberry32 } from '../helpers/prng.js';
 
 const temps: string[] = [];
@@ -66,6 +67,27 @@ describe('owner markers', () => {
     expect(sameProcessAlive(process.pid, undefined)).toBe(true);
     if (linux) expect(sameProcessAlive(process.pid, '1')).toBe(false);
     expect(sameProcessAlive(2 ** 22 + 12345, undefined)).toBe(false);
+  });
+
+  it.skipIf(!linux)('a zombie (exited, not yet reaped) is not alive, and sweepStale removes the files it owned', async () => {
+    const z = await makeZombie();
+    try {
+      const [zpid, start] = [z.pid, z.start];
+      expect(start).toMatch(/^\d+$/); // read while it ran
+      expect(isZombie(zpid)).toBe(true);
+      expect(() => process.kill(zpid, 0)).not.toThrow(); // signal 0 still finds it: the test can fail
+      expect(isZombie(z.parentPid)).toBe(false);
+      expect(sameProcessAlive(zpid, start)).toBe(false);
+      expect(sameProcessAlive(zpid, undefined)).toBe(false);
+      const dir = tempDir();
+      const ctl = join(dir, 'dddddddddddddddddddd');
+      writeFileSync(ctl, 'socket stand-in');
+      writeFileSync(markerPath(ctl), JSON.stringify({ owner: zpid, ownerStart: start, master: zpid, masterStart: start }));
+      expect(sweepStale(dir)).toEqual(['dddddddddddddddddddd']);
+      expect(existsSync(ctl)).toBe(false);
+    } finally {
+      z.dispose();
+    }
   });
 
   it('writes a marker that parses back; rejects anything else', () => {
