@@ -70,4 +70,3 @@ export async function makeZombie(): Promise<{ pid: number; parentPid: number; st
     throw e;
   }
 }
-
