@@ -5,7 +5,8 @@
 //
 // What it does, and nothing more: one `ssh -S <ctl> -s <host> sftp` process whose stdin and
 // stdout are a Unix socket (the library's socketPair(), as the spawn engine uses), SFTP
-// version 3, no promises on the per-packet path, a fixed set of buffers used over and over,
+// version 3 (requests made by the library's pure encoders; an upload's WRITE is written
+// around its data in one buffer), no promises on the per-packet path, a fixed set of buffers used over and over,
 // and the local file read and written with readSync/writeSync on the event loop. A download
 // reads each DATA reply's data straight into its buffer (13-byte heads read on their own,
 // the way the library reads them). It assumes what OpenSSH's sftp-server does: replies in the
@@ -14,32 +15,12 @@
 
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { FX, FXF, FXP } from '../dist/sftp/constants.js';
+import { encodeInit, encodeOneString, encodeOpen, encodeRead } from '../dist/sftp/messages.js';
 import { socketPair } from '../dist/sftp/socket.js';
 
-const FXP = { INIT: 1, VERSION: 2, OPEN: 3, CLOSE: 4, READ: 5, WRITE: 6, STATUS: 101, HANDLE: 102, DATA: 103 };
-const FX_EOF = 1;
-const PF = { READ: 1, WRITE: 2, CREAT: 8, TRUNC: 0x10 };
 /** uint32 length, byte type, uint32 id, uint32 data length. */
 const DATA_HEAD = 13;
-
-/** One SFTP packet: `uint32 length`, then the type byte and the fields, already encoded. */
-function packet(type, ...fields) {
-  const body = Buffer.concat([Buffer.of(type), ...fields]);
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(body.length);
-  return Buffer.concat([len, body]);
-}
-const u32 = (n) => {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(n);
-  return b;
-};
-const u64 = (n) => {
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64BE(BigInt(n));
-  return b;
-};
-const string = (s) => Buffer.concat([u32(Buffer.byteLength(s)), Buffer.from(s)]);
 
 /**
  * Start the floor client's sftp session over the master at `ctlPath`.
@@ -114,27 +95,26 @@ export async function openFloorClient({ ctlPath, port, target, chunkSize, reads,
     if (code !== 0) throw new Error(`${what}: status ${code}`);
   };
 
-  sock.write(packet(FXP.INIT, u32(3)));
+  sock.write(encodeInit());
   const version = await reply();
   if (version[0] !== FXP.VERSION) throw new Error(`INIT: reply of type ${version[0]}`);
 
   let id = 1;
   const open = async (path, pflags) => {
-    sock.write(packet(FXP.OPEN, u32(id++), string(path), u32(pflags), u32(0)));
+    sock.write(encodeOpen(id++, path, pflags));
     const p = await reply();
     if (p[0] !== FXP.HANDLE) status(p, `OPEN ${path}`);
-    const len = p.readUInt32BE(5);
-    return Buffer.concat([u32(len), p.subarray(9, 9 + len)]);
+    return Buffer.from(p.subarray(9, 9 + p.readUInt32BE(5)));
   };
   const close = async (handle) => {
-    sock.write(packet(FXP.CLOSE, u32(id++), handle));
+    sock.write(encodeOneString(FXP.CLOSE, id++, handle));
     status(await reply(), 'CLOSE');
   };
   const readBuffers = Array.from({ length: reads }, () => Buffer.allocUnsafeSlow(chunkSize));
 
   /** Download `src` to `dst`: `reads` READs of `chunkSize` in flight. */
   const get = async (src, dst) => {
-    const handle = await open(src, PF.READ);
+    const handle = await open(src, FXF.READ);
     const fd = openSync(dst, 'w');
     try {
       await new Promise((resolve, reject) => {
@@ -146,7 +126,7 @@ export async function openFloorClient({ ctlPath, port, target, chunkSize, reads,
         const request = () => {
           const r = { id: id++, offset, buf: free.pop() };
           queue.push(r);
-          sock.write(packet(FXP.READ, u32(r.id), handle, u64(offset), u32(chunkSize)));
+          sock.write(encodeRead(r.id, handle, offset, chunkSize));
           offset += chunkSize;
         };
         const head = Buffer.alloc(DATA_HEAD);
@@ -164,7 +144,7 @@ export async function openFloorClient({ ctlPath, port, target, chunkSize, reads,
           if (statusCode === undefined) {
             writeSync(fd, body, 0, body.length, r.offset);
             if (body.length < chunkSize) eof = true;
-          } else if (statusCode === FX_EOF) eof = true;
+          } else if (statusCode === FX.EOF) eof = true;
           else return fail(new Error(`READ: status ${statusCode}`));
           body = undefined;
           free.push(r.buf);
@@ -204,9 +184,10 @@ export async function openFloorClient({ ctlPath, port, target, chunkSize, reads,
 
   /** Upload `src` to `dst`: `writes` WRITEs of `chunkSize` in flight. */
   const put = async (src, dst) => {
-    const handle = await open(dst, PF.WRITE | PF.CREAT | PF.TRUNC);
+    const handle = await open(dst, FXF.WRITE | FXF.CREAT | FXF.TRUNC);
     const fd = openSync(src, 'r');
-    const prefix = 4 + 1 + 4 + handle.length + 8 + 4;
+    // length, type, id, the handle as a string, offset, the data's length: then the data, read in place.
+    const prefix = 4 + 1 + 4 + 4 + handle.length + 8 + 4;
     const slots = Array.from({ length: writes }, () => Buffer.allocUnsafeSlow(prefix + chunkSize));
     try {
       await new Promise((resolve, reject) => {
@@ -223,9 +204,10 @@ export async function openFloorClient({ ctlPath, port, target, chunkSize, reads,
           buf.writeUInt32BE(prefix - 4 + n, 0);
           buf[4] = FXP.WRITE;
           buf.writeUInt32BE(id++, 5);
-          handle.copy(buf, 9);
-          buf.writeBigUInt64BE(BigInt(offset), 9 + handle.length);
-          buf.writeUInt32BE(n, 17 + handle.length);
+          buf.writeUInt32BE(handle.length, 9);
+          handle.copy(buf, 13);
+          buf.writeBigUInt64BE(BigInt(offset), 13 + handle.length);
+          buf.writeUInt32BE(n, 21 + handle.length);
           sock.write(buf.subarray(0, prefix + n));
           offset += n;
           inFlight.push(buf);
